@@ -1,0 +1,192 @@
+"""Request routing for the emulator: provider detection, auth, faults, and error rendering."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from batchtui.core.clock import Clock, SystemClock
+from batchtui.emulator.config import EmulatorConfig
+from batchtui.emulator.errors import ApiError, anthropic_error, openai_error
+from batchtui.emulator.faults import FaultPlan
+from batchtui.emulator.httpio import Request, Response
+from batchtui.emulator.ids import IdGen, request_id
+
+Handler = Callable[[Request, re.Match[str]], Response]
+
+
+@dataclass
+class Route:
+    """One endpoint: method, path pattern, handler, and which faults may apply."""
+
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    anthropic: bool
+    is_create: bool = False
+    is_download: bool = False
+
+
+class EmulatorApp:
+    """Holds the emulator state and answers parsed requests."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.clock: Clock = config.clock or SystemClock()
+        self.lock = threading.RLock()
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="batchtui-emulator-"))
+        self.ids = IdGen(config.seed)
+        self.faults = FaultPlan(config.faults, config.seed)
+        self.base_url = ""
+        self.routes: list[Route] = []
+        self._install_apis()
+
+    def _install_apis(self) -> None:
+        from batchtui.emulator import anthropic_api, openai_api
+
+        self.openai = openai_api.OpenAIApi(self)
+        self.anthropic = anthropic_api.AnthropicApi(self)
+
+    def add_route(self, method: str, pattern: str, handler: Handler, **flags: bool) -> None:
+        """Register an endpoint; the pattern is a full-path regex."""
+        anthropic = pattern.startswith("/v1/messages/batches")
+        self.routes.append(Route(method, re.compile(pattern + r"\Z"), handler, anthropic, **flags))
+
+    def now(self) -> float:
+        """Current time in Unix seconds from the injected clock."""
+        return self.clock.time()
+
+    def close(self) -> None:
+        """Remove temporary files."""
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def set_faults(self, spec: str) -> None:
+        """Replace the fault spec."""
+        self.faults.set(spec, self.config.seed)
+
+    def override(
+        self,
+        batch_id: str,
+        job_seconds: float | None,
+        expire_seconds: float | None,
+        fail_rate: float | None,
+    ) -> None:
+        """Change one job's timing or failure rate."""
+        with self.lock:
+            job = self.openai.jobs.get(batch_id) or self.anthropic.jobs.get(batch_id)
+            if job is None:
+                raise KeyError(batch_id)
+            job.override(job_seconds, expire_seconds, fail_rate)
+
+    def bad_body(self, request: Request) -> Response:
+        """The answer to a request whose body framing was broken."""
+        err = ApiError(400, "Could not read the request body.")
+        return self._render(err, request.path.startswith("/v1/messages/batches"))
+
+    def _render(self, err: ApiError, anthropic: bool, rid: str | None = None) -> Response:
+        rid = rid or request_id(anthropic)
+        resp = anthropic_error(err, rid) if anthropic else openai_error(err)
+        self._stamp(resp, anthropic, rid)
+        return resp
+
+    def _stamp(self, resp: Response, anthropic: bool, rid: str) -> None:
+        if anthropic:
+            resp.headers.setdefault("request-id", rid)
+            resp.headers.setdefault("anthropic-organization-id", "emulator-org")
+        else:
+            resp.headers.setdefault("x-request-id", rid)
+            resp.headers.setdefault("openai-version", "2020-10-01")
+            resp.headers.setdefault("openai-organization", "emulator-org")
+            resp.headers.setdefault("openai-processing-ms", "1")
+
+    def _check_auth(self, request: Request, anthropic: bool) -> None:
+        key = self.config.api_key
+        if not key:
+            return
+        bearer = request.header("Authorization")
+        given = bearer[7:].strip() if bearer.lower().startswith("bearer ") else None
+        if anthropic:
+            if request.header("x-api-key") == key or given == key:
+                return
+            raise ApiError(401, "invalid x-api-key")
+        if given == key:
+            return
+        if not given:
+            raise ApiError(
+                401,
+                "You didn't provide an API key. You need to provide your API key in an "
+                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            )
+        raise ApiError(401, "Incorrect API key provided.", code="invalid_api_key")
+
+    def _match(self, request: Request) -> tuple[Route, re.Match[str]] | None:
+        for route in self.routes:
+            if route.method == request.method:
+                m = route.pattern.match(request.path)
+                if m:
+                    return route, m
+        return None
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request (never raises for API-level problems)."""
+        anthropic = request.path.startswith("/v1/messages/batches")
+        rid = request_id(anthropic)
+        delay = 0.0
+        try:
+            self._check_auth(request, anthropic)
+            found = self._match(request)
+            if found is None:
+                if anthropic:
+                    raise ApiError(404, "Not found")
+                raise ApiError(
+                    404,
+                    f"Invalid URL ({request.method} {request.path})",
+                    type="invalid_request_error",
+                )
+            route, match = found
+            decision = self.faults.decide(
+                anthropic=anthropic, is_create=route.is_create, is_download=route.is_download
+            )
+            delay = decision.delay
+            if decision.status is not None:
+                raise fault_error(decision.status, decision.retry_after, anthropic)
+            resp = route.handler(request, match)
+            if decision.error_after_create and resp.status < 300:
+                raise fault_error(500, None, anthropic)
+            if resp.downloadable:
+                resp.cut_share = decision.cut_share
+        except ApiError as err:
+            resp = self._render(err, anthropic, rid)
+        resp.delay = delay
+        self._stamp(resp, anthropic, rid)
+        return resp
+
+
+def fault_error(status: int, retry_after: float | None, anthropic: bool) -> ApiError:
+    """The error an injected status fault answers with."""
+    headers: dict[str, str] = {}
+    if retry_after is not None:
+        headers["retry-after"] = f"{retry_after:g}"
+        headers["retry-after-ms"] = str(int(retry_after * 1000))
+    if status == 429:
+        if anthropic:
+            msg = "Number of requests has exceeded your rate limit. Please try again later."
+            return ApiError(429, msg, headers=headers)
+        msg = "Rate limit reached for requests. Please try again later."
+        return ApiError(429, msg, type="requests", code="rate_limit_exceeded", headers=headers)
+    if status == 529:
+        return ApiError(529, "Overloaded", headers=headers)
+    if status == 503:
+        if anthropic:
+            return ApiError(503, "Service unavailable", headers=headers)
+        msg = "The server is overloaded or not ready yet."
+        return ApiError(503, msg, type="server_error", headers=headers)
+    if anthropic:
+        return ApiError(500, "Internal server error", headers=headers)
+    msg = "The server had an error while processing your request. Sorry about that!"
+    return ApiError(500, msg, type="server_error", headers=headers)

@@ -1,0 +1,206 @@
+"""The emulator's HTTP server: a threaded stdlib server with keep-alive, run in a background thread."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from urllib.parse import parse_qsl, urlsplit
+
+from batchtui.core.clock import Clock, SystemClock
+from batchtui.emulator.app import EmulatorApp
+from batchtui.emulator.config import EmulatorConfig
+from batchtui.emulator.httpio import BodyError, BodyReader, Request, Response
+
+COPY_CHUNK = 64 * 1024
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    app: EmulatorApp
+    base_url: str
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+    server_version = "batchtui-emulator"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Stay quiet; the emulator is used inside tests and demos."""
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def _body_reader(self) -> BodyReader:
+        chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        length_text = self.headers.get("Content-Length")
+        length = int(length_text) if length_text and length_text.strip().isdigit() else 0
+        return BodyReader(self.rfile, length, chunked)
+
+    def _dispatch(self) -> None:
+        parts = urlsplit(self.path)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        body = self._body_reader()
+        request = Request(self.command, parts.path, query, self.headers, body, self.server.base_url)
+        try:
+            response = self.server.app.handle(request)
+            body.drain()
+        except BodyError:
+            self.close_connection = True
+            response = self.server.app.bad_body(request)
+        if response.delay > 0:
+            time.sleep(response.delay)
+        try:
+            self._write(response)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _write(self, response: Response) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(response.length))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        limit = response.length
+        if response.cut_share is not None:
+            limit = min(int(response.length * response.cut_share), max(response.length - 1, 0))
+        if response.file_path is None:
+            self.wfile.write(response.body[:limit])
+        else:
+            with open(response.file_path, "rb") as fh:
+                fh.seek(response.file_offset)
+                left = limit
+                while left > 0:
+                    chunk = fh.read(min(COPY_CHUNK, left))
+                    if not chunk:
+                        break
+                    self.wfile.write(chunk)
+                    left -= len(chunk)
+        self.wfile.flush()
+        if response.cut_share is not None:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+
+
+class EmulatorServer:
+    """The OpenAI Files+Batches and Anthropic Message Batches emulator on one local port."""
+
+    def __init__(
+        self, config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.config = config or EmulatorConfig()
+        if self.config.clock is None:
+            self.config.clock = SystemClock()
+        self.host = host
+        self.port = port
+        self.app = EmulatorApp(self.config)
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def clock(self) -> Clock:
+        """The clock job state is computed from."""
+        assert self.config.clock is not None
+        return self.config.clock
+
+    @property
+    def url(self) -> str:
+        """Root URL, e.g. http://127.0.0.1:8123."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def openai_base_url(self) -> str:
+        """Base URL for OpenAI clients (with /v1)."""
+        return self.url + "/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        """Base URL for Anthropic clients (paths start with /v1)."""
+        return self.url
+
+    def start(self) -> EmulatorServer:
+        """Bind, start serving in a background thread, and return once listening."""
+        if self._httpd is not None:
+            return self
+        httpd = _HTTPServer((self.host, self.port), _Handler)
+        self.port = httpd.server_address[1]
+        httpd.app = self.app
+        httpd.base_url = self.url
+        self.app.base_url = self.url
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            daemon=True,
+            name=f"emulator:{self.port}",
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until stop() or KeyboardInterrupt."""
+        self.start()
+        assert self._thread is not None
+        try:
+            while self._thread.is_alive():
+                self._thread.join(0.2)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop serving, close the socket and remove temporary files."""
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+        self.app.close()
+
+    def set_faults(self, spec: str) -> None:
+        """Replace the fault spec (see batchtui.emulator.faults); restarts the seeded sequence."""
+        self.app.set_faults(spec)
+
+    def override(
+        self,
+        batch_id: str,
+        job_seconds: float | None = None,
+        expire_seconds: float | None = None,
+        fail_rate: float | None = None,
+    ) -> None:
+        """Change one job's timing or failure rate (KeyError if the id is unknown)."""
+        self.app.override(batch_id, job_seconds, expire_seconds, fail_rate)
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
