@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from email.message import Message
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from typing import BinaryIO
 

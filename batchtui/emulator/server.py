@@ -1,4 +1,4 @@
-"""The emulator's HTTP server: a threaded stdlib server with keep-alive, run in a background thread."""
+"""The emulator HTTP server: threaded stdlib server with keep-alive, in a background thread."""
 
 from __future__ import annotations
 
