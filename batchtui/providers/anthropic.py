@@ -1,0 +1,261 @@
+"""The Anthropic Message Batches API adapter over one httpx.AsyncClient."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from batchtui.core.models import BatchJob, BatchResult, Capability, ResultLine
+from batchtui.core.provider import (
+    AuthError,
+    BatchtuiError,
+    ProgressCallback,
+    ProviderError,
+    SubmitOptions,
+)
+from batchtui.providers.download import stream_result_lines
+from batchtui.providers.http import RetryPolicy, Sleep, Transport
+from batchtui.providers.jsonl import file_lines
+from batchtui.providers.result_parsing import parse_anthropic_line
+from batchtui.providers.status import anthropic_job
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+DEFAULT_VERSION = "2023-06-01"
+LIST_PAGE_MAX = 1000
+BODY_CHUNK = 256 * 1024
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+async def requests_body(path: Path) -> AsyncIterator[bytes]:
+    """``{"requests":[line,line,...]}`` built from a native JSONL file, a chunk at a time.
+
+    Each non-blank line is copied as it is (core validated it already), so a 256 MB input is
+    never parsed or held whole.
+    """
+    pending = bytearray(b'{"requests":[')
+    first = True
+    async for line in file_lines(path):
+        if first and line.startswith(UTF8_BOM):
+            line = line[len(UTF8_BOM) :]
+        line = line.strip()
+        if not line:
+            continue
+        if not first:
+            pending += b","
+        pending += line
+        first = False
+        if len(pending) >= BODY_CHUNK:
+            yield bytes(pending)
+            pending.clear()
+    pending += b"]}"
+    yield bytes(pending)
+
+
+class AnthropicProvider:
+    """One Anthropic workspace key speaking the Message Batches API."""
+
+    name = "anthropic"
+    capabilities = Capability.CANCEL | Capability.DELETE_JOB
+
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str | None = None,
+        *,
+        version: str = DEFAULT_VERSION,
+        client: httpx.AsyncClient | None = None,
+        max_retries: int = 10,
+        retry_budget: float = 60.0,
+        timeout: httpx.Timeout | float | None = None,
+        profile: str | None = None,
+        sleep: Sleep | None = None,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.profile = profile
+        self._headers: dict[str, str] = {"anthropic-version": version}
+        if api_key:
+            self._headers["x-api-key"] = api_key
+        self._http = Transport(
+            self.name,
+            client=client,
+            timeout=timeout,
+            retry=RetryPolicy(max_retries=max_retries, budget=retry_budget),
+            sleep=sleep,
+            monotonic=monotonic,
+        )
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> AnthropicProvider:
+        """Build from ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL."""
+        api_key = kwargs.pop("api_key", None) or os.environ.get("ANTHROPIC_API_KEY")
+        if not api_key:
+            raise AuthError("ANTHROPIC_API_KEY is not set", provider=cls.name)
+        kwargs.setdefault("base_url", os.environ.get("ANTHROPIC_BASE_URL") or None)
+        return cls(api_key, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"AnthropicProvider(base_url={self.base_url!r}, profile={self.profile!r})"
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    @staticmethod
+    def _batch_path(batch_id: str, suffix: str = "") -> str:
+        return f"/v1/messages/batches/{quote(batch_id, safe='')}{suffix}"
+
+    async def _json(self, method: str, path: str, *, idempotent: bool, **kw: Any) -> Any:
+        response = await self._http.request(
+            method, self._url(path), headers=self._headers, idempotent=idempotent, **kw
+        )
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ProviderError(
+                f"{method} {path} answered something that is not JSON",
+                provider=self.name,
+                status_code=response.status_code,
+                request_id=response.headers.get("request-id"),
+            ) from exc
+
+    def _job(self, data: Any) -> BatchJob:
+        if not isinstance(data, dict) or not data.get("id"):
+            raise ProviderError("the provider answered without a batch object", provider=self.name)
+        return anthropic_job(data, profile=self.profile)
+
+    async def upload_input(
+        self, path: Path, *, progress: ProgressCallback | None = None
+    ) -> str | None:
+        """Anthropic has no file upload: the requests go inline in the create call."""
+        return None
+
+    async def create(
+        self, path: Path, *, input_file_id: str | None, options: SubmitOptions
+    ) -> BatchJob:
+        """Create a batch, streaming ``{"requests": [...]}`` from the native JSONL file.
+
+        The body goes out with a Content-Length measured by a first streaming pass over the
+        file, not chunked: proxies and simple servers (Python's http.server among them) handle a
+        plain body, and a 413 for an oversize body can come before any upload. The create is
+        never retried after an ambiguous failure (see Transport.request).
+        """
+        path = Path(path)
+        length = 0
+        async for chunk in requests_body(path):
+            length += len(chunk)
+
+        async def body() -> AsyncIterator[bytes]:
+            sent = 0
+            held: bytes | None = None
+            async for chunk in requests_body(path):
+                if held is not None:
+                    sent += len(held)
+                    yield held
+                held = chunk
+            # Hold the last chunk back: a file that changed since it was measured must stop
+            # the request before its body is complete, so the provider creates nothing.
+            if held is None or sent + len(held) != length:
+                raise BatchtuiError(f"{path} changed while it was being submitted")
+            yield held
+
+        headers = {
+            **self._headers,
+            "Content-Type": "application/json",
+            "Content-Length": str(length),
+        }
+        response = await self._http.request(
+            "POST",
+            self._url("/v1/messages/batches"),
+            headers=headers,
+            idempotent=False,
+            body=body,
+        )
+        return self._job(response.json())
+
+    async def get(self, batch_id: str) -> BatchJob:
+        """Retrieve a batch."""
+        return self._job(await self._json("GET", self._batch_path(batch_id), idempotent=True))
+
+    async def list(self, *, page_size: int = 100) -> AsyncIterator[BatchJob]:
+        """Every batch of the workspace, newest first, following ``after_id``/``has_more``."""
+        limit = max(1, min(page_size, LIST_PAGE_MAX))
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": limit}
+            if after:
+                params["after_id"] = after
+            page = await self._json("GET", "/v1/messages/batches", idempotent=True, params=params)
+            items = page.get("data") if isinstance(page, dict) else None
+            if not isinstance(items, list):
+                raise ProviderError("batch list answered without data", provider=self.name)
+            for item in items:
+                yield self._job(item)
+            last = page.get("last_id") or (items[-1].get("id") if items else None)
+            if not page.get("has_more") or not items or not last or last == after:
+                return
+            after = last
+
+    async def cancel(self, batch_id: str) -> BatchJob:
+        """Ask for a cancel (the batch goes to ``canceling``); safe to repeat, so retried."""
+        path = self._batch_path(batch_id, "/cancel")
+        return self._job(await self._json("POST", path, idempotent=True))
+
+    async def delete_job(self, batch_id: str) -> None:
+        """Delete an ended batch (the provider refuses while it is still processing)."""
+        await self._json("DELETE", self._batch_path(batch_id), idempotent=True)
+
+    async def delete_file(self, file_id: str) -> None:
+        """Anthropic batches have no files; this always raises."""
+        raise BatchtuiError("Anthropic batches have no files to delete; delete the batch instead")
+
+    def _results_headers(self, url: str) -> dict[str, str]:
+        """Auth headers for ``results_url``: sent to the API's own origin or over HTTPS only."""
+        target = httpx.URL(url)
+        base = httpx.URL(self.base_url)
+        same_origin = (target.scheme, target.host, target.port) == (
+            base.scheme,
+            base.host,
+            base.port,
+        )
+        if same_origin or target.scheme == "https":
+            return dict(self._headers)
+        return {"anthropic-version": self._headers["anthropic-version"]}
+
+    async def result_lines(
+        self,
+        job: BatchJob,
+        *,
+        start: dict[str, int] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> AsyncIterator[ResultLine]:
+        """Stream ``results_url`` from ``start={"results": n}``; nothing before the job ends."""
+        url = job.results_url or (job.raw.get("results_url") if job.raw else None)
+        if not url:
+            return
+        async for line in stream_result_lines(
+            self._http,
+            url,
+            headers=self._results_headers(url),
+            source="results",
+            start=(start or {}).get("results", 0),
+            progress=progress,
+        ):
+            yield line
+
+    def parse_result(self, line: ResultLine) -> BatchResult:
+        """Parse one results line."""
+        return parse_anthropic_line(line)
+
+    async def results(self, job: BatchJob) -> AsyncIterator[BatchResult]:
+        """Every result of an ended job (succeeded, errored, canceled, expired)."""
+        async for line in self.result_lines(job):
+            yield parse_anthropic_line(line)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this adapter created it."""
+        await self._http.aclose()

@@ -1,0 +1,252 @@
+"""The OpenAI Batch API adapter (Files + Batches) over one httpx.AsyncClient."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from batchtui.core.models import BatchJob, BatchResult, Capability, ResultLine
+from batchtui.core.provider import (
+    AuthError,
+    BatchtuiError,
+    ProgressCallback,
+    ProviderError,
+    SubmitOptions,
+)
+from batchtui.providers.download import stream_result_lines
+from batchtui.providers.http import RetryPolicy, Sleep, Transport
+from batchtui.providers.jsonl import read_chunks
+from batchtui.providers.result_parsing import parse_openai_line
+from batchtui.providers.status import openai_job
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+LIST_PAGE_MAX = 100
+
+
+def _upload_filename(path: Path) -> str:
+    """An ASCII multipart filename ending in .jsonl (OpenAI refuses batch files without it)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem).strip("._") or "batch"
+    return f"{stem[:100]}.jsonl"
+
+
+class OpenAIProvider:
+    """One OpenAI account (or an OpenAI-compatible endpoint) speaking the Batch API."""
+
+    name = "openai"
+    capabilities = (
+        Capability.CANCEL
+        | Capability.DELETE_FILES
+        | Capability.LIVE_COUNTS
+        | Capability.FILE_UPLOAD
+        | Capability.METADATA
+    )
+
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str | None = None,
+        *,
+        organization: str | None = None,
+        project: str | None = None,
+        client: httpx.AsyncClient | None = None,
+        max_retries: int = 10,
+        retry_budget: float = 60.0,
+        timeout: httpx.Timeout | float | None = None,
+        profile: str | None = None,
+        sleep: Sleep | None = None,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.profile = profile
+        self._headers: dict[str, str] = {}
+        if api_key:
+            self._headers["Authorization"] = f"Bearer {api_key}"
+        if organization:
+            self._headers["OpenAI-Organization"] = organization
+        if project:
+            self._headers["OpenAI-Project"] = project
+        self._http = Transport(
+            self.name,
+            client=client,
+            timeout=timeout,
+            retry=RetryPolicy(max_retries=max_retries, budget=retry_budget),
+            sleep=sleep,
+            monotonic=monotonic,
+        )
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> OpenAIProvider:
+        """Build from OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID."""
+        api_key = kwargs.pop("api_key", None) or os.environ.get("OPENAI_API_KEY")
+        if not api_key:
+            raise AuthError("OPENAI_API_KEY is not set", provider=cls.name)
+        kwargs.setdefault("base_url", os.environ.get("OPENAI_BASE_URL") or None)
+        kwargs.setdefault("organization", os.environ.get("OPENAI_ORG_ID") or None)
+        kwargs.setdefault("project", os.environ.get("OPENAI_PROJECT_ID") or None)
+        return cls(api_key, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"OpenAIProvider(base_url={self.base_url!r}, profile={self.profile!r})"
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    async def _json(self, method: str, path: str, *, idempotent: bool, **kw: Any) -> Any:
+        response = await self._http.request(
+            method, self._url(path), headers=self._headers, idempotent=idempotent, **kw
+        )
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ProviderError(
+                f"{method} {path} answered something that is not JSON",
+                provider=self.name,
+                status_code=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+            ) from exc
+
+    def _job(self, data: Any) -> BatchJob:
+        if not isinstance(data, dict) or not data.get("id"):
+            raise ProviderError("the provider answered without a batch object", provider=self.name)
+        return openai_job(data, profile=self.profile)
+
+    async def upload_input(
+        self, path: Path, *, progress: ProgressCallback | None = None
+    ) -> str | None:
+        """Upload a batch JSONL file (``purpose=batch``) as a multipart body streamed from disk."""
+        path = Path(path)
+        size = path.stat().st_size
+        boundary = f"batchtui-{secrets.token_hex(16)}"
+        head = (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="purpose"\r\n\r\n'
+            "batch\r\n"
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="file"; filename="{_upload_filename(path)}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+
+        async def body() -> AsyncIterator[bytes]:
+            yield head
+            sent = 0
+            async for chunk in read_chunks(path, length=size):
+                sent += len(chunk)
+                if progress is not None:
+                    progress(sent, size)
+                yield chunk
+            if sent != size:
+                raise BatchtuiError(f"{path} changed while it was being uploaded")
+            yield tail
+
+        headers = {
+            **self._headers,
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Length": str(len(head) + size + len(tail)),
+        }
+        response = await self._http.request(
+            "POST", self._url("/files"), headers=headers, idempotent=False, body=body
+        )
+        data = response.json()
+        file_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(file_id, str):
+            raise ProviderError("upload answered without a file id", provider=self.name)
+        return file_id
+
+    async def create(
+        self, path: Path, *, input_file_id: str | None, options: SubmitOptions
+    ) -> BatchJob:
+        """Create a batch from an uploaded file; never retried after an ambiguous failure."""
+        if not input_file_id:
+            raise ValueError("OpenAI batches need an uploaded input file id")
+        payload: dict[str, Any] = {
+            "input_file_id": input_file_id,
+            "endpoint": options.endpoint,
+            "completion_window": options.completion_window,
+        }
+        if options.metadata:
+            payload["metadata"] = dict(options.metadata)
+        return self._job(await self._json("POST", "/batches", idempotent=False, json=payload))
+
+    async def get(self, batch_id: str) -> BatchJob:
+        """Retrieve a batch."""
+        return self._job(
+            await self._json("GET", f"/batches/{quote(batch_id, safe='')}", idempotent=True)
+        )
+
+    async def list(self, *, page_size: int = 100) -> AsyncIterator[BatchJob]:
+        """Every batch of the account, newest first, following ``after``/``has_more``."""
+        limit = max(1, min(page_size, LIST_PAGE_MAX))
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": limit}
+            if after:
+                params["after"] = after
+            page = await self._json("GET", "/batches", idempotent=True, params=params)
+            items = page.get("data") if isinstance(page, dict) else None
+            if not isinstance(items, list):
+                raise ProviderError("batch list answered without data", provider=self.name)
+            for item in items:
+                yield self._job(item)
+            last = page.get("last_id") or (items[-1].get("id") if items else None)
+            if not page.get("has_more") or not items or not last or last == after:
+                return
+            after = last
+
+    async def cancel(self, batch_id: str) -> BatchJob:
+        """Ask for a cancel (the batch goes to ``cancelling``); safe to repeat, so retried."""
+        return self._job(
+            await self._json("POST", f"/batches/{quote(batch_id, safe='')}/cancel", idempotent=True)
+        )
+
+    async def delete_job(self, batch_id: str) -> None:
+        """OpenAI cannot delete a batch; this always raises."""
+        raise BatchtuiError(
+            "OpenAI has no way to delete a batch; delete its input, output and error files instead"
+        )
+
+    async def delete_file(self, file_id: str) -> None:
+        """Delete an uploaded input file or a batch's output/error file."""
+        await self._json("DELETE", f"/files/{quote(file_id, safe='')}", idempotent=True)
+
+    async def result_lines(
+        self,
+        job: BatchJob,
+        *,
+        start: dict[str, int] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> AsyncIterator[ResultLine]:
+        """Stream the output file, then the error file, from ``start={"output": n, "error": m}``."""
+        start = start or {}
+        for source, file_id in (("output", job.output_file_id), ("error", job.error_file_id)):
+            if not file_id:
+                continue
+            async for line in stream_result_lines(
+                self._http,
+                self._url(f"/files/{quote(file_id, safe='')}/content"),
+                headers=self._headers,
+                source=source,
+                start=start.get(source, 0),
+                progress=progress,
+            ):
+                yield line
+
+    def parse_result(self, line: ResultLine) -> BatchResult:
+        """Parse one output- or error-file line."""
+        return parse_openai_line(line)
+
+    async def results(self, job: BatchJob) -> AsyncIterator[BatchResult]:
+        """Every result available for the job, error lines included."""
+        async for line in self.result_lines(job):
+            yield parse_openai_line(line)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this adapter created it."""
+        await self._http.aclose()
