@@ -1,0 +1,496 @@
+"""TOML configuration: profiles (one provider account each), UI settings and the keymap.
+
+Keys are never read from or written to the config: a profile names the environment variable
+that holds its key (default the SDK's own) or a file of mode 0600 holding it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import stat
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from batchtui.core.paths import config_path, data_dir
+from batchtui.core.provider import BatchtuiError
+
+__all__ = [
+    "PROVIDERS",
+    "Config",
+    "ConfigError",
+    "Profile",
+    "UiSettings",
+    "config_path",
+    "data_dir",
+    "default_profiles",
+    "dumps_config",
+    "load_config",
+    "provider_kwargs",
+    "redact",
+    "resolve_api_key",
+    "resolve_base_url",
+    "write_default_config",
+]
+
+PROVIDERS = ("openai", "anthropic")
+
+_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+_BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
+_ORG_ENV = "OPENAI_ORG_ID"
+_PROJECT_ENV = "OPENAI_PROJECT_ID"
+
+_DEFAULT_THEME = "textual-dark"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ConfigError(BatchtuiError):
+    """A config file, profile or key file that cannot be used; names file, key and problem."""
+
+    def __init__(self, problem: str, *, path: Path | str | None = None, key: str | None = None):
+        self.path = Path(path) if path is not None else None
+        self.key = key
+        self.problem = problem
+        where = ": ".join(str(part) for part in (path, key) if part)
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One provider account: where to reach it, where its key lives, and how to poll it."""
+
+    name: str
+    provider: str
+    base_url: str | None = None
+    api_key_env: str | None = None  # None: the SDK's own variable for the provider
+    api_key_file: str | None = None
+    organization: str | None = None
+    project: str | None = None
+    default_model: str | None = None
+    default_max_tokens: int | None = None
+    poll_min_s: float = 5.0
+    poll_max_s: float = 120.0
+    max_concurrency: int = 4
+    list_interval_s: float = 300.0
+    retry_budget_s: float = 60.0
+    max_cost_usd: float | None = None
+    max_cost_usd_per_day: float | None = None
+    max_in_flight: int | None = None
+    max_enqueued_tokens: int | None = None
+    stale_after_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.provider not in PROVIDERS:
+            raise ConfigError(
+                f"unknown provider {self.provider!r}; expected one of {', '.join(PROVIDERS)}",
+                key=f"profiles.{self.name}.provider",
+            )
+        if self.api_key_env is None:
+            object.__setattr__(self, "api_key_env", _KEY_ENV[self.provider])
+
+    @property
+    def key_env(self) -> str:
+        """The environment variable read for this profile's key."""
+        return self.api_key_env or _KEY_ENV[self.provider]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The profile as config-file values (no name, no None values, never a key)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name != "name" and value is not None:
+                out[f.name] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class UiSettings:
+    """Settings of the terminal UI."""
+
+    theme: str = _DEFAULT_THEME
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything read from the config file (or the defaults when there is none)."""
+
+    profiles: dict[str, Profile]
+    default_profile: str
+    ui: UiSettings = field(default_factory=UiSettings)
+    keymap: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None  # the file read; None when the defaults were used
+
+    def profile(self, name: str | None = None) -> Profile:
+        """The named profile (default: the default profile); ConfigError when unknown."""
+        name = name or self.default_profile
+        try:
+            return self.profiles[name]
+        except KeyError:
+            known = ", ".join(sorted(self.profiles)) or "none"
+            raise ConfigError(
+                f"no profile named {name!r} (known: {known})", path=self.path
+            ) from None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The config as a TOML-ready mapping."""
+        out: dict[str, Any] = {"default_profile": self.default_profile}
+        out["ui"] = {"theme": self.ui.theme}
+        if self.keymap:
+            out["keymap"] = dict(self.keymap)
+        out["profiles"] = {name: p.as_dict() for name, p in self.profiles.items()}
+        return out
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+_STR, _FLOAT, _INT = "string", "number", "integer"
+
+# field -> (kind, minimum or None); minimum is exclusive for numbers (> 0) unless noted below.
+_PROFILE_SPEC: dict[str, tuple[str, float | None]] = {
+    "provider": (_STR, None),
+    "base_url": (_STR, None),
+    "api_key_env": (_STR, None),
+    "api_key_file": (_STR, None),
+    "organization": (_STR, None),
+    "project": (_STR, None),
+    "default_model": (_STR, None),
+    "default_max_tokens": (_INT, 1),
+    "poll_min_s": (_FLOAT, 0),
+    "poll_max_s": (_FLOAT, 0),
+    "max_concurrency": (_INT, 1),
+    "list_interval_s": (_FLOAT, 0),
+    "retry_budget_s": (_FLOAT, None),
+    "max_cost_usd": (_FLOAT, 0),
+    "max_cost_usd_per_day": (_FLOAT, 0),
+    "max_in_flight": (_INT, 1),
+    "max_enqueued_tokens": (_INT, 1),
+    "stale_after_s": (_FLOAT, 0),
+}
+_TOP_KEYS = ("default_profile", "profiles", "ui", "keymap")
+_UI_KEYS = ("theme",)
+_KEY_LIKE_NAMES = ("api_key", "key", "token", "secret", "apikey", "auth_token")
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return f"a {type(value).__name__}"
+
+
+def _check_value(value: Any, kind: str, minimum: float | None, path: Path, key: str) -> Any:
+    """Return the value converted to its field's type, or raise naming the bad type."""
+    if kind == _STR:
+        if not isinstance(value, str):
+            raise ConfigError(f"expected a string, got {_type_name(value)}", path=path, key=key)
+        if not value.strip():
+            raise ConfigError("must not be empty", path=path, key=key)
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        article = "an" if kind == _INT else "a"
+        raise ConfigError(f"expected {article} {kind}, got {_type_name(value)}", path=path, key=key)
+    if kind == _INT and not isinstance(value, int):
+        raise ConfigError(f"expected an integer, got {_type_name(value)}", path=path, key=key)
+    if minimum is not None:
+        if kind == _INT and value < minimum:
+            raise ConfigError(f"must be at least {int(minimum)}, got {value}", path=path, key=key)
+        if kind == _FLOAT and value <= minimum:
+            raise ConfigError(f"must be a positive number, got {value}", path=path, key=key)
+    elif value < 0:
+        raise ConfigError(f"must not be negative, got {value}", path=path, key=key)
+    return float(value) if kind == _FLOAT else value
+
+
+def _unknown_key_error(key: str, path: Path, where: str, allowed: Iterable[str]) -> ConfigError:
+    hint = ""
+    if key.lower() in _KEY_LIKE_NAMES:
+        hint = "; keys are never kept in the config: use api_key_env or api_key_file"
+    return ConfigError(
+        f"unknown key {key!r} (allowed: {', '.join(allowed)}){hint}",
+        path=path,
+        key=f"{where}.{key}" if where else key,
+    )
+
+
+def _parse_profile(name: str, table: Any, path: Path) -> Profile:
+    where = f"profiles.{name}"
+    if not isinstance(table, dict):
+        raise ConfigError(f"expected a table, got {_type_name(table)}", path=path, key=where)
+    if not _NAME_RE.match(name):
+        raise ConfigError(
+            "profile names use letters, digits, '_', '.' and '-' (at most 64)",
+            path=path,
+            key=where,
+        )
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in _PROFILE_SPEC:
+            raise _unknown_key_error(key, path, where, _PROFILE_SPEC)
+        kind, minimum = _PROFILE_SPEC[key]
+        values[key] = _check_value(value, kind, minimum, path, f"{where}.{key}")
+    provider = values.pop("provider", None)
+    if provider is None:
+        if name not in PROVIDERS:
+            raise ConfigError(
+                f"missing key 'provider' (one of {', '.join(PROVIDERS)})",
+                path=path,
+                key=f"{where}.provider",
+            )
+        provider = name
+    if provider not in PROVIDERS:
+        raise ConfigError(
+            f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}",
+            path=path,
+            key=f"{where}.provider",
+        )
+    env_name = values.get("api_key_env")
+    if env_name is not None and not _ENV_NAME_RE.match(env_name):
+        raise ConfigError(
+            "must name an environment variable (letters, digits and '_'), not hold a key",
+            path=path,
+            key=f"{where}.api_key_env",
+        )
+    if provider != "openai":
+        for key in ("organization", "project"):
+            if key in values:
+                raise ConfigError(
+                    f"{key!r} applies to openai profiles only", path=path, key=f"{where}.{key}"
+                )
+    defaults = {f.name: f.default for f in dataclasses.fields(Profile)}
+    poll_min = values.get("poll_min_s", defaults["poll_min_s"])
+    poll_max = values.get("poll_max_s", defaults["poll_max_s"])
+    if poll_max < poll_min:
+        raise ConfigError(
+            f"must not be below poll_min_s ({poll_min:g})", path=path, key=f"{where}.poll_max_s"
+        )
+    return Profile(name=name, provider=provider, **values)
+
+
+def default_profiles() -> dict[str, Profile]:
+    """The profiles that exist without a config: one per provider, read from the environment."""
+    return {name: Profile(name=name, provider=name) for name in PROVIDERS}
+
+
+def _default_profile_name(profiles: Mapping[str, Profile], env: Mapping[str, str]) -> str:
+    if set(profiles) == set(PROVIDERS):
+        has_openai = bool(env.get(_KEY_ENV["openai"]))
+        has_anthropic = bool(env.get(_KEY_ENV["anthropic"]))
+        return "anthropic" if has_anthropic and not has_openai else "openai"
+    return next(iter(profiles))
+
+
+def _parse_config(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Config:
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise _unknown_key_error(key, path, "", _TOP_KEYS)
+    raw_profiles = data.get("profiles")
+    if raw_profiles is None:
+        profiles = default_profiles()
+    else:
+        if not isinstance(raw_profiles, dict):
+            raise ConfigError(
+                f"expected a table, got {_type_name(raw_profiles)}", path=path, key="profiles"
+            )
+        if not raw_profiles:
+            raise ConfigError("no profiles defined", path=path, key="profiles")
+        profiles = {name: _parse_profile(name, t, path) for name, t in raw_profiles.items()}
+    default = data.get("default_profile")
+    if default is None:
+        default = _default_profile_name(profiles, env)
+    else:
+        default = _check_value(default, _STR, None, path, "default_profile")
+        if default not in profiles:
+            raise ConfigError(
+                f"names no profile (known: {', '.join(profiles)})",
+                path=path,
+                key="default_profile",
+            )
+    ui_table = data.get("ui", {})
+    if not isinstance(ui_table, dict):
+        raise ConfigError(f"expected a table, got {_type_name(ui_table)}", path=path, key="ui")
+    for key in ui_table:
+        if key not in _UI_KEYS:
+            raise _unknown_key_error(key, path, "ui", _UI_KEYS)
+    ui = UiSettings(
+        theme=_check_value(ui_table.get("theme", _DEFAULT_THEME), _STR, None, path, "ui.theme")
+    )
+    keymap_table = data.get("keymap", {})
+    if not isinstance(keymap_table, dict):
+        raise ConfigError(
+            f"expected a table, got {_type_name(keymap_table)}", path=path, key="keymap"
+        )
+    keymap = {
+        action: _check_value(keys, _STR, None, path, f"keymap.{action}")
+        for action, keys in keymap_table.items()
+    }
+    return Config(profiles=profiles, default_profile=default, ui=ui, keymap=keymap, path=path)
+
+
+def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read the config file (default location when `path` is None); defaults when absent.
+
+    An explicit `path` that does not exist is an error; the default location may be absent.
+    """
+    env = os.environ if env is None else env
+    explicit = path is not None
+    file = Path(path).expanduser() if path is not None else config_path(env)
+    try:
+        with file.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError("config file not found", path=file) from None
+        profiles = default_profiles()
+        return Config(profiles=profiles, default_profile=_default_profile_name(profiles, env))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=file) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path=file) from None
+    return _parse_config(data, file, env)
+
+
+# --- keys and endpoints --------------------------------------------------------------------
+
+
+def resolve_api_key(profile: Profile, env: Mapping[str, str] | None = None) -> str | None:
+    """The profile's key from its key file (must be mode 0600) or its environment variable.
+
+    Read on every call and never cached, stored or logged. None when no key is configured.
+    """
+    env = os.environ if env is None else env
+    if profile.api_key_file:
+        file = Path(profile.api_key_file).expanduser()
+        where = f"profiles.{profile.name}.api_key_file"
+        try:
+            st = file.stat()
+        except FileNotFoundError:
+            raise ConfigError("key file not found", path=file, key=where) from None
+        except OSError as exc:
+            problem = f"cannot read key file: {exc.strerror}"
+            raise ConfigError(problem, path=file, key=where) from None
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError("key file is not a regular file", path=file, key=where)
+        mode = stat.S_IMODE(st.st_mode)
+        if os.name != "nt" and mode & 0o077:
+            raise ConfigError(
+                f"key file has mode {mode:04o}; it must be 0600 (no group or other "
+                f"permissions); run: chmod 600 {file}",
+                path=file,
+                key=where,
+            )
+        try:
+            text = file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read key file: {exc}", path=file, key=where) from None
+        return text or None
+    value = env.get(profile.key_env, "").strip()
+    return value or None
+
+
+def resolve_base_url(profile: Profile, env: Mapping[str, str] | None = None) -> str | None:
+    """The profile's base URL, else the provider's environment variable, else None (default)."""
+    env = os.environ if env is None else env
+    if profile.base_url:
+        return profile.base_url
+    return env.get(_BASE_URL_ENV[profile.provider]) or None
+
+
+def provider_kwargs(profile: Profile, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Keyword arguments for `make_provider(profile.provider, **kwargs)`: key, URL, routing."""
+    env = os.environ if env is None else env
+    kwargs: dict[str, Any] = {
+        "api_key": resolve_api_key(profile, env),
+        "base_url": resolve_base_url(profile, env),
+    }
+    if profile.provider == "openai":
+        kwargs["organization"] = profile.organization or env.get(_ORG_ENV) or None
+        kwargs["project"] = profile.project or env.get(_PROJECT_ENV) or None
+    return kwargs
+
+
+# --- writing -------------------------------------------------------------------------------
+
+_HEADER = """\
+# batchtui configuration.
+# API keys are never written here: each profile names the environment variable that holds
+# its key (api_key_env) or a key file of mode 0600 (api_key_file = "~/.config/openai.key").
+# Profile keys: provider, base_url, api_key_env, api_key_file, organization, project,
+# default_model, default_max_tokens, poll_min_s, poll_max_s, max_concurrency, list_interval_s,
+# retry_budget_s, max_cost_usd, max_cost_usd_per_day, max_in_flight, max_enqueued_tokens,
+# stale_after_s.
+
+"""
+
+
+def dumps_config(config: Config) -> str:
+    """The config as TOML text (it never holds a key)."""
+    return tomli_w.dumps(config.as_dict())
+
+
+def write_default_config(
+    path: Path | str | None = None,
+    *,
+    overwrite: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> Path:
+    """Write a starter config (two profiles naming their key variables); returns its path.
+
+    Refuses to replace an existing file unless `overwrite`. Never writes any key.
+    """
+    file = Path(path).expanduser() if path is not None else config_path(env)
+    if file.exists() and not overwrite:
+        raise ConfigError("config file already exists (not overwritten)", path=file)
+    profiles = {
+        name: Profile(name=name, provider=name, api_key_env=_KEY_ENV[name]) for name in PROVIDERS
+    }
+    config = Config(profiles=profiles, default_profile="openai")
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(_HEADER + dumps_config(config), encoding="utf-8")
+        os.replace(tmp, file)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return file
+
+
+# --- redaction -----------------------------------------------------------------------------
+
+_REDACT_PATTERNS = (
+    # Authorization headers and bearer tokens.
+    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=\-]{6,}"),
+    # key=value / key: value / "key": "value" forms.
+    re.compile(
+        r"(?i)(\b(?:x-api-key|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|secret)"
+        r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',;}&*]{4,}"
+    ),
+    # OpenAI (sk-, sk-proj-, sk-svcacct-, sk-admin-) and Anthropic (sk-ant-...) style keys.
+    re.compile(r"\b(sk-(?:ant-(?:api\d+-|admin\d+-)?|proj-|svcacct-|admin-)?)[A-Za-z0-9_\-]{6,}"),
+)
+_MASK = "***"
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Mask anything in `text` that looks like an API key (and each of `secrets`), for logs."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, _MASK)
+    for pattern in _REDACT_PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + _MASK, text)
+    return text

@@ -1,0 +1,293 @@
+"""Submission intents: the crash-safe record of a submission, one state per network step.
+
+The workflow calls these in order, each committed before the next network call:
+``record_intent`` -> (``mark_uploading`` -> ``mark_uploaded``) -> ``mark_creating`` ->
+``mark_created`` | ``mark_create_unknown`` | ``mark_failed``. Whatever state a crash leaves
+behind is listed by ``unsettled_intents`` and settled with ``reconcile_intent``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from batchtui.core.models import BatchJob, BatchStatus
+from batchtui.core.store.base import StoreBase
+from batchtui.core.store.reconcile import Decision, DecisionKind
+from batchtui.core.store.records import (
+    UNSETTLED_STATES,
+    IntentRecord,
+    IntentState,
+    JobRecord,
+    StoreError,
+)
+from batchtui.core.store.rows import (
+    claim_batch,
+    fetch_intent,
+    fetch_job,
+    insert_run,
+    log_event,
+    new_local_id,
+    set_intent_state,
+    set_local_status,
+)
+from batchtui.core.store.serialize import dumps, to_epoch
+
+
+class IntentsMixin(StoreBase):
+    """The submission-intent half of the job store."""
+
+    def record_intent(
+        self,
+        *,
+        profile: str,
+        provider: str,
+        input_path: Path | str,
+        sha256: str,
+        request_count: int,
+        label: str | None = None,
+        run_id: str | None = None,
+        parent: str | None = None,
+        part_index: int | None = None,
+        model: str | None = None,
+        endpoint: str | None = None,
+        options: dict[str, Any] | None = None,
+        queued: bool = False,
+        notes: str | None = None,
+    ) -> JobRecord:
+        """Record a submission before any network call; returns its job (status SUBMITTING).
+
+        `input_path` is the kept copy (see `keep_input`). A retry names its `parent` (local or
+        provider id) and joins the parent's run unless `run_id` is given; otherwise a new run
+        is made. `queued` holds it back locally (status QUEUED) until `release_queued`.
+        `options` (JSON-able) keeps what `create` needs so a resumed submission can finish.
+        """
+        now = self._now()
+        local_id = new_local_id()
+        state = IntentState.QUEUED if queued else IntentState.RECORDED
+        status = BatchStatus.QUEUED if queued else BatchStatus.SUBMITTING
+        with self._tx() as c:
+            parent_local = None
+            if parent is not None:
+                row = c.execute(
+                    "SELECT local_id, run_id FROM jobs WHERE local_id = ? OR batch_id = ? "
+                    "ORDER BY local_id = ? DESC LIMIT 1",
+                    (parent, parent, parent),
+                ).fetchone()
+                if row is None:
+                    raise StoreError(f"no parent job {parent}")
+                parent_local = row["local_id"]
+                run_id = run_id or row["run_id"]
+            if run_id is None:
+                run_id = insert_run(c, label, now)
+            elif c.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                raise StoreError(f"no run {run_id}")
+            c.execute(
+                """
+                INSERT INTO jobs (local_id, run_id, parent_local_id, part_index, profile,
+                    provider, label, status, raw_status, counts, model, endpoint, input_path,
+                    input_sha256, request_count, notes, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    local_id,
+                    run_id,
+                    parent_local,
+                    part_index,
+                    profile,
+                    provider,
+                    label,
+                    status.value,
+                    state.value,
+                    dumps({"total": request_count, "processing": request_count}),
+                    model,
+                    endpoint,
+                    str(input_path),
+                    sha256,
+                    request_count,
+                    notes,
+                    now,
+                    now,
+                ),
+            )
+            c.execute(
+                """
+                INSERT INTO intents (local_id, profile, provider, state, input_path, sha256,
+                    request_count, options, pid, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
+                """,
+                (
+                    local_id,
+                    profile,
+                    provider,
+                    state.value,
+                    str(input_path),
+                    sha256,
+                    request_count,
+                    dumps(options or {}),
+                    now,
+                    now,
+                ),
+            )
+            log_event(c, local_id, "intent", f"{state.value}: {request_count} requests", now)
+            return fetch_job(c, local_id)
+
+    def release_queued(self, local_id: str) -> IntentRecord:
+        """A queued submission may go out now: queued -> recorded (status SUBMITTING)."""
+        return self._move(local_id, IntentState.RECORDED, BatchStatus.SUBMITTING)
+
+    def mark_uploading(self, local_id: str) -> IntentRecord:
+        """The input upload is about to start."""
+        return self._move(local_id, IntentState.UPLOADING)
+
+    def mark_uploaded(self, local_id: str, file_id: str) -> IntentRecord:
+        """The provider holds the input as `file_id`."""
+        return self._move(
+            local_id,
+            IntentState.UPLOADED,
+            job_fields={"input_file_id": file_id},
+            input_file_id=file_id,
+            message=file_id,
+        )
+
+    def mark_creating(self, local_id: str) -> IntentRecord:
+        """The create call is about to be sent; opens the create window now."""
+        return self._move(local_id, IntentState.CREATING, window_start=self._now())
+
+    def mark_create_unknown(
+        self,
+        local_id: str,
+        window_start: datetime | float | None = None,
+        window_end: datetime | float | None = None,
+        reason: str | None = None,
+    ) -> IntentRecord:
+        """The create failed ambiguously: a batch may exist, created between start and end.
+
+        Defaults: the window opened by `mark_creating`, and now.
+        """
+        with self._tx() as c:
+            current = fetch_intent(c, local_id)
+            start = to_epoch(window_start) or to_epoch(current.window_start) or self._now()
+            end = to_epoch(window_end) or self._now()
+            intent = set_intent_state(
+                c,
+                local_id,
+                IntentState.UNKNOWN,
+                self._now(),
+                message=reason,
+                window_start=start,
+                window_end=end,
+                reason=reason,
+            )
+            set_local_status(c, local_id, BatchStatus.SUBMITTING, "unknown", self._now())
+            return intent
+
+    def mark_created(self, local_id: str, job: BatchJob) -> JobRecord:
+        """The provider created `job` for this intent: record its id and first snapshot."""
+        with self._tx() as c:
+            current = fetch_intent(c, local_id)
+            if current.state is IntentState.CREATED and current.batch_id == job.id:
+                claim_batch(c, local_id, job, current.profile, self._now())
+                return fetch_job(c, local_id)
+            set_intent_state(
+                c,
+                local_id,
+                IntentState.CREATED,
+                self._now(),
+                message=job.id,
+                batch_id=job.id,
+                reason=None,
+            )
+            claim_batch(c, local_id, job, current.profile, self._now())
+            return fetch_job(c, local_id)
+
+    def mark_failed(self, local_id: str, reason: str) -> IntentRecord:
+        """The submission definitely failed and no batch exists (e.g. the create was refused)."""
+        return self._move(
+            local_id,
+            IntentState.FAILED,
+            BatchStatus.FAILED,
+            "submit_failed",
+            job_fields={"notes": reason},
+            reason=reason,
+            message=reason,
+        )
+
+    def mark_abandoned(self, local_id: str, reason: str) -> IntentRecord:
+        """Settled: nothing was created (reconciled after the grace period, or withdrawn)."""
+        return self._move(
+            local_id,
+            IntentState.ABANDONED,
+            BatchStatus.FAILED,
+            "abandoned",
+            job_fields={"notes": reason},
+            reason=reason,
+            message=reason,
+        )
+
+    def apply_decision(self, local_id: str, decision: Decision) -> JobRecord | None:
+        """Carry out a `reconcile_intent` decision; returns the job when it changed."""
+        if decision.kind is DecisionKind.MATCHED and decision.job is not None:
+            return self.mark_created(local_id, decision.job)
+        if decision.kind is DecisionKind.ABANDON:
+            self.mark_abandoned(local_id, decision.reason)
+            return self.get(local_id)  # type: ignore[attr-defined]
+        return None
+
+    def get_intent(self, local_id: str) -> IntentRecord | None:
+        """The intent of a job, or None for jobs not submitted here (adopted)."""
+        rows = self._query("SELECT * FROM intents WHERE local_id = ?", (local_id,))
+        return IntentRecord.from_row(rows[0]) if rows else None
+
+    def unsettled_intents(self, profile: str | None = None) -> list[IntentRecord]:
+        """Intents a crash or an ambiguous create may have left open, oldest first."""
+        return self._intents(UNSETTLED_STATES, profile)
+
+    def queued_intents(self, profile: str | None = None) -> list[IntentRecord]:
+        """Submissions held back locally, in the order they were queued."""
+        return self._intents((IntentState.QUEUED,), profile)
+
+    def claimed_batch_ids(self, profile: str) -> set[str]:
+        """Batch ids already given to submissions of this profile (`known_ids` for reconcile)."""
+        rows = self._query(
+            "SELECT batch_id FROM intents WHERE profile = ? AND batch_id IS NOT NULL", (profile,)
+        )
+        return {row["batch_id"] for row in rows}
+
+    # --- helpers ---
+
+    def _intents(self, states: tuple[IntentState, ...], profile: str | None) -> list[IntentRecord]:
+        marks = ", ".join("?" for _ in states)
+        sql = f"SELECT * FROM intents WHERE state IN ({marks})"
+        params: list[Any] = [s.value for s in states]
+        if profile is not None:
+            sql += " AND profile = ?"
+            params.append(profile)
+        rows = self._query(sql + " ORDER BY created_at, rowid", params)
+        return [IntentRecord.from_row(row) for row in rows]
+
+    def _move(
+        self,
+        local_id: str,
+        state: IntentState,
+        status: BatchStatus | None = None,
+        raw_status: str | None = None,
+        *,
+        job_fields: dict[str, Any] | None = None,
+        message: str | None = None,
+        **fields: Any,
+    ) -> IntentRecord:
+        with self._tx() as c:
+            now = self._now()
+            intent = set_intent_state(c, local_id, state, now, message=message, **fields)
+            job = fetch_job(c, local_id)
+            set_local_status(
+                c,
+                local_id,
+                status or job.status,
+                raw_status or state.value,
+                now,
+                **(job_fields or {}),
+            )
+            return intent

@@ -1,0 +1,110 @@
+"""Conversions between stored values (JSON text, epoch seconds) and the core models."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from batchtui.core.models import (
+    BatchJob,
+    BatchStatus,
+    ProviderErrorDetail,
+    RequestCounts,
+    Timestamps,
+)
+
+
+def to_epoch(value: datetime | float | int | None) -> float | None:
+    """Epoch seconds of an aware datetime (naive is taken as UTC), a number, or None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.timestamp()
+    return float(value)
+
+
+def from_epoch(value: float | None) -> datetime | None:
+    """An aware UTC datetime from epoch seconds, or None."""
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def dumps(value: Any) -> str:
+    """Compact, key-sorted JSON so equal values give equal text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def counts_from_dict(data: dict[str, Any] | None) -> RequestCounts:
+    """RequestCounts from its `as_dict()` form, ignoring unknown keys."""
+    data = data or {}
+    fields = ("total", "processing", "succeeded", "errored", "canceled", "expired")
+    return RequestCounts(**{k: int(data.get(k) or 0) for k in fields})
+
+
+def times_from_dict(data: dict[str, Any] | None) -> Timestamps:
+    """Timestamps from its `as_dict()` form (ISO 8601 strings or None)."""
+    data = data or {}
+    values = {}
+    for name in Timestamps.__slots__:  # type: ignore[attr-defined]
+        raw = data.get(name)
+        values[name] = datetime.fromisoformat(raw) if raw else None
+    return Timestamps(**values)
+
+
+def job_to_dict(job: BatchJob) -> dict[str, Any]:
+    """A JSON-ready dict holding every field of a BatchJob snapshot."""
+    return {
+        "provider": job.provider,
+        "id": job.id,
+        "status": job.status.value,
+        "raw_status": job.raw_status,
+        "counts": job.counts.as_dict(),
+        "times": job.times.as_dict(),
+        "endpoint": job.endpoint,
+        "model": job.model,
+        "input_file_id": job.input_file_id,
+        "output_file_id": job.output_file_id,
+        "error_file_id": job.error_file_id,
+        "results_url": job.results_url,
+        "results_available": job.results_available,
+        "errors": [
+            {"code": e.code, "message": e.message, "line": e.line, "param": e.param}
+            for e in job.errors
+        ],
+        "metadata": dict(job.metadata),
+        "raw": job.raw,
+        "profile": job.profile,
+    }
+
+
+def job_from_dict(data: dict[str, Any]) -> BatchJob:
+    """The BatchJob a `job_to_dict()` dict describes."""
+    return BatchJob(
+        provider=data["provider"],
+        id=data["id"],
+        status=BatchStatus(data["status"]),
+        raw_status=data.get("raw_status") or "",
+        counts=counts_from_dict(data.get("counts")),
+        times=times_from_dict(data.get("times")),
+        endpoint=data.get("endpoint"),
+        model=data.get("model"),
+        input_file_id=data.get("input_file_id"),
+        output_file_id=data.get("output_file_id"),
+        error_file_id=data.get("error_file_id"),
+        results_url=data.get("results_url"),
+        results_available=bool(data.get("results_available")),
+        errors=tuple(
+            ProviderErrorDetail(
+                code=e.get("code"),
+                message=e.get("message", ""),
+                line=e.get("line"),
+                param=e.get("param"),
+            )
+            for e in data.get("errors") or ()
+        ),
+        metadata=dict(data.get("metadata") or {}),
+        raw=dict(data.get("raw") or {}),
+        profile=data.get("profile"),
+    )
