@@ -1,16 +1,233 @@
-"""Anthropic Message Batches endpoints."""
+"""Anthropic Message Batches endpoints (/v1/messages/batches)."""
 
 from __future__ import annotations
 
+import random
+import re
 from typing import TYPE_CHECKING, Any
+
+from batchtui.emulator.errors import ApiError
+from batchtui.emulator.httpio import Request, Response
+from batchtui.emulator.jobs import AnthropicJob
+from batchtui.emulator.results import (
+    Facts,
+    anthropic_facts,
+    anthropic_result_line,
+    anthropic_unrun_line,
+    time_share,
+)
+from batchtui.emulator.routing import file_response, int_param, json_body, write_jsonl
 
 if TYPE_CHECKING:
     from batchtui.emulator.app import EmulatorApp
 
+CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}\Z")
+ID = r"([A-Za-z0-9_-]+)"
+BASE = "/v1/messages/batches"
+
+
+def _invalid(message: str) -> ApiError:
+    return ApiError(400, message, type="invalid_request_error")
+
+
+def _check_request(i: int, item: Any) -> Facts:
+    """Validate requests[i]; returns its facts."""
+    where = f"requests.{i}"
+    if not isinstance(item, dict):
+        raise _invalid(f"{where}: Input should be a valid dictionary")
+    cid = item.get("custom_id")
+    if cid is None:
+        raise _invalid(f"{where}.custom_id: Field required")
+    if not isinstance(cid, str) or not CUSTOM_ID.match(cid):
+        raise _invalid(f"{where}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'")
+    params = item.get("params")
+    if not isinstance(params, dict):
+        raise _invalid(f"{where}.params: Field required")
+    model = params.get("model")
+    if not isinstance(model, str) or not model:
+        raise _invalid(f"{where}.params.model: Field required")
+    max_tokens = params.get("max_tokens")
+    if max_tokens is None:
+        raise _invalid(f"{where}.params.max_tokens: Field required")
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
+        raise _invalid(f"{where}.params.max_tokens: Input should be a valid integer")
+    if max_tokens < 1:
+        raise _invalid(f"{where}.params.max_tokens: Input should be greater than or equal to 1")
+    messages = params.get("messages")
+    if messages is None:
+        raise _invalid(f"{where}.params.messages: Field required")
+    if not isinstance(messages, list):
+        raise _invalid(f"{where}.params.messages: Input should be a valid list")
+    if params.get("stream"):
+        raise _invalid(f"{where}.params.stream: streaming is not supported in Message Batches")
+    return anthropic_facts(cid, params)
+
 
 class AnthropicApi:
-    """Routes under /v1/messages/batches."""
+    """Routes under /v1/messages/batches; state lives in the app (callers hold its lock)."""
 
     def __init__(self, app: EmulatorApp) -> None:
         self.app = app
-        self.jobs: dict[str, Any] = {}
+        self.jobs: dict[str, AnthropicJob] = {}
+        self._seq = 0
+        app.add_route("POST", BASE, self.create, is_create=True)
+        app.add_route("GET", BASE, self.list)
+        app.add_route("GET", f"{BASE}/{ID}", self.retrieve)
+        app.add_route("POST", f"{BASE}/{ID}/cancel", self.cancel)
+        app.add_route("DELETE", f"{BASE}/{ID}", self.delete)
+        app.add_route("GET", f"{BASE}/{ID}/results", self.results, is_download=True)
+
+    def create(self, request: Request, _m: re.Match[str]) -> Response:
+        """POST /v1/messages/batches: validated synchronously."""
+        cfg = self.app.config
+        too_large = ApiError(
+            413,
+            f"Request exceeds the maximum size of {cfg.anthropic_max_body_bytes} bytes.",
+            type="request_too_large",
+        )
+        body = json_body(request, cfg.anthropic_max_body_bytes, too_large=too_large)
+        if not isinstance(body, dict):
+            raise _invalid("The request body must be a JSON object.")
+        requests = body.get("requests")
+        if requests is None:
+            raise _invalid("requests: Field required")
+        if not isinstance(requests, list):
+            raise _invalid("requests: Input should be a valid list")
+        n = len(requests)
+        if n < 1:
+            raise _invalid("requests: List should have at least 1 item after validation, not 0")
+        if n > cfg.anthropic_max_requests:
+            raise _invalid(
+                f"requests: List should have at most {cfg.anthropic_max_requests} items after "
+                f"validation, not {n}"
+            )
+        facts: list[Facts] = []
+        seen: dict[str, int] = {}
+        for i, item in enumerate(requests):
+            f = _check_request(i, item)
+            if f.custom_id in seen:
+                raise _invalid(
+                    f"requests.{i}.custom_id: Duplicate custom_id '{f.custom_id}' (also used by "
+                    f"requests.{seen[f.custom_id]}); custom_id values must be unique within a "
+                    "batch."
+                )
+            seen[f.custom_id] = i
+            facts.append(f)
+        with self.app.lock:
+            self._seq += 1
+            job = AnthropicJob(
+                id=self.app.ids.message_batch(),
+                created=self.app.now(),
+                job_seconds=cfg.job_seconds,
+                expire_seconds=cfg.expire_seconds,
+                fail_rate=cfg.fail_rate,
+                seed=cfg.seed,
+                facts=facts,
+                cancel_seconds=cfg.cancel_seconds,
+                seq=self._seq,
+                retention_seconds=cfg.results_retention_seconds,
+            )
+            self.jobs[job.id] = job
+            return Response.json(job.to_json(self.app.now(), self.app.base_url))
+
+    def _job(self, batch_id: str) -> AnthropicJob:
+        job = self.jobs.get(batch_id)
+        if job is None:
+            raise ApiError(404, f"No message batch found with id '{batch_id}'.")
+        return job
+
+    def _view(self, job: AnthropicJob) -> Response:
+        return Response.json(job.to_json(self.app.now(), self.app.base_url))
+
+    def retrieve(self, _r: Request, m: re.Match[str]) -> Response:
+        """GET /v1/messages/batches/{id}."""
+        with self.app.lock:
+            return self._view(self._job(m.group(1)))
+
+    def list(self, request: Request, _m: re.Match[str]) -> Response:
+        """GET /v1/messages/batches: newest first, before_id/after_id, limit 1..1000."""
+        limit = int_param(request, "limit", 20, 1, 1000)
+        before, after = request.query.get("before_id"), request.query.get("after_id")
+        if before and after:
+            raise _invalid("Only one of before_id and after_id may be given.")
+        with self.app.lock:
+            jobs = sorted(self.jobs.values(), key=lambda j: (j.created, j.seq), reverse=True)
+            ids = [j.id for j in jobs]
+            if after:
+                rest = jobs[ids.index(after) + 1 :] if after in ids else []
+                page, has_more = rest[:limit], len(rest) > limit
+            elif before:
+                head = jobs[: ids.index(before)] if before in ids else []
+                page, has_more = head[-limit:], len(head) > limit
+            else:
+                page, has_more = jobs[:limit], len(jobs) > limit
+            now = self.app.now()
+            data = [j.to_json(now, self.app.base_url) for j in page]
+        return Response.json(
+            {
+                "data": data,
+                "has_more": has_more,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+            }
+        )
+
+    def cancel(self, _r: Request, m: re.Match[str]) -> Response:
+        """POST /v1/messages/batches/{id}/cancel: canceling now, ended after the cancel delay."""
+        with self.app.lock:
+            job = self._job(m.group(1))
+            now = self.app.now()
+            status = job.status_at(now)
+            if status == "ended":
+                if self.app.config.cancel_terminal_error:
+                    raise _invalid(
+                        f"Message Batch {job.id} has already ended and cannot be canceled."
+                    )
+            elif status == "in_progress":
+                job.cancel_at = now
+            return self._view(job)
+
+    def delete(self, _r: Request, m: re.Match[str]) -> Response:
+        """DELETE /v1/messages/batches/{id}: only once ended."""
+        with self.app.lock:
+            job = self._job(m.group(1))
+            if job.status_at(self.app.now()) != "ended":
+                raise _invalid(
+                    f"Message Batch {job.id} is still being processed; cancel it and wait for it "
+                    "to end before deleting it."
+                )
+            del self.jobs[job.id]
+            if job.results_path is not None:
+                job.results_path.unlink(missing_ok=True)
+        return Response.json({"id": job.id, "type": "message_batch_deleted"})
+
+    def results(self, request: Request, m: re.Match[str]) -> Response:
+        """GET /v1/messages/batches/{id}/results: JSONL, only once ended."""
+        with self.app.lock:
+            job = self._job(m.group(1))
+            now = self.app.now()
+            if job.status_at(now) != "ended":
+                raise _invalid(
+                    f"Message Batch {job.id} has not yet ended; results are available once "
+                    "processing_status is 'ended'."
+                )
+            if job.archived(now):
+                raise ApiError(404, f"Results of Message Batch {job.id} have been archived.")
+            if job.results_path is None:
+                job.results_path = self._write_results(job)
+            path = job.results_path
+        return file_response(request, path, path.stat().st_size, "application/x-jsonl")
+
+    def _write_results(self, job: AnthropicJob) -> Any:
+        kind, _ = job.ending()
+        share = job.finished_share()
+        lines = []
+        for facts in job.facts:
+            if time_share(job.seed, facts.custom_id) <= share:
+                lines.append(anthropic_result_line(job.seed, facts, job.fail_rate))
+            else:
+                lines.append(anthropic_unrun_line(facts.custom_id, kind))
+        random.Random(f"{job.seed}:{job.id}:order").shuffle(lines)
+        path = self.app.tmpdir / f"{job.id}_results.jsonl"
+        write_jsonl(path, lines)
+        return path

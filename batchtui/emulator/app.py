@@ -6,6 +6,7 @@ import re
 import shutil
 import tempfile
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,6 +163,9 @@ class EmulatorApp:
                 resp.cut_share = decision.cut_share
         except ApiError as err:
             resp = self._render(err, anthropic, rid)
+        except Exception:  # a bug in the emulator: answer 500 and show it on stderr
+            traceback.print_exc()
+            resp = self._render(ApiError(500, "Emulator internal error."), anthropic, rid)
         resp.delay = delay
         self._stamp(resp, anthropic, rid)
         return resp
