@@ -1,0 +1,84 @@
+"""`batchtui emulator`: run the provider emulator in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from batchtui.emulator.config import EmulatorConfig
+from batchtui.emulator.faults import FaultSpecError, parse_faults
+from batchtui.emulator.server import EmulatorServer
+
+FAULTS_HELP = (
+    "comma-separated KIND=SHARE[:ARG] items: 429=P[:retry_after_s], 500=P, 503=P, "
+    "529=P (Anthropic; OpenAI paths get 503), slow=P[:delay_s], cut=P[:body_share] "
+    "(results/content downloads cut mid-body), 500after=P (create commits, then 500). "
+    "Example: 429=0.3,500=0.1,529=0.1,slow=0.2:1.5,cut=1.0"
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The emulator's command-line options."""
+    p = argparse.ArgumentParser(
+        prog="batchtui emulator",
+        description="Local emulator of the OpenAI Batch API and the Anthropic Message Batches "
+        "API on one port (OpenAI under /v1, Anthropic under /v1/messages/batches).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port to bind (0 = any free port)")
+    p.add_argument("--seed", type=int, default=0, help="seed for ids, results and faults")
+    p.add_argument("--job-seconds", type=float, default=5.0, help="how long a job runs")
+    p.add_argument("--expire-seconds", type=float, default=86400.0, help="completion window length")
+    p.add_argument("--fail-rate", type=float, default=0.0, help="share of requests that fail")
+    p.add_argument("--api-key", default=None, help="require this API key (401 otherwise)")
+    p.add_argument("--faults", default="", metavar="SPEC", help=FAULTS_HELP)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until interrupted; 0 on a clean stop, 1 on bad options or a busy port."""
+    args = build_parser().parse_args(argv)
+    try:
+        parse_faults(args.faults)
+    except FaultSpecError as exc:
+        print(f"batchtui emulator: {exc}", file=sys.stderr)
+        return 1
+    if not 0.0 <= args.fail_rate <= 1.0:
+        print("batchtui emulator: --fail-rate must be between 0 and 1", file=sys.stderr)
+        return 1
+    config = EmulatorConfig(
+        seed=args.seed,
+        job_seconds=args.job_seconds,
+        expire_seconds=args.expire_seconds,
+        fail_rate=args.fail_rate,
+        api_key=args.api_key,
+        faults=args.faults,
+    )
+    server = EmulatorServer(config, host=args.host, port=args.port)
+    try:
+        server.start()
+    except OSError as exc:
+        print(
+            f"batchtui emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
+        )
+        return 1
+    print(f"listening on {server.url}", flush=True)
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
