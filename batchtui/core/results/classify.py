@@ -1,0 +1,164 @@
+"""Cheap per-line classifiers: custom_id, outcome, flag and error type from a parsed result line.
+
+The index calls one of these for every line right after ``json.loads``, so each is a handful of
+dict lookups following the facts in providers.md (outcome follows the facts, not the file a line
+came in). They must agree with the adapters' ``parse_result``; the integration tests check that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from batchtui.core.models import Outcome, ResultFlag
+
+Classification = tuple[str, Outcome, ResultFlag | None, str | None]
+Classifier = Callable[[str, dict[str, Any]], Classification]
+"""``classify(source, parsed_line) -> (custom_id, outcome, flag, error_type)``."""
+
+CLASSIFIER_VERSION = 1
+"""Bumped whenever a classifier's rules change, so persisted indexes are rebuilt."""
+
+_SUCCEEDED = Outcome.SUCCEEDED
+_ERRORED = Outcome.ERRORED
+_CANCELED = Outcome.CANCELED
+_EXPIRED = Outcome.EXPIRED
+
+_TOP_LEVEL_OUTCOMES = {
+    "batch_expired": _EXPIRED,
+    "batch_cancelled": _CANCELED,
+    "batch_canceled": _CANCELED,
+}
+_OPENAI_FINISH_FLAGS = {
+    "length": ResultFlag.TRUNCATED,
+    "content_filter": ResultFlag.FILTERED,
+    "refusal": ResultFlag.REFUSED,
+}
+_OPENAI_INCOMPLETE_FLAGS = {
+    "max_output_tokens": ResultFlag.TRUNCATED,
+    "content_filter": ResultFlag.FILTERED,
+}
+_ANTHROPIC_STOP_FLAGS = {
+    "max_tokens": ResultFlag.TRUNCATED,
+    "model_context_window_exceeded": ResultFlag.TRUNCATED,
+    "refusal": ResultFlag.REFUSED,
+}
+_ANTHROPIC_OUTCOMES = {
+    "succeeded": _SUCCEEDED,
+    "errored": _ERRORED,
+    "canceled": _CANCELED,
+    "expired": _EXPIRED,
+}
+# When several choices disagree the most serious flag wins.
+_FLAG_RANK = {ResultFlag.TRUNCATED: 1, ResultFlag.FILTERED: 2, ResultFlag.REFUSED: 3}
+
+
+def _openai_success_flag(body: Any) -> ResultFlag | None:
+    """The flag of a 2xx OpenAI body: chat/completions choices or a Responses API object."""
+    if not isinstance(body, dict):
+        return None
+    choices = body.get("choices")
+    if choices and isinstance(choices, list):
+        best: ResultFlag | None = None
+        for choice in choices:
+            if not isinstance(choice, dict):
+                continue
+            flag = _OPENAI_FINISH_FLAGS.get(choice.get("finish_reason"))  # type: ignore[arg-type]
+            message = choice.get("message")
+            if isinstance(message, dict) and message.get("refusal"):
+                flag = ResultFlag.REFUSED
+            if flag is not None and (best is None or _FLAG_RANK[flag] > _FLAG_RANK[best]):
+                best = flag
+        return best
+    if body.get("object") == "response":
+        for item in body.get("output") or ():
+            if isinstance(item, dict) and item.get("type") == "message":
+                for part in item.get("content") or ():
+                    if isinstance(part, dict) and part.get("type") == "refusal":
+                        return ResultFlag.REFUSED
+        if body.get("status") == "incomplete":
+            details = body.get("incomplete_details")
+            reason = details.get("reason") if isinstance(details, dict) else None
+            return _OPENAI_INCOMPLETE_FLAGS.get(reason, ResultFlag.TRUNCATED)  # type: ignore[arg-type]
+    return None
+
+
+def classify_openai(source: str, obj: dict[str, Any]) -> Classification:
+    """Classify one OpenAI batch output/error line (``BatchRequestOutput``)."""
+    custom_id = obj.get("custom_id")
+    if not isinstance(custom_id, str):
+        custom_id = ""
+    response = obj.get("response")
+    if isinstance(response, dict):
+        status = response.get("status_code")
+        body = response.get("body")
+        if isinstance(status, int) and not 200 <= status < 300:
+            error_type = None
+            error = body.get("error") if isinstance(body, dict) else None
+            if isinstance(error, dict):
+                error_type = error.get("type") or error.get("code")
+            flag = ResultFlag.HTTP_ERROR if source == "output" else None
+            return custom_id, _ERRORED, flag, error_type
+        return custom_id, _SUCCEEDED, _openai_success_flag(body), None
+    error = obj.get("error")
+    if isinstance(error, dict):
+        code = error.get("code")
+        outcome = _TOP_LEVEL_OUTCOMES.get(code, _ERRORED)  # type: ignore[arg-type]
+        return custom_id, outcome, None, code if isinstance(code, str) else None
+    return custom_id, _ERRORED, None, None
+
+
+def classify_anthropic(source: str, obj: dict[str, Any]) -> Classification:
+    """Classify one Anthropic ``MessageBatchIndividualResponse`` line."""
+    custom_id = obj.get("custom_id")
+    if not isinstance(custom_id, str):
+        custom_id = ""
+    result = obj.get("result")
+    if not isinstance(result, dict):
+        return custom_id, _ERRORED, None, None
+    kind = result.get("type")
+    outcome = _ANTHROPIC_OUTCOMES.get(kind, _ERRORED)  # type: ignore[arg-type]
+    if outcome is _SUCCEEDED:
+        message = result.get("message")
+        stop = message.get("stop_reason") if isinstance(message, dict) else None
+        return custom_id, outcome, _ANTHROPIC_STOP_FLAGS.get(stop), None  # type: ignore[arg-type]
+    if outcome is _ERRORED:
+        error_type = None
+        wrapper = result.get("error")
+        if isinstance(wrapper, dict):
+            inner = wrapper.get("error")
+            if isinstance(inner, dict) and isinstance(inner.get("type"), str):
+                error_type = inner["type"]
+            elif isinstance(wrapper.get("type"), str) and wrapper["type"] != "error":
+                error_type = wrapper["type"]
+        elif kind is not None and kind not in _ANTHROPIC_OUTCOMES:
+            error_type = str(kind)
+        return custom_id, outcome, None, error_type
+    return custom_id, outcome, None, None
+
+
+def classify_any(source: str, obj: dict[str, Any]) -> Classification:
+    """Classify a line of either provider, telling them apart by shape."""
+    if "result" in obj:
+        return classify_anthropic(source, obj)
+    return classify_openai(source, obj)
+
+
+_BY_PROVIDER: dict[str, Classifier] = {"openai": classify_openai, "anthropic": classify_anthropic}
+
+
+def classifier_for(provider: str | None) -> Classifier:
+    """The classifier for a provider name ("openai", "anthropic"); shape-sniffing otherwise."""
+    return _BY_PROVIDER.get((provider or "").lower(), classify_any)
+
+
+def classifier_name(classify: Classifier) -> str:
+    """A stable name for a classifier, stored in a persisted index to detect a change of rules."""
+    for name, known in _BY_PROVIDER.items():
+        if known is classify:
+            return f"{name}/{CLASSIFIER_VERSION}"
+    if classify is classify_any:
+        return f"any/{CLASSIFIER_VERSION}"
+    module = getattr(classify, "__module__", "?")
+    qualname = getattr(classify, "__qualname__", type(classify).__name__)
+    return f"{module}.{qualname}"
