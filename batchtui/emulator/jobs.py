@@ -224,7 +224,11 @@ class OpenAIJob(Job):
             "object": "batch",
             "endpoint": self.endpoint,
             "model": self.model,
-            "errors": {"object": "list", "data": self.errors} if self.errors else None,
+            "errors": (
+                {"object": "list", "data": self.errors}
+                if self.errors and terminal and kind == "failed"
+                else None
+            ),
             "input_file_id": self.input_file_id,
             "completion_window": self.completion_window,
             "status": status,
