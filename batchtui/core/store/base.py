@@ -104,7 +104,10 @@ class StoreBase:
             return self._conn.execute(sql, params).fetchall()
 
     def _jobs(
-        self, where: str = "", params: Sequence[Any] = (), order: str = "j.created_at DESC"
+        self,
+        where: str = "",
+        params: Sequence[Any] = (),
+        order: str = "j.created_at DESC, j.rowid DESC",
     ) -> list[JobRecord]:
         sql = JOB_SELECT + (f" WHERE {where}" if where else "") + f" ORDER BY {order}"
         return [JobRecord.from_row(row) for row in self._query(sql, params)]

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from batchtui.core.config import redact
 from batchtui.core.models import BatchJob, BatchStatus
 from batchtui.core.store.base import StoreBase
 from batchtui.core.store.reconcile import Decision, DecisionKind
@@ -65,6 +66,8 @@ class IntentsMixin(StoreBase):
         """
         now = self._now()
         local_id = new_local_id()
+        label = redact(label) if label else label
+        notes = redact(notes) if notes else notes
         state = IntentState.QUEUED if queued else IntentState.RECORDED
         status = BatchStatus.QUEUED if queued else BatchStatus.SUBMITTING
         with self._tx() as c:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from batchtui.core.config import redact
 from batchtui.core.models import TERMINAL_STATUSES, BatchJob, BatchStatus
 from batchtui.core.store.base import StoreBase
 from batchtui.core.store.records import Event, IntentState, JobRecord, RunRecord, StoreError
@@ -64,7 +65,7 @@ class JobsMixin(StoreBase):
             if found:
                 return found[0]
         if len(ident) >= _MIN_PREFIX and ident.isalnum():
-            found = self._jobs("j.local_id LIKE ?" + scope, [ident + "%", *params])
+            found = self._jobs("j.local_id LIKE ?" + scope, [ident + "%", *params], "j.local_id")
             if len(found) > 1:
                 ids = ", ".join(j.local_id for j in found[:5])
                 raise StoreError(f"{ident!r} matches several local ids: {ids}")
@@ -223,7 +224,8 @@ class JobsMixin(StoreBase):
             if c.execute("DELETE FROM jobs WHERE local_id = ?", (local_id,)).rowcount == 0:
                 raise StoreError(f"no job with local id {local_id}")
 
-    def _set_column(self, local_id: str, column: str, value: Any) -> JobRecord:
+    def _set_column(self, local_id: str, column: str, value: str | None) -> JobRecord:
+        value = redact(value) if value else value
         with self._tx() as c:
             c.execute(
                 f"UPDATE jobs SET {column} = ?, updated_at = ? WHERE local_id = ?",

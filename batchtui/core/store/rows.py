@@ -273,6 +273,8 @@ def set_local_status(
     **fields: Any,
 ) -> None:
     """Set a job row's local status (for jobs the provider does not have), and other columns."""
+    if fields.get("notes"):
+        fields["notes"] = redact(fields["notes"])
     columns = {"status": status.value, "raw_status": raw_status, "updated_at": now, **fields}
     assignments = ", ".join(f"{name} = ?" for name in columns)
     c.execute(f"UPDATE jobs SET {assignments} WHERE local_id = ?", (*columns.values(), local_id))
