@@ -1,19 +1,96 @@
-"""The `batchtui` entry point: the dashboard by default, headless subcommands for scripting."""
+"""The `batchtui` entry point: the dashboard by default, headless subcommands for scripting.
+
+Exit codes: 0 ok, 1 bad input or usage, 2 provider or network error, 3 interrupted. Errors go
+to stderr as one readable line (file and line, or the provider's message and request id).
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import sys
+
+from batchtui.cli.parser import UsageError, build_parser
+
+EXIT_OK, EXIT_INPUT, EXIT_PROVIDER, EXIT_INTERRUPTED = 0, 1, 2, 3
+
+
+def _err(message: str) -> None:
+    print(f"batchtui: {message}", file=sys.stderr, flush=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from batchtui.cli import commands
+    from batchtui.core.workspace import Workspace
+
+    if args.command == "config":
+        return commands.cmd_config(args)
+    if args.command == "validate":
+        ws = Workspace.open()
+        try:
+            return commands.cmd_validate(ws, args)
+        finally:
+            ws.store.close()
+    handler = commands.ASYNC_COMMANDS[args.command]
+
+    async def go() -> int:
+        ws = Workspace.open()
+        try:
+            return await handler(ws, args)
+        finally:
+            await ws.aclose()
+
+    return asyncio.run(go())
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Dispatch to a subcommand; exit codes: 0 ok, 1 bad input, 2 provider error, 3 interrupted."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] == "emulator":
+    """Run one command and return its exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "emulator":
         from batchtui.emulator.cli import main as emulator_main
 
-        return emulator_main(args[1:])
-    print("batchtui: not implemented yet", file=sys.stderr)
-    return 1
+        return emulator_main(argv[1:])
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        _err(str(exc).removeprefix("batchtui: "))
+        return EXIT_INPUT
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
+
+    from batchtui.core.inputs import InputError, InputValidationError
+    from batchtui.core.provider import BatchtuiError, ProviderError
+    from batchtui.core.submit import SubmissionUnsettled
+
+    try:
+        if args.command in (None, "dashboard"):
+            from batchtui.ui.run import run_dashboard
+
+            return run_dashboard()
+        if args.command == "demo":
+            from batchtui.demo import run_demo
+
+            return run_demo(seed=args.seed, headless=args.headless)
+        return _run(args)
+    except BrokenPipeError:  # e.g. piped into `head`: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        _err("interrupted; jobs already submitted keep running and are recorded")
+        return EXIT_INTERRUPTED
+    except InputValidationError as exc:
+        from batchtui.cli.commands import report_validation_error
+
+        report_validation_error(exc)
+        return EXIT_INPUT
+    except (ProviderError, SubmissionUnsettled) as exc:
+        _err(str(exc))
+        return EXIT_PROVIDER
+    except (InputError, BatchtuiError, OSError) as exc:
+        _err(str(exc))
+        return EXIT_INPUT
 
 
 if __name__ == "__main__":
