@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +193,15 @@ def make_job(job_id: str, provider: str = "openai", status=BatchStatus.COMPLETED
     return BatchJob(provider=provider, id=job_id, status=status, raw_status=str(status))
 
 
+@dataclass(frozen=True)
+class EndLine:
+    """A result line that also says where it ends in the provider's stream."""
+
+    source: str
+    data: bytes
+    end: int
+
+
 class FakeProvider:
     """Serves fixed result files line by line, resumable by byte offset, with injectable cuts.
 
@@ -207,7 +217,9 @@ class FakeProvider:
         name: str = "openai",
         cuts: list[int] | None = None,
         error: Exception | None = None,
+        report_end: bool = False,
     ) -> None:
+        self.report_end = report_end
         self.name = name
         self.files = files
         self.cuts = list(cuts or [])
@@ -230,9 +242,17 @@ class FakeProvider:
                 if budget is not None and sent + end + 1 - position > budget:
                     raise self.error
                 sent += end + 1 - position
-                self.served += 1
-                yield ResultLine(source=source, data=data[position:end])
+                line = data[position:end]
                 position = end + 1
+                if self.report_end:  # like an adapter: strip CR, skip blanks, say where it ends
+                    line = line.removesuffix(b"\r")
+                    if not line.strip():
+                        continue
+                    self.served += 1
+                    yield EndLine(source=source, data=line, end=position)
+                    continue
+                self.served += 1
+                yield ResultLine(source=source, data=line)
 
     def parse_result(self, line: ResultLine) -> BatchResult:
         return parse_result(line)
@@ -559,7 +579,7 @@ def test_random_access_lru_and_unparseable_lines(tmp_path: Path) -> None:
     index = opened(tmp_path, "b")
     assert len(index) == 4  # the blank line is not a row
     assert index.get_line(2) == b"not json at all"
-    assert index.error_type(2) == "unparseable_line" and index.outcome(2) is Outcome.ERRORED
+    assert index.error_type(2) == "invalid_result_line" and index.outcome(2) is Outcome.ERRORED
     assert index.get_line(-1) == dumps(OPENAI_OUTPUT[2])
     calls = 0
 
@@ -941,3 +961,41 @@ async def test_complete_download_with_a_lost_file_is_fetched_again(tmp_path: Pat
     again = await fetch(provider, make_job("batch_lost"), tmp_path)
     assert provider.starts == [{"output": len(files["output"])}]
     assert again.complete and again.path("error").read_bytes() == files["error"]
+
+
+async def test_resume_uses_the_providers_offsets_when_lines_were_reshaped(tmp_path: Path) -> None:
+    output, error = many_openai(150)
+    # CRLF line ends and blank lines: local offsets drift from the provider's.
+    crlf = b"".join(
+        line + b"\r\n" + (b"\n" if n % 9 == 0 else b"")
+        for n, line in enumerate(output.splitlines())
+    )
+    files = {"output": crlf, "error": error}
+    provider = FakeProvider(files, cuts=[len(crlf) // 3, len(crlf) // 3], report_end=True)
+    results = await fetch(provider, make_job("batch_crlf"), tmp_path, flush_lines=10)
+    assert results.path("output").read_bytes() == output
+    assert results.path("error").read_bytes() == error
+    assert results.remote["output"] == len(crlf) and results.offsets["output"] == len(output)
+    resumed_at = provider.starts[1]["output"]
+    # The resume point is a line boundary of the provider's stream, past the local length.
+    assert crlf[resumed_at - 1 : resumed_at] == b"\n"
+    lines_before = crlf[:resumed_at].count(b"\r\n")
+    assert resumed_at > len(b"".join(output.splitlines(keepends=True)[:lines_before]))
+
+    # A crash after lines reached the file but before the state recorded them: the state wins.
+    state = json.loads(results.state_path.read_text())
+    state["complete"] = False
+    state["offsets"]["output"] = output.index(b"\n", 5000) + 1
+    kept_local = state["offsets"]["output"]
+    lines_kept = output[:kept_local].count(b"\n")
+    remote_at = 0
+    for _ in range(lines_kept):
+        remote_at = crlf.index(b"\r\n", remote_at) + 2
+        while crlf[remote_at : remote_at + 1] == b"\n":
+            remote_at += 1
+    state["remote"]["output"] = remote_at
+    results.state_path.write_text(json.dumps(state))
+    again = FakeProvider(files, report_end=True)
+    redone = await fetch(again, make_job("batch_crlf"), tmp_path)
+    assert again.starts[0]["output"] == remote_at
+    assert redone.path("output").read_bytes() == output

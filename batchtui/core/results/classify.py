@@ -27,13 +27,8 @@ _EXPIRED = Outcome.EXPIRED
 _TOP_LEVEL_OUTCOMES = {
     "batch_expired": _EXPIRED,
     "batch_cancelled": _CANCELED,
-    "batch_canceled": _CANCELED,
 }
-_OPENAI_FINISH_FLAGS = {
-    "length": ResultFlag.TRUNCATED,
-    "content_filter": ResultFlag.FILTERED,
-    "refusal": ResultFlag.REFUSED,
-}
+_OPENAI_FINISH_FLAGS = {"length": ResultFlag.TRUNCATED, "content_filter": ResultFlag.FILTERED}
 _OPENAI_INCOMPLETE_FLAGS = {
     "max_output_tokens": ResultFlag.TRUNCATED,
     "content_filter": ResultFlag.FILTERED,
@@ -49,37 +44,32 @@ _ANTHROPIC_OUTCOMES = {
     "canceled": _CANCELED,
     "expired": _EXPIRED,
 }
-# When several choices disagree the most serious flag wins.
-_FLAG_RANK = {ResultFlag.TRUNCATED: 1, ResultFlag.FILTERED: 2, ResultFlag.REFUSED: 3}
+INVALID_LINE = "invalid_result_line"
+"""Error type of a line that is not a result (the adapters' parsers use the same name)."""
 
 
 def _openai_success_flag(body: Any) -> ResultFlag | None:
-    """The flag of a 2xx OpenAI body: chat/completions choices or a Responses API object."""
+    """The flag of a 2xx OpenAI body: the first choice, or a Responses API object."""
     if not isinstance(body, dict):
         return None
-    choices = body.get("choices")
-    if choices and isinstance(choices, list):
-        best: ResultFlag | None = None
-        for choice in choices:
-            if not isinstance(choice, dict):
-                continue
-            flag = _OPENAI_FINISH_FLAGS.get(choice.get("finish_reason"))  # type: ignore[arg-type]
-            message = choice.get("message")
-            if isinstance(message, dict) and message.get("refusal"):
-                flag = ResultFlag.REFUSED
-            if flag is not None and (best is None or _FLAG_RANK[flag] > _FLAG_RANK[best]):
-                best = flag
-        return best
-    if body.get("object") == "response":
+    if body.get("object") == "response" or isinstance(body.get("output"), list):
         for item in body.get("output") or ():
             if isinstance(item, dict) and item.get("type") == "message":
                 for part in item.get("content") or ():
                     if isinstance(part, dict) and part.get("type") == "refusal":
                         return ResultFlag.REFUSED
-        if body.get("status") == "incomplete":
-            details = body.get("incomplete_details")
-            reason = details.get("reason") if isinstance(details, dict) else None
-            return _OPENAI_INCOMPLETE_FLAGS.get(reason, ResultFlag.TRUNCATED)  # type: ignore[arg-type]
+        details = body.get("incomplete_details")
+        reason = details.get("reason") if isinstance(details, dict) else None
+        return _OPENAI_INCOMPLETE_FLAGS.get(reason)  # type: ignore[arg-type]
+    choices = body.get("choices")
+    if choices and isinstance(choices, list):
+        choice = choices[0]
+        if not isinstance(choice, dict):
+            return None
+        message = choice.get("message")
+        if isinstance(message, dict) and message.get("refusal"):
+            return ResultFlag.REFUSED
+        return _OPENAI_FINISH_FLAGS.get(choice.get("finish_reason"))  # type: ignore[arg-type]
     return None
 
 
@@ -92,7 +82,7 @@ def classify_openai(source: str, obj: dict[str, Any]) -> Classification:
     if isinstance(response, dict):
         status = response.get("status_code")
         body = response.get("body")
-        if isinstance(status, int) and not 200 <= status < 300:
+        if not (isinstance(status, int) and 200 <= status < 300):
             error_type = None
             error = body.get("error") if isinstance(body, dict) else None
             if isinstance(error, dict):
@@ -114,25 +104,22 @@ def classify_anthropic(source: str, obj: dict[str, Any]) -> Classification:
     if not isinstance(custom_id, str):
         custom_id = ""
     result = obj.get("result")
-    if not isinstance(result, dict):
-        return custom_id, _ERRORED, None, None
-    kind = result.get("type")
-    outcome = _ANTHROPIC_OUTCOMES.get(kind, _ERRORED)  # type: ignore[arg-type]
+    kind = result.get("type") if isinstance(result, dict) else None
+    outcome = _ANTHROPIC_OUTCOMES.get(kind)  # type: ignore[arg-type]
+    if outcome is None:
+        return custom_id, _ERRORED, None, INVALID_LINE
     if outcome is _SUCCEEDED:
-        message = result.get("message")
+        message = result.get("message")  # type: ignore[union-attr]
         stop = message.get("stop_reason") if isinstance(message, dict) else None
         return custom_id, outcome, _ANTHROPIC_STOP_FLAGS.get(stop), None  # type: ignore[arg-type]
     if outcome is _ERRORED:
         error_type = None
-        wrapper = result.get("error")
+        wrapper = result.get("error")  # type: ignore[union-attr]
         if isinstance(wrapper, dict):
             inner = wrapper.get("error")
-            if isinstance(inner, dict) and isinstance(inner.get("type"), str):
+            inner = inner if isinstance(inner, dict) else wrapper
+            if isinstance(inner.get("type"), str) and inner["type"] != "error":
                 error_type = inner["type"]
-            elif isinstance(wrapper.get("type"), str) and wrapper["type"] != "error":
-                error_type = wrapper["type"]
-        elif kind is not None and kind not in _ANTHROPIC_OUTCOMES:
-            error_type = str(kind)
         return custom_id, outcome, None, error_type
     return custom_id, outcome, None, None
 

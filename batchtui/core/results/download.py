@@ -44,15 +44,18 @@ def _source_key(source: str) -> tuple[int, str]:
 class ResultsFile:
     """The local copy of one job's results: a JSONL file per source plus a small state file.
 
-    ``offsets`` maps each source to the bytes of complete lines held locally, which is also the
-    byte offset to resume the provider's stream from. ``complete`` is set once the stream of a
-    terminal job has been read to its end.
+    ``offsets`` maps each source to the bytes of complete lines held locally; ``remote`` maps it
+    to the byte offset in the provider's stream to resume from. The two are equal unless the
+    adapter reports a line's end in the provider's stream (``ResultLine.end``) that differs,
+    e.g. for CRLF line ends or blank lines it skipped. ``complete`` is set once the stream of
+    a terminal job has been read to its end.
     """
 
     directory: Path
     job_id: str
     provider: str = ""
     offsets: dict[str, int] = field(default_factory=dict)
+    remote: dict[str, int] = field(default_factory=dict)
     complete: bool = False
 
     @property
@@ -82,7 +85,12 @@ class ResultsFile:
 
     @classmethod
     def open(cls, directory: Path | str, job_id: str, *, provider: str = "") -> ResultsFile:
-        """Load what is on disk for a job (state file and source files); never writes."""
+        """Load what is on disk for a job (state file and source files); never writes.
+
+        Where the local and remote offsets coincide the file is the truth (a crash may leave
+        the state behind the data, or a torn last line); otherwise the state is, and a longer
+        file is cut back to it when the download resumes.
+        """
         directory = Path(directory)
         results = cls(directory=directory, job_id=job_id, provider=provider)
         state: dict[str, Any] = {}
@@ -91,10 +99,12 @@ class ResultsFile:
         except (FileNotFoundError, ValueError):
             state = {}
         recorded: dict[str, int] = {}
+        remote: dict[str, int] = {}
         if state.get("version") == STATE_VERSION and state.get("job_id") == job_id:
             results.provider = provider or state.get("provider") or ""
             results.complete = bool(state.get("complete"))
-            recorded = dict(state.get("offsets") or {})
+            recorded = {k: int(v) for k, v in (state.get("offsets") or {}).items()}
+            remote = {k: int(v) for k, v in (state.get("remote") or {}).items()}
         known = list(recorded)
         prefix = f"{results.stem}."
         for candidate in directory.glob(f"{results.stem}.*.jsonl"):
@@ -102,8 +112,15 @@ class ResultsFile:
             if source and "." not in source and source not in known:
                 known.append(source)
         for source in known:
-            # The file is the truth: a crash may leave the state behind the data or a torn line.
-            results.offsets[source] = complete_prefix(results.path(source))
+            held = complete_prefix(results.path(source))
+            local = recorded.get(source, 0)
+            far = remote.get(source, local)
+            if far == local:
+                results.offsets[source] = results.remote[source] = held
+            elif held >= local:
+                results.offsets[source], results.remote[source] = local, far
+            else:  # lines the state vouches for are gone: fetch this source again
+                results.offsets[source] = results.remote[source] = 0
         if results.complete and any(
             results.offsets.get(source) != offset for source, offset in recorded.items()
         ):
@@ -117,6 +134,7 @@ class ResultsFile:
             "job_id": self.job_id,
             "provider": self.provider,
             "offsets": {source: self.offsets[source] for source in self.sources},
+            "remote": {source: self.remote.get(source, 0) for source in self.sources},
             "complete": self.complete,
             "updated_at": time.time(),
         }
@@ -131,32 +149,38 @@ class ResultsFile:
 
 
 class _Writer:
-    """Appends complete lines to the per-source files, tracking each file's length."""
+    """Appends complete lines to the per-source files, tracking local and remote offsets."""
 
     def __init__(self, results: ResultsFile) -> None:
         self.results = results
         self.offsets = dict(results.offsets)
+        self.remote = dict(results.remote)
         self.handles: dict[str, BinaryIO] = {}
 
     def _handle(self, source: str) -> BinaryIO:
         handle = self.handles.get(source)
         if handle is None:
             path = self.results.path(source)
-            keep = complete_prefix(path)
+            keep = self.offsets.get(source)
+            if keep is None:
+                keep = self.offsets[source] = self.remote[source] = complete_prefix(path)
             if path.exists() and path.stat().st_size != keep:
                 with path.open("r+b") as torn:
-                    torn.truncate(keep)  # drop a partial trailing line
+                    torn.truncate(keep)  # drop a partial trailing line or unvouched lines
             handle = path.open("ab", buffering=1 << 20)
             self.handles[source] = handle
-            self.offsets[source] = keep
         return handle
 
     def write(self, line: ResultLine) -> int:
-        """Append one line and return its offset."""
-        handle = self._handle(line.source)
-        offset = self.offsets[line.source]
+        """Append one line and return its local offset."""
+        source = line.source
+        handle = self._handle(source)
+        offset = self.offsets[source]
+        size = len(line.data) + 1
         handle.write(line.data + b"\n")
-        self.offsets[line.source] = offset + len(line.data) + 1
+        self.offsets[source] = offset + size
+        end = getattr(line, "end", None)
+        self.remote[source] = end if isinstance(end, int) else self.remote[source] + size
         return offset
 
     @property
@@ -167,6 +191,7 @@ class _Writer:
         for handle in self.handles.values():
             handle.flush()
         self.results.offsets.update(self.offsets)
+        self.results.remote.update(self.remote)
 
     def close(self) -> None:
         self.flush()
@@ -200,7 +225,7 @@ async def download_results(
     """Download (or resume) a job's results into ``dest_dir/<job id>.<source>.jsonl``.
 
     Only complete lines are written; after a cut, a crash or a restart the stream is resumed
-    with ``start=`` the local byte offsets, so no line is lost or duplicated. Network and server
+    with ``start=`` the byte offsets reached, so no line is lost or duplicated. Network and server
     errors are retried with backoff (``max_attempts`` failures in a row without progress).
     ``on_lines`` receives lines in batches once they are on disk; ``index``, when given, is fed
     the lines as they arrive (saving a second parse) and saved at the end. The download is
@@ -232,7 +257,7 @@ async def download_results(
     try:
         while True:
             before = writer.total
-            start = {source: offset for source, offset in writer.offsets.items() if offset}
+            start = {source: offset for source, offset in writer.remote.items() if offset}
             try:
                 count = 0
                 last = time.monotonic()

@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.core.models import BatchResult, Outcome, ResultFlag, ResultLine
-from batchtui.core.results.classify import Classifier, classifier_for, classifier_name
+from batchtui.core.results.classify import (
+    INVALID_LINE,
+    Classifier,
+    classifier_for,
+    classifier_name,
+)
 from batchtui.core.results.download import ResultsFile
 from batchtui.core.results.files import CHUNK, atomic_write, complete_prefix
 
@@ -38,7 +43,7 @@ FLAGS: tuple[ResultFlag | None, ...] = (
 
 OUTCOME_CODE = {outcome: code for code, outcome in enumerate(OUTCOMES)}
 FLAG_CODE = {flag: code for code, flag in enumerate(FLAGS)}
-UNPARSEABLE = "unparseable_line"
+UNPARSEABLE = INVALID_LINE
 """Error type given to a line that is not a JSON object (outcome errored, no custom_id)."""
 
 _MAGIC = b"BTRIDX1\n"
