@@ -19,7 +19,7 @@ from batchtui.core.provider import (
     SubmitOptions,
 )
 from batchtui.providers.download import stream_result_lines
-from batchtui.providers.http import RetryPolicy, Sleep, Transport
+from batchtui.providers.http import SUBMIT_TIMEOUT, RetryPolicy, Sleep, Transport, json_body
 from batchtui.providers.jsonl import file_lines
 from batchtui.providers.result_parsing import parse_anthropic_line
 from batchtui.providers.status import anthropic_job
@@ -113,15 +113,7 @@ class AnthropicProvider:
         response = await self._http.request(
             method, self._url(path), headers=self._headers, idempotent=idempotent, **kw
         )
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise ProviderError(
-                f"{method} {path} answered something that is not JSON",
-                provider=self.name,
-                status_code=response.status_code,
-                request_id=response.headers.get("request-id"),
-            ) from exc
+        return json_body(self.name, response)
 
     def _job(self, data: Any) -> BatchJob:
         if not isinstance(data, dict) or not data.get("id"):
@@ -146,8 +138,11 @@ class AnthropicProvider:
         """
         path = Path(path)
         length = 0
-        async for chunk in requests_body(path):
-            length += len(chunk)
+        try:
+            async for chunk in requests_body(path):
+                length += len(chunk)
+        except OSError as exc:
+            raise BatchtuiError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
         async def body() -> AsyncIterator[bytes]:
             sent = 0
@@ -174,8 +169,9 @@ class AnthropicProvider:
             headers=headers,
             idempotent=False,
             body=body,
+            timeout=SUBMIT_TIMEOUT,
         )
-        return self._job(response.json())
+        return self._job(json_body(self.name, response))
 
     async def get(self, batch_id: str) -> BatchJob:
         """Retrieve a batch."""

@@ -40,6 +40,9 @@ NOT_SENT_ERRORS: tuple[type[Exception], ...] = (
 )
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+# Uploads and creates carry up to 256 MB and the provider may take long to answer; a timeout
+# there is an ambiguous failure (the batch may exist), so they get the SDKs' ten minutes.
+SUBMIT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 USER_AGENT = f"batchtui/{__version__}"
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -152,6 +155,20 @@ def error_from_response(provider: str, response: httpx.Response) -> ProviderErro
     return InvalidRequestError(message, **kwargs)
 
 
+def json_body(provider: str, response: httpx.Response) -> Any:
+    """The JSON of a successful response, or a ProviderError saying it was not JSON."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ProviderError(
+            f"{response.request.method} {response.request.url.path} answered something that "
+            "is not JSON",
+            provider=provider,
+            status_code=response.status_code,
+            request_id=response.headers.get("x-request-id") or response.headers.get("request-id"),
+        ) from exc
+
+
 def network_error(provider: str, url: str, exc: Exception) -> NetworkError:
     """Describe a transport failure for a user (no headers, so never a key)."""
     origin = httpx.URL(url).copy_with(path="/", query=None, fragment=None)
@@ -208,11 +225,13 @@ class Transport:
         json: Any = None,
         body: BodyFactory | None = None,
         stream: bool = False,
+        timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
         """Send one call, retrying what is safe to retry, and return a 2xx/3xx response.
 
         ``body`` makes a fresh byte stream for each attempt (a streamed upload cannot be replayed).
         With ``stream=True`` the response body is not read; the caller must close it.
+        ``timeout`` overrides the client's timeout for this call.
 
         A non-idempotent call (a create or an upload) is retried only when the provider cannot
         have acted on it: a 429 (refused by the rate limiter before any work) or a connection that
@@ -230,6 +249,7 @@ class Transport:
                 params=params,
                 json=json,
                 content=body() if body is not None else None,
+                **({"timeout": timeout} if timeout is not None else {}),
             )
             delay: float | None = None
             try:

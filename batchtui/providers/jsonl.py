@@ -21,15 +21,16 @@ async def split_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
     async for chunk in chunks:
         if not chunk:
             continue
+        search = len(pending)  # only the new bytes can hold a newline not yet found
         pending += chunk
         start = 0
         while True:
-            end = pending.find(b"\n", start)
+            end = pending.find(b"\n", search)
             if end < 0:
                 break
             stop = end - 1 if end > start and pending[end - 1] == 0x0D else end
             yield bytes(pending[start:stop])
-            start = end + 1
+            start = search = end + 1
         if start:
             del pending[:start]
     if pending:

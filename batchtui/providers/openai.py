@@ -21,7 +21,7 @@ from batchtui.core.provider import (
     SubmitOptions,
 )
 from batchtui.providers.download import stream_result_lines
-from batchtui.providers.http import RetryPolicy, Sleep, Transport
+from batchtui.providers.http import SUBMIT_TIMEOUT, RetryPolicy, Sleep, Transport, json_body
 from batchtui.providers.jsonl import read_chunks
 from batchtui.providers.result_parsing import parse_openai_line
 from batchtui.providers.status import openai_job
@@ -102,15 +102,7 @@ class OpenAIProvider:
         response = await self._http.request(
             method, self._url(path), headers=self._headers, idempotent=idempotent, **kw
         )
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise ProviderError(
-                f"{method} {path} answered something that is not JSON",
-                provider=self.name,
-                status_code=response.status_code,
-                request_id=response.headers.get("x-request-id"),
-            ) from exc
+        return json_body(self.name, response)
 
     def _job(self, data: Any) -> BatchJob:
         if not isinstance(data, dict) or not data.get("id"):
@@ -122,7 +114,10 @@ class OpenAIProvider:
     ) -> str | None:
         """Upload a batch JSONL file (``purpose=batch``) as a multipart body streamed from disk."""
         path = Path(path)
-        size = path.stat().st_size
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise BatchtuiError(f"cannot read {path}: {exc.strerror or exc}") from exc
         boundary = f"batchtui-{secrets.token_hex(16)}"
         head = (
             f"--{boundary}\r\n"
@@ -152,9 +147,14 @@ class OpenAIProvider:
             "Content-Length": str(len(head) + size + len(tail)),
         }
         response = await self._http.request(
-            "POST", self._url("/files"), headers=headers, idempotent=False, body=body
+            "POST",
+            self._url("/files"),
+            headers=headers,
+            idempotent=False,
+            body=body,
+            timeout=SUBMIT_TIMEOUT,
         )
-        data = response.json()
+        data = json_body(self.name, response)
         file_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(file_id, str):
             raise ProviderError("upload answered without a file id", provider=self.name)
@@ -173,7 +173,11 @@ class OpenAIProvider:
         }
         if options.metadata:
             payload["metadata"] = dict(options.metadata)
-        return self._job(await self._json("POST", "/batches", idempotent=False, json=payload))
+        return self._job(
+            await self._json(
+                "POST", "/batches", idempotent=False, json=payload, timeout=SUBMIT_TIMEOUT
+            )
+        )
 
     async def get(self, batch_id: str) -> BatchJob:
         """Retrieve a batch."""

@@ -431,3 +431,29 @@ async def test_dead_server_is_network_error(kind: str, connect: Any, tmp_path: P
     with pytest.raises(NetworkError):
         await provider.create(path, input_file_id="file-x", options=SubmitOptions())
     assert len(time.sleeps) == 4
+
+
+async def test_anthropic_delete_only_after_end(
+    emulator: EmulatorServer, connect: Any, tmp_path: Path
+) -> None:
+    calls = Calls()
+    provider = connect("anthropic", emulator, calls=calls)
+    job = await submit(provider, write_input("anthropic", tmp_path / "in.jsonl", ids(3)))
+    path = f"/v1/messages/batches/{job.id}"
+    with pytest.raises(InvalidRequestError) as info:
+        await provider.delete_job(job.id)  # still processing: refused, and not retried
+    assert info.value.message and info.value.request_id
+    assert calls.count("DELETE", path) == 1
+    job, _ = await run_until_terminal(provider, emulator.clock, job)
+    await provider.delete_job(job.id)
+    with pytest.raises(NotFoundError):
+        await provider.get(job.id)
+
+
+async def test_openai_delete_file(emulator: EmulatorServer, connect: Any, tmp_path: Path) -> None:
+    provider = connect("openai", emulator)
+    file_id = await provider.upload_input(write_input("openai", tmp_path / "in.jsonl", ids(2)))
+    assert file_id
+    await provider.delete_file(file_id)
+    with pytest.raises(NotFoundError):
+        await provider.delete_file(file_id)
