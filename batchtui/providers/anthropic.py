@@ -20,40 +20,42 @@ from batchtui.core.provider import (
 )
 from batchtui.providers.download import stream_result_lines
 from batchtui.providers.http import SUBMIT_TIMEOUT, RetryPolicy, Sleep, Transport, json_body
-from batchtui.providers.jsonl import file_lines
+from batchtui.providers.jsonl import CHUNK_SIZE, read_chunks
 from batchtui.providers.result_parsing import parse_anthropic_line
 from batchtui.providers.status import anthropic_job
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_VERSION = "2023-06-01"
 LIST_PAGE_MAX = 1000
-BODY_CHUNK = 256 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
-async def requests_body(path: Path) -> AsyncIterator[bytes]:
+async def requests_body(path: Path, *, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
     """``{"requests":[line,line,...]}`` built from a native JSONL file, a chunk at a time.
 
     Each non-blank line is copied as it is (core validated it already), so a 256 MB input is
-    never parsed or held whole.
+    never parsed or held whole; the work is done per chunk of the file, not per line.
     """
-    pending = bytearray(b'{"requests":[')
+    yield b'{"requests":['
     first = True
-    async for line in file_lines(path):
-        if first and line.startswith(UTF8_BOM):
-            line = line[len(UTF8_BOM) :]
-        line = line.strip()
-        if not line:
-            continue
+    carry = b""
+    async for chunk in read_chunks(path, size=chunk_size):
+        if first and not carry and chunk.startswith(UTF8_BOM):
+            chunk = chunk[len(UTF8_BOM) :]
+        pieces = (carry + chunk).split(b"\n") if carry else chunk.split(b"\n")
+        carry = pieces.pop()
+        lines = [line for line in (piece.strip() for piece in pieces) if line]
+        if lines:
+            if not first:
+                yield b","
+            yield b",".join(lines)
+            first = False
+    carry = carry.strip()
+    if carry:
         if not first:
-            pending += b","
-        pending += line
-        first = False
-        if len(pending) >= BODY_CHUNK:
-            yield bytes(pending)
-            pending.clear()
-    pending += b"]}"
-    yield bytes(pending)
+            yield b","
+        yield carry
+    yield b"]}"
 
 
 class AnthropicProvider:

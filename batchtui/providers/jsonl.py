@@ -17,26 +17,25 @@ async def split_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
     cut between two chunks. Only the current partial line is held in memory. A last line without
     a newline is yielded at the end; empty lines are yielded too (the caller decides).
     """
-    pending = bytearray()
+    held: list[bytes] = []  # pieces of the line still waiting for its newline
     async for chunk in chunks:
-        if not chunk:
+        if b"\n" not in chunk:
+            if chunk:
+                held.append(chunk)
             continue
-        search = len(pending)  # only the new bytes can hold a newline not yet found
-        pending += chunk
-        start = 0
-        while True:
-            end = pending.find(b"\n", search)
-            if end < 0:
-                break
-            stop = end - 1 if end > start and pending[end - 1] == 0x0D else end
-            yield bytes(pending[start:stop])
-            start = search = end + 1
-        if start:
-            del pending[:start]
-    if pending:
-        if pending.endswith(b"\r"):
-            del pending[-1:]
-        yield bytes(pending)
+        lines = chunk.split(b"\n")
+        if held:
+            held.append(lines[0])
+            lines[0] = b"".join(held)
+            held = []
+        tail = lines.pop()
+        if tail:
+            held.append(tail)
+        for line in lines:
+            yield line[:-1] if line.endswith(b"\r") else line
+    if held:
+        line = b"".join(held)
+        yield line[:-1] if line.endswith(b"\r") else line
 
 
 async def read_chunks(

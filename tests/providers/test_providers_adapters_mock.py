@@ -207,7 +207,7 @@ async def test_cut_download_raises_network_error_without_the_partial_line() -> N
 async def test_anthropic_body_is_streamed_json_with_length(tmp_path: Path) -> None:
     lines = [
         {"custom_id": f"r{i}", "params": {"model": "m", "max_tokens": 5, "messages": []}}
-        for i in range(6000)
+        for i in range(300)
     ]
     path = tmp_path / "in.jsonl"
     raw = "\ufeff" + "\r\n".join(json.dumps(line) for line in lines) + "\n\n  \n"
@@ -223,12 +223,15 @@ async def test_anthropic_body_is_streamed_json_with_length(tmp_path: Path) -> No
                 "id": "msgbatch_1",
                 "type": "message_batch",
                 "processing_status": "in_progress",
-                "request_counts": {"processing": 6000},
+                "request_counts": {"processing": 300},
             },
         )
 
-    chunks = [chunk async for chunk in requests_body(path)]
-    assert len(chunks) > 1  # really produced piecewise
+    for size in (7, 100, 1 << 20):  # lines, CRLFs and the BOM cut at every kind of place
+        chunks = [chunk async for chunk in requests_body(path, chunk_size=size)]
+        assert json.loads(b"".join(chunks)) == {"requests": lines}
+        longest = max(len(json.dumps(line)) for line in lines)
+        assert max(len(chunk) for chunk in chunks) <= size + longest  # never the whole file
     job = await anthropic_with(handler).create(path, input_file_id=None, options=SubmitOptions())
     assert job.id == "msgbatch_1" and job.status is BatchStatus.IN_PROGRESS
     headers = seen["headers"]
@@ -237,6 +240,12 @@ async def test_anthropic_body_is_streamed_json_with_length(tmp_path: Path) -> No
     assert "transfer-encoding" not in headers
     assert int(headers["content-length"]) == len(seen["body"])
     assert json.loads(seen["body"]) == {"requests": lines}
+
+
+async def test_anthropic_body_of_blank_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(b"\n  \r\n")
+    assert b"".join([c async for c in requests_body(path)]) == b'{"requests":[]}'
 
 
 async def test_anthropic_delete_file_is_refused() -> None:
