@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -160,6 +161,7 @@ def test_job_row_follows_the_intent(store: JobStore, clock: FixedClock) -> None:
     assert intent.options == {"endpoint": "/v1/chat/completions"}
     assert intent.request_count == 3 and intent.sha256 == "c" * 64
     assert intent.input_path == Path("/kept/x.jsonl")
+    assert intent.pid == os.getpid()
     store.mark_uploading(local_id)
     assert store.require(local_id).raw_status == "uploading"
     store.mark_uploaded(local_id, "file-abc")

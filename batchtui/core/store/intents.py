@@ -8,6 +8,7 @@ behind is listed by ``unsettled_intents`` and settled with ``reconcile_intent``.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,7 @@ class IntentsMixin(StoreBase):
                 """
                 INSERT INTO intents (local_id, profile, provider, state, input_path, sha256,
                     request_count, options, pid, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     local_id,
@@ -129,6 +130,7 @@ class IntentsMixin(StoreBase):
                     sha256,
                     request_count,
                     dumps(options or {}),
+                    os.getpid(),
                     now,
                     now,
                 ),

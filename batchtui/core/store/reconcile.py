@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from batchtui.core.models import BatchJob
-from batchtui.core.store.records import IntentRecord, IntentState
+from batchtui.core.store.records import IntentRecord
 from batchtui.core.store.serialize import to_epoch
 
 DEFAULT_GRACE_S = 900.0
@@ -145,11 +145,3 @@ def reconcile_intent(
         DecisionKind.ABANDON,
         f"no batch matched {len(jobs)} listed; window older than the {grace_s:.0f}s grace period",
     )
-
-
-def intent_state_for(decision: Decision) -> IntentState | None:
-    """The intent state a decision leads to, or None when it changes nothing."""
-    return {
-        DecisionKind.MATCHED: IntentState.CREATED,
-        DecisionKind.ABANDON: IntentState.ABANDONED,
-    }.get(decision.kind)
