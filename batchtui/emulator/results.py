@@ -249,7 +249,7 @@ def _responses_body(seed: int, facts: Facts, created: int) -> dict[str, Any]:
         "truncation": "disabled",
         "usage": {
             "input_tokens": facts.prompt_tokens,
-            "input_tokens_details": {"cached_tokens": 0},
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
             "output_tokens": r.output_tokens,
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": facts.prompt_tokens + r.output_tokens,
