@@ -1,0 +1,225 @@
+"""`batchtui demo`: the whole app on the embedded emulator, in a throwaway home, with sample jobs.
+
+The emulator runs in-process on a free loopback port; profiles `openai` and `anthropic` point at
+it. Seeded jobs cover every interesting state within seconds: running, completed with failures,
+cancelled with partial results, expired with partial results, failed validation (a batch
+"created in the web console" and adopted), and a long job still in progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from batchtui.core.config import Config, Profile
+from batchtui.core.provider import SubmitOptions
+from batchtui.core.workspace import Workspace
+from batchtui.emulator import EmulatorConfig, EmulatorServer
+
+DEMO_KEY_ENV = "BATCHTUI_DEMO_KEY"
+DEMO_KEY = "demo-key-not-secret"
+
+TOPICS = (
+    "a refund for a damaged parcel",
+    "resetting a forgotten password",
+    "an invoice with the wrong VAT number",
+    "a delivery that never arrived",
+    "upgrading to the team plan",
+    "exporting data before closing an account",
+    "a double charge on a credit card",
+    "changing the billing address",
+)
+
+
+@dataclass
+class DemoEnv:
+    """A running demo: the emulator, the workspace on a throwaway home, and the sample files."""
+
+    server: EmulatorServer
+    workspace: Workspace
+    home: Path
+    samples: Path
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for cleanup in reversed(self.cleanups):
+            try:
+                cleanup()
+            except Exception:  # closing a demo must never raise
+                pass
+
+
+def _write_sample(
+    path: Path, count: int, model: str, *, prefix: str, max_tokens: int = 200
+) -> Path:
+    with open(path, "w", encoding="utf-8") as out:
+        for i in range(1, count + 1):
+            topic = TOPICS[i % len(TOPICS)]
+            record = {
+                "custom_id": f"{prefix}-{i:04d}",
+                "model": model,
+                "system": "You are a concise, friendly support agent.",
+                "messages": [{"role": "user", "content": f"Draft a reply about {topic} (#{i})."}],
+                "max_tokens": max_tokens if i % 17 else 4,  # a few truncated answers
+            }
+            out.write(json.dumps(record) + "\n")
+    return path
+
+
+def demo_config(server: EmulatorServer) -> Config:
+    """Profiles for both providers, pointed at the emulator, polled briskly."""
+    common = {
+        "api_key_env": DEMO_KEY_ENV,
+        "poll_min_s": 1.0,
+        "poll_max_s": 3.0,
+        "list_interval_s": 15.0,
+    }
+    profiles = {
+        "openai": Profile(
+            name="openai",
+            provider="openai",
+            base_url=server.openai_base_url,
+            default_model="gpt-4o-mini",
+            **common,
+        ),
+        "anthropic": Profile(
+            name="anthropic",
+            provider="anthropic",
+            base_url=server.anthropic_base_url,
+            default_model="claude-haiku-4-5",
+            **common,
+        ),
+    }
+    return Config(profiles=profiles, default_profile="openai")
+
+
+def start_demo(seed: int = 7, home: Path | None = None) -> DemoEnv:
+    """Start the emulator and open a workspace on a throwaway home (nothing seeded yet)."""
+    os.environ[DEMO_KEY_ENV] = DEMO_KEY
+    cleanups: list[Callable[[], None]] = []
+    if home is None:
+        home = Path(tempfile.mkdtemp(prefix="batchtui-demo-"))
+        cleanups.append(lambda: shutil.rmtree(home, ignore_errors=True))
+    server = EmulatorServer(
+        EmulatorConfig(seed=seed, job_seconds=40.0, fail_rate=0.06, api_key=DEMO_KEY),
+        host="127.0.0.1",
+        port=0,
+    ).start()
+    cleanups.append(server.stop)
+    workspace = Workspace.open(home, config=demo_config(server))
+    cleanups.append(workspace.store.close)
+    samples = home / "samples"
+    samples.mkdir(exist_ok=True)
+    return DemoEnv(server, workspace, home, samples, cleanups)
+
+
+async def seed_demo(env: DemoEnv) -> list[asyncio.Task[None]]:
+    """Submit the sample jobs; returns background tasks that move some of them along."""
+    ws, server, samples = env.workspace, env.server, env.samples
+    running = _write_sample(samples / "support-replies.jsonl", 120, "gpt-4o-mini", prefix="sup")
+    done = _write_sample(samples / "eval-set.jsonl", 60, "claude-haiku-4-5", prefix="eval")
+    cancel = _write_sample(samples / "summaries.jsonl", 80, "gpt-4o-mini", prefix="sum")
+    expire = _write_sample(samples / "translations.jsonl", 50, "claude-haiku-4-5", prefix="tr")
+    slow = _write_sample(samples / "long-report.jsonl", 200, "claude-haiku-4-5", prefix="rep")
+
+    (job_done,) = await ws.submit_file(done, "anthropic", label="eval set")
+    server.override(job_done.id, job_seconds=2.0, fail_rate=0.15)
+    (job_cancel,) = await ws.submit_file(cancel, "openai", label="summaries")
+    server.override(job_cancel.id, job_seconds=12.0)
+    (job_expire,) = await ws.submit_file(expire, "anthropic", label="translations")
+    server.override(job_expire.id, job_seconds=600.0, expire_seconds=6.0)
+    (job_running,) = await ws.submit_file(running, "openai", label="support replies")
+    server.override(job_running.id, job_seconds=45.0)
+    (job_slow,) = await ws.submit_file(slow, "anthropic", label="long report")
+    server.override(job_slow.id, job_seconds=300.0)
+    await _adopt_failed_validation(env)
+
+    async def cancel_later() -> None:
+        await asyncio.sleep(5.0)
+        try:
+            await ws.cancel(job_cancel.local_id)
+        except Exception:  # the demo goes on even if the emulator was stopped meanwhile
+            pass
+
+    return [asyncio.create_task(cancel_later(), name="demo-cancel")]
+
+
+async def _adopt_failed_validation(env: DemoEnv) -> None:
+    """A batch "made in the web console" whose input repeats a custom_id: it fails validation."""
+    path = env.samples / "console-upload.jsonl"
+    lines = []
+    for i, custom_id in enumerate(("web-1", "web-2", "web-2", "web-4")):
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"q{i}"}]}
+        lines.append(
+            {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions", "body": body}
+        )
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    provider = env.workspace.provider("openai")
+    file_id = await provider.upload_input(path)
+    job = await provider.create(path, input_file_id=file_id, options=SubmitOptions())
+    await env.workspace.adopt(job.id, "openai")
+
+
+def run_headless(env: DemoEnv) -> int:
+    """A scripted submit -> watch -> results round through the core, printed line by line."""
+
+    async def go() -> int:
+        ws = env.workspace
+        sample = _write_sample(env.samples / "hello.jsonl", 12, "gpt-4o-mini", prefix="hello")
+        for profile in ("openai", "anthropic"):
+            (record,) = await ws.submit_file(sample, profile, label=f"hello {profile}")
+            env.server.override(record.id, job_seconds=3.0, fail_rate=0.2)
+            print(f"submitted {record.id} on {profile}: {record.request_count} requests")
+            while not record.is_terminal:
+                await asyncio.sleep(0.5)
+                record = await ws.refresh(record.local_id)
+                c = record.counts
+                print(f"  {record.status.value:<11} {c.succeeded} ok, {c.errored} errored")
+            index = await ws.fetch_results(record.local_id)
+            print(
+                f"  results: {index.count} lines cached; outcomes "
+                + ", ".join(f"{k.value}={v}" for k, v in index.counts_by_outcome().items())
+            )
+        await ws.aclose()
+        return 0
+
+    return asyncio.run(go())
+
+
+def make_demo_app(env: DemoEnv):  # Textual is imported lazily
+    """The dashboard on the demo workspace; sample jobs are submitted once it is on screen."""
+    from batchtui.ui.app import BatchTuiApp
+
+    class DemoApp(BatchTuiApp):
+        # Textual resolves a relative CSS_PATH beside the subclass's module: pin the app's file.
+        CSS_PATH = str(
+            Path(sys.modules[BatchTuiApp.__module__].__file__ or "").parent / BatchTuiApp.CSS_PATH
+        )
+        TITLE = "batchtui demo"
+        SUB_TITLE = "embedded emulator: nothing leaves this machine"
+
+        def on_ready(self) -> None:
+            self.run_worker(seed_demo(env), group="demo", exit_on_error=False)
+
+    return DemoApp(
+        env.workspace, env.workspace.clock, start_dir=env.samples, compose_dir=env.samples
+    )
+
+
+def run_demo(seed: int = 7, headless: bool = False) -> int:
+    """Entry of `batchtui demo`."""
+    env = start_demo(seed)
+    try:
+        if headless:
+            return run_headless(env)
+        make_demo_app(env).run()
+        return 0
+    finally:
+        env.close()
