@@ -193,6 +193,8 @@ class Workspace:
         record, changed = self.store.upsert_snapshot(job, profile)
         if changed:
             self._emit(record)
+        if not record.is_terminal:
+            self._track(record)
         return record
 
     # --- polling --------------------------------------------------------------------------
