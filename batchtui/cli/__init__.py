@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command in (None, "dashboard"):
-            from batchtui.ui.run import run_dashboard
+            from batchtui.dashboard import run_dashboard
 
             return run_dashboard()
         if args.command == "demo":

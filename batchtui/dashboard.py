@@ -1,0 +1,16 @@
+"""Plain `batchtui`: the dashboard on the user's own profiles and job store."""
+
+from __future__ import annotations
+
+
+def run_dashboard() -> int:
+    """Open the user's workspace and run the dashboard until the user quits."""
+    from batchtui.core.workspace import Workspace
+    from batchtui.ui.app import make_app
+
+    workspace = Workspace.open()
+    try:
+        make_app(workspace, workspace.clock).run()
+    finally:
+        workspace.store.close()
+    return 0
