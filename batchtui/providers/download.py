@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator, Mapping
 
@@ -10,7 +11,11 @@ import httpx
 from batchtui.core.models import ResultLine
 from batchtui.core.provider import InvalidRequestError, ProgressCallback, ProviderError
 from batchtui.providers.http import Transport, network_error
-from batchtui.providers.jsonl import split_lines
+from batchtui.providers.jsonl import split_lines_sized
+
+# ``ResultLine.end`` (the offset just past a line in the provider's stream, which differs from a
+# count of ``len(data) + 1`` after a CRLF or a skipped blank line) is passed when core has it.
+_HAS_END = any(f.name == "end" for f in dataclasses.fields(ResultLine))
 
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
@@ -41,7 +46,8 @@ async def stream_result_lines(
     ``start`` bytes skipped here, and 416 (nothing past ``start``) ends the stream. Opening the
     download is retried like any idempotent call; a connection cut mid-body raises
     :class:`NetworkError` and drops the partial last line, so the caller can resume from the
-    offset of the last line it received. ``progress`` gets (bytes of this source done, its size).
+    offset just past the last line it received (``ResultLine.end`` when core defines it).
+    ``progress`` gets (bytes of this source done, its size).
     """
     request_headers = dict(headers)
     request_headers["Accept-Encoding"] = "identity"  # offsets must be offsets in the file
@@ -94,9 +100,14 @@ async def stream_result_lines(
                 yield chunk
 
         try:
-            async for line in split_lines(body()):
+            end = start
+            async for line, size in split_lines_sized(body()):
+                end += size
                 if line.strip():
-                    yield ResultLine(source=source, data=line)
+                    if _HAS_END:
+                        yield ResultLine(source=source, data=line, end=end)  # type: ignore[call-arg]
+                    else:
+                        yield ResultLine(source=source, data=line)
         except httpx.TransportError as exc:
             raise network_error(transport.provider, url, exc) from exc
     finally:

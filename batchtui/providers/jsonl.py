@@ -9,13 +9,11 @@ from pathlib import Path
 CHUNK_SIZE = 1 << 20  # 1 MiB reads: few thread hops for a 200 MB file, little memory held
 
 
-async def split_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
-    """Yield each line of a byte stream without its b"\\n" (and without a trailing b"\\r").
+async def split_lines_sized(chunks: AsyncIterable[bytes]) -> AsyncIterator[tuple[bytes, int]]:
+    """Yield (line, raw size) for each line of a byte stream; see :func:`split_lines`.
 
-    Lines are split on b"\\n" only, never on U+2028/U+2029 or a lone b"\\r", so JSON that holds
-    those characters stays one line. A line may span any number of chunks and a b"\\r\\n" may be
-    cut between two chunks. Only the current partial line is held in memory. A last line without
-    a newline is yielded at the end; empty lines are yielded too (the caller decides).
+    The raw size counts what the line took in the stream, its b"\\r\\n" or b"\\n" included,
+    so a running sum of sizes is the byte offset just past each line.
     """
     held: list[bytes] = []  # pieces of the line still waiting for its newline
     async for chunk in chunks:
@@ -32,10 +30,25 @@ async def split_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
         if tail:
             held.append(tail)
         for line in lines:
-            yield line[:-1] if line.endswith(b"\r") else line
+            if line.endswith(b"\r"):
+                yield line[:-1], len(line) + 1
+            else:
+                yield line, len(line) + 1
     if held:
         line = b"".join(held)
-        yield line[:-1] if line.endswith(b"\r") else line
+        yield (line[:-1] if line.endswith(b"\r") else line), len(line)
+
+
+async def split_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    """Yield each line of a byte stream without its b"\\n" (and without a trailing b"\\r").
+
+    Lines are split on b"\\n" only, never on U+2028/U+2029 or a lone b"\\r", so JSON that holds
+    those characters stays one line. A line may span any number of chunks and a b"\\r\\n" may be
+    cut between two chunks. Only the current partial line is held in memory. A last line without
+    a newline is yielded at the end; empty lines are yielded too (the caller decides).
+    """
+    async for line, _size in split_lines_sized(chunks):
+        yield line
 
 
 async def read_chunks(

@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from batchtui.providers.jsonl import file_lines, read_chunks, split_lines
+from batchtui.providers.jsonl import file_lines, read_chunks, split_lines, split_lines_sized
 
 
 async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
@@ -78,3 +78,10 @@ async def test_file_lines(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_bytes(b'{"a":1}\r\n{"b":2}\n')
     assert [line async for line in file_lines(path)] == [b'{"a":1}', b'{"b":2}']
+
+
+async def test_sized_split_counts_raw_bytes() -> None:
+    raw = b'{"a":1}\r\n\n{"b":2}\n{"c":3}'
+    got = [item async for item in split_lines_sized(_chunks(raw[:8], raw[8:]))]
+    assert got == [(b'{"a":1}', 9), (b"", 1), (b'{"b":2}', 8), (b'{"c":3}', 7)]
+    assert sum(size for _, size in got) == len(raw)
