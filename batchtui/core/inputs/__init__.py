@@ -1,0 +1,89 @@
+"""Input files: detection, streaming readers, validation, conversion and splitting.
+
+Formats (``InputFormat``): the neutral JSONL (``custom_id``, ``model``, ``messages``, optional
+``system``, ``max_tokens``, ``temperature`` and other parameters, optional ``endpoint``),
+OpenAI batch JSONL (``{custom_id, method, url, body}``), Anthropic batch requests as JSONL
+(``{custom_id, params}``) or JSON (``[...]`` or ``{"requests": [...]}``, streamed item by
+item), and CSV/TSV rendered through a prompt template with ``{column}`` placeholders.
+
+Public API::
+
+    detect_format(path) -> InputFormat
+    read_requests(path, fmt=None, *, csv_template=None, csv_id_column=None, csv_system=None,
+                  defaults=None, progress=None) -> Iterator[tuple[int, BatchRequest]]
+    validate_file(path, provider, *, fmt=None, defaults=None, csv_template=None,
+                  csv_id_column=None, csv_system=None, split=True, limits=None,
+                  progress=None, max_issues=200, estimator=estimate_input_tokens)
+        -> ValidationReport          # .ok, .issues, .total_issues, .summary, .lines()
+    to_native(request, provider) -> dict
+    from_native(obj, provider) -> BatchRequest
+    write_native(path, provider, out_dir, *, fmt=None, split=True, defaults=None,
+                 csv_template=None, csv_id_column=None, csv_system=None, limits=None,
+                 progress=None, name=None, max_issues=200, estimator=...)
+        -> NativeParts               # list[NativePart(path, sha256, requests, bytes, ...)]
+                                     # plus .report; raises InputValidationError on errors
+    estimate_input_tokens(body) -> int   # ~4 characters per token; pass estimator= to replace
+    limits_for(provider) -> ProviderLimits; LIMITS; PROVIDERS
+
+``provider`` is ``"openai"`` or ``"anthropic"``. ``defaults`` fill request parameters a
+record lacks (``model``, ``max_tokens``, ...; the key ``endpoint`` sets the request
+endpoint), which is how the CLI's ``--model`` and CSV inputs get their model.
+``progress(bytes_read, total_bytes)`` is called every few megabytes.
+Every issue prints as ``FILE:LINE: field: message``.
+"""
+
+from batchtui.core.inputs.convert import NativeFormatError, from_native, to_native
+from batchtui.core.inputs.csvtemplate import PromptTemplate
+from batchtui.core.inputs.estimate import CHARS_PER_TOKEN, TokenEstimator, estimate_input_tokens
+from batchtui.core.inputs.formats import InputFormat, detect_format
+from batchtui.core.inputs.issues import (
+    InputError,
+    InputFileError,
+    InputIssue,
+    InputValidationError,
+    Severity,
+)
+from batchtui.core.inputs.limits import LIMITS, PROVIDERS, ProviderLimits, limits_for
+from batchtui.core.inputs.readers import read_requests
+from batchtui.core.inputs.records import Progress
+from batchtui.core.inputs.split import PartPlan, SplitPlanner
+from batchtui.core.inputs.validate import (
+    InputSummary,
+    ModelTotals,
+    ValidationReport,
+    validate_file,
+)
+from batchtui.core.inputs.write import NativePart, NativeParts, encode_line, write_native
+
+__all__ = [
+    "CHARS_PER_TOKEN",
+    "LIMITS",
+    "PROVIDERS",
+    "InputError",
+    "InputFileError",
+    "InputFormat",
+    "InputIssue",
+    "InputSummary",
+    "InputValidationError",
+    "ModelTotals",
+    "NativeFormatError",
+    "NativePart",
+    "NativeParts",
+    "PartPlan",
+    "Progress",
+    "PromptTemplate",
+    "ProviderLimits",
+    "Severity",
+    "SplitPlanner",
+    "TokenEstimator",
+    "ValidationReport",
+    "detect_format",
+    "encode_line",
+    "estimate_input_tokens",
+    "from_native",
+    "limits_for",
+    "read_requests",
+    "to_native",
+    "validate_file",
+    "write_native",
+]
