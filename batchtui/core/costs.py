@@ -1,0 +1,278 @@
+"""What a batch will cost, what it did cost, and what the same requests cost synchronously.
+
+Prices come from `genai-prices` (a maintained price database, pinned in pyproject), with each
+provider's batch price variant (``processing=batch``); nothing here is a price table of ours.
+The database takes about a second to import, so it is loaded lazily, once, off the hot path.
+An unknown model yields ``None`` ("no price"), never a made-up number.
+
+Per-request prices are linear below a provider's long-context threshold, so a request's cost is
+its tokens times unit prices read once per model from the database; a request whose prompt is
+over ``TIER_CHECK_TOKENS`` is priced on its own so tiered prices are honoured.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+TIER_CHECK_TOKENS = 100_000
+_PROBE = 1_000_000  # tokens per unit-price probe (prices are quoted per million tokens)
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPrices:
+    """US dollars per token for one model: input, cached input read, cache write, output."""
+
+    input: float
+    cached_input: float
+    cache_write: float
+    output: float
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A submission's cost before it is sent: output between nothing and the max_tokens ceiling."""
+
+    requests: int
+    input_tokens: int
+    max_output_tokens: int
+    cost_usd_low: float | None
+    cost_usd_high: float | None
+    unpriced_models: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "input_tokens": self.input_tokens,
+            "max_output_tokens": self.max_output_tokens,
+            "cost_usd_low": _round(self.cost_usd_low),
+            "cost_usd_high": _round(self.cost_usd_high),
+            "unpriced_models": list(self.unpriced_models),
+        }
+
+
+@dataclass(slots=True)
+class Cost:
+    """A job's actual cost from its results' usage, beside the synchronous price of the same."""
+
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    cost_usd: float | None = 0.0
+    sync_cost_usd: float | None = 0.0
+    unpriced_models: set[str] = field(default_factory=set)
+
+    @property
+    def saved_usd(self) -> float | None:
+        if self.cost_usd is None or self.sync_cost_usd is None:
+            return None
+        return self.sync_cost_usd - self.cost_usd
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
+            "cost_usd": _round(self.cost_usd),
+            "sync_cost_usd": _round(self.sync_cost_usd),
+            "saved_usd": _round(self.saved_usd),
+            "unpriced_models": sorted(self.unpriced_models),
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+@functools.cache
+def _genai_prices() -> Any:
+    with _lock:
+        import genai_prices
+
+        return genai_prices
+
+
+def _calc(provider: str, model: str, batch: bool, **tokens: int) -> Any:
+    prices = _genai_prices()
+    context = {"processing": "batch"} if batch else None
+    return prices.calc_price(
+        prices.Usage(**tokens), model_ref=model, provider_id=provider, price_context=context
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def unit_prices(provider: str, model: str, batch: bool = True) -> UnitPrices | None:
+    """Per-token prices of a model at a provider (batch or synchronous); None when unknown."""
+    try:
+        base = _calc(provider, model, batch, input_tokens=_PROBE, output_tokens=_PROBE)
+        cached = _calc(
+            provider, model, batch, input_tokens=_PROBE, cache_read_tokens=_PROBE
+        ).input_price
+        written = _calc(
+            provider, model, batch, input_tokens=_PROBE, cache_write_tokens=_PROBE
+        ).input_price
+    except (LookupError, ValueError, KeyError):
+        return None
+    return UnitPrices(
+        input=float(base.input_price) / _PROBE,
+        cached_input=float(cached) / _PROBE,
+        cache_write=float(written) / _PROBE,
+        output=float(base.output_price) / _PROBE,
+    )
+
+
+def request_cost(
+    provider: str,
+    model: str,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    cached_input_tokens: int = 0,
+    cache_write_tokens: int = 0,
+    batch: bool = True,
+) -> float | None:
+    """The price of one request; ``input_tokens`` counts every prompt token, cached included."""
+    if input_tokens > TIER_CHECK_TOKENS:
+        try:
+            calc = _calc(
+                provider,
+                model,
+                batch,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cache_read_tokens=cached_input_tokens,
+                cache_write_tokens=cache_write_tokens,
+            )
+        except (LookupError, ValueError, KeyError):
+            return None
+        return float(calc.total_price)
+    unit = unit_prices(provider, model, batch)
+    if unit is None:
+        return None
+    fresh = max(0, input_tokens - cached_input_tokens - cache_write_tokens)
+    return (
+        fresh * unit.input
+        + cached_input_tokens * unit.cached_input
+        + cache_write_tokens * unit.cache_write
+        + output_tokens * unit.output
+    )
+
+
+def estimate(provider: str, per_model: dict[str, tuple[int, int, int]]) -> Estimate:
+    """Estimate from ``{model: (requests, input_tokens, max_output_tokens)}``.
+
+    Low: input tokens only (every answer empty). High: every answer reaching its max_tokens.
+    Input tokens are per-request averages, priced request by request at that average.
+    """
+    requests = sum(v[0] for v in per_model.values())
+    input_tokens = sum(v[1] for v in per_model.values())
+    max_output = sum(v[2] for v in per_model.values())
+    low: float | None = 0.0
+    high: float | None = 0.0
+    unpriced: list[str] = []
+    for model, (count, tokens_in, tokens_out) in per_model.items():
+        if count <= 0:
+            continue
+        avg_in = tokens_in // count
+        floor = request_cost(provider, model, input_tokens=avg_in, output_tokens=0)
+        ceiling = request_cost(
+            provider, model, input_tokens=avg_in, output_tokens=tokens_out // count
+        )
+        if floor is None or ceiling is None:
+            unpriced.append(model)
+            continue
+        low = (low or 0.0) + floor * count
+        high = (high or 0.0) + ceiling * count
+    if unpriced:
+        low = high = None
+    return Estimate(requests, input_tokens, max_output, low, high, tuple(sorted(unpriced)))
+
+
+def usage_of_line(provider: str, obj: dict[str, Any]) -> tuple[str | None, int, int, int, int]:
+    """(model, input, output, cached input, cache write) tokens of one raw result line."""
+    if provider == "anthropic":
+        result = obj.get("result") or {}
+        message = result.get("message") or {}
+        usage = message.get("usage") or {}
+        cached = int(usage.get("cache_read_input_tokens") or 0)
+        written = int(usage.get("cache_creation_input_tokens") or 0)
+        prompt = int(usage.get("input_tokens") or 0) + cached + written
+        return message.get("model"), prompt, int(usage.get("output_tokens") or 0), cached, written
+    response = obj.get("response") or {}
+    body = response.get("body") or {}
+    usage = body.get("usage") or {}
+    if "prompt_tokens" in usage:
+        details = usage.get("prompt_tokens_details") or {}
+        return (
+            body.get("model"),
+            int(usage.get("prompt_tokens") or 0),
+            int(usage.get("completion_tokens") or 0),
+            int(details.get("cached_tokens") or 0),
+            0,
+        )
+    details = usage.get("input_tokens_details") or {}
+    return (
+        body.get("model"),
+        int(usage.get("input_tokens") or 0),
+        int(usage.get("output_tokens") or 0),
+        int(details.get("cached_tokens") or 0),
+        0,
+    )
+
+
+def cost_of_lines(provider: str, lines: Iterable[bytes], default_model: str | None = None) -> Cost:
+    """Sum the actual (batch) and synchronous cost over raw result lines (any outcome)."""
+    cost = Cost()
+    for data in lines:
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            continue
+        model, tokens_in, tokens_out, cached, written = usage_of_line(provider, obj)
+        if not (tokens_in or tokens_out):
+            continue
+        model = model or default_model
+        cost.requests += 1
+        cost.input_tokens += tokens_in
+        cost.output_tokens += tokens_out
+        cost.cached_input_tokens += cached
+        if model is None:
+            cost.unpriced_models.add("(unknown model)")
+            continue
+        for batch in (True, False):
+            price = request_cost(
+                provider,
+                model,
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                cached_input_tokens=cached,
+                cache_write_tokens=written,
+                batch=batch,
+            )
+            if price is None:
+                cost.unpriced_models.add(model)
+            elif batch and cost.cost_usd is not None:
+                cost.cost_usd += price
+            elif not batch and cost.sync_cost_usd is not None:
+                cost.sync_cost_usd += price
+    if cost.unpriced_models:
+        cost.cost_usd = cost.sync_cost_usd = None
+    return cost
+
+
+def format_usd(value: float | None) -> str:
+    """``$0.0123``-style money for tables; "no price" for None."""
+    if value is None:
+        return "no price"
+    if value >= 100:
+        return f"${value:,.0f}"
+    if value >= 1:
+        return f"${value:,.2f}"
+    return f"${value:.4f}"

@@ -1,0 +1,77 @@
+"""Costs come from genai-prices' batch variants; unknown models say "no price"."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from batchtui.core import costs
+
+
+def test_batch_prices_are_half_of_synchronous_for_known_models() -> None:
+    for provider, model in (("openai", "gpt-4o-mini"), ("anthropic", "claude-haiku-4-5")):
+        batch = costs.unit_prices(provider, model, True)
+        sync = costs.unit_prices(provider, model, False)
+        assert batch is not None and sync is not None
+        assert batch.input == pytest.approx(sync.input / 2)
+        assert batch.output == pytest.approx(sync.output / 2)
+
+
+def test_unknown_model_has_no_price() -> None:
+    assert costs.unit_prices("openai", "no-such-model-xyz") is None
+    est = costs.estimate("openai", {"no-such-model-xyz": (3, 30, 300)})
+    assert est.cost_usd_low is None and est.cost_usd_high is None
+    assert est.unpriced_models == ("no-such-model-xyz",)
+    assert costs.format_usd(None) == "no price"
+
+
+def test_estimate_low_is_input_only_and_high_adds_the_output_ceiling() -> None:
+    unit = costs.unit_prices("openai", "gpt-4o-mini")
+    assert unit is not None
+    est = costs.estimate("openai", {"gpt-4o-mini": (10, 1000, 5000)})
+    assert est.cost_usd_low == pytest.approx(1000 * unit.input)
+    assert est.cost_usd_high == pytest.approx(1000 * unit.input + 5000 * unit.output)
+
+
+def test_cost_of_lines_sums_usage_of_both_providers_shapes() -> None:
+    openai_line = {
+        "custom_id": "a",
+        "response": {
+            "status_code": 200,
+            "body": {
+                "model": "gpt-4o-mini",
+                "usage": {
+                    "prompt_tokens": 100,
+                    "completion_tokens": 50,
+                    "prompt_tokens_details": {"cached_tokens": 0},
+                },
+            },
+        },
+        "error": None,
+    }
+    anthropic_line = {
+        "custom_id": "b",
+        "result": {
+            "type": "succeeded",
+            "message": {
+                "model": "claude-haiku-4-5",
+                "usage": {"input_tokens": 10, "output_tokens": 5},
+            },
+        },
+    }
+    o = costs.cost_of_lines("openai", [json.dumps(openai_line).encode(), b"not json"])
+    unit = costs.unit_prices("openai", "gpt-4o-mini")
+    assert unit is not None
+    assert (o.requests, o.input_tokens, o.output_tokens) == (1, 100, 50)
+    assert o.cost_usd == pytest.approx(100 * unit.input + 50 * unit.output)
+    assert o.sync_cost_usd == pytest.approx(2 * o.cost_usd)
+    a = costs.cost_of_lines("anthropic", [json.dumps(anthropic_line).encode()])
+    assert a.input_tokens == 10 and a.cost_usd and a.saved_usd == pytest.approx(a.cost_usd)
+
+
+def test_long_prompts_are_priced_one_by_one() -> None:
+    big = costs.request_cost("openai", "gpt-4o-mini", input_tokens=150_000, output_tokens=10)
+    unit = costs.unit_prices("openai", "gpt-4o-mini")
+    assert big is not None and unit is not None
+    assert big == pytest.approx(150_000 * unit.input + 10 * unit.output, rel=1e-6)
