@@ -75,6 +75,23 @@ def _openai_success_flag(body: Any) -> ResultFlag | None:
 
 def classify_openai(source: str, obj: dict[str, Any]) -> Classification:
     """Classify one OpenAI batch output/error line (``BatchRequestOutput``)."""
+    try:  # fast path: a well-formed chat/completions success
+        custom_id = obj["custom_id"]
+        response = obj["response"]
+        status = response["status_code"]
+        if type(custom_id) is str and type(status) is int and 200 <= status < 300:
+            choice = response["body"]["choices"][0]
+            message = choice.get("message")
+            if message is None or (type(message) is dict and not message.get("refusal")):
+                flag = _OPENAI_FINISH_FLAGS.get(choice["finish_reason"])
+                return custom_id, _SUCCEEDED, flag, None
+    except (KeyError, TypeError, IndexError, AttributeError):
+        pass
+    return _classify_openai_fully(source, obj)
+
+
+def _classify_openai_fully(source: str, obj: dict[str, Any]) -> Classification:
+    """Classify any OpenAI line, checking every type on the way."""
     custom_id = obj.get("custom_id")
     if not isinstance(custom_id, str):
         custom_id = ""
@@ -85,8 +102,8 @@ def classify_openai(source: str, obj: dict[str, Any]) -> Classification:
         if not (isinstance(status, int) and 200 <= status < 300):
             error_type = None
             error = body.get("error") if isinstance(body, dict) else None
-            if isinstance(error, dict):
-                error_type = error.get("type") or error.get("code")
+            if isinstance(error, dict) and isinstance(error.get("type"), str):
+                error_type = error["type"]
             flag = ResultFlag.HTTP_ERROR if source == "output" else None
             return custom_id, _ERRORED, flag, error_type
         return custom_id, _SUCCEEDED, _openai_success_flag(body), None
@@ -100,6 +117,19 @@ def classify_openai(source: str, obj: dict[str, Any]) -> Classification:
 
 def classify_anthropic(source: str, obj: dict[str, Any]) -> Classification:
     """Classify one Anthropic ``MessageBatchIndividualResponse`` line."""
+    try:  # fast path: a well-formed success
+        custom_id = obj["custom_id"]
+        result = obj["result"]
+        if type(custom_id) is str and result["type"] == "succeeded":
+            stop = result["message"]["stop_reason"]
+            return custom_id, _SUCCEEDED, _ANTHROPIC_STOP_FLAGS.get(stop), None
+    except (KeyError, TypeError):
+        pass
+    return _classify_anthropic_fully(source, obj)
+
+
+def _classify_anthropic_fully(source: str, obj: dict[str, Any]) -> Classification:
+    """Classify any Anthropic line, checking every type on the way."""
     custom_id = obj.get("custom_id")
     if not isinstance(custom_id, str):
         custom_id = ""

@@ -243,9 +243,14 @@ async def download_results(
     writer = _Writer(results)
     pending: list[ResultLine] = []
 
+    feed: list[tuple[str, int, bytes]] | None = [] if index is not None else None
+
     def publish() -> None:
         writer.flush()
         results.save_state()
+        if feed:
+            index.add_batch(feed)  # type: ignore[union-attr]
+            feed.clear()
         if on_lines is not None and pending:
             batch = pending.copy()
             pending.clear()
@@ -264,8 +269,8 @@ async def download_results(
                 stream = provider.result_lines(job, start=start or None)
                 async for line in stream:
                     offset = writer.write(line)
-                    if index is not None:
-                        index.add(line.source, offset, line.data)
+                    if feed is not None:
+                        feed.append((line.source, offset, line.data))
                     if on_lines is not None:
                         pending.append(line)
                     count += 1

@@ -10,7 +10,7 @@ import threading
 import zlib
 from array import array
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +46,21 @@ FLAG_CODE = {flag: code for code, flag in enumerate(FLAGS)}
 UNPARSEABLE = INVALID_LINE
 """Error type given to a line that is not a JSON object (outcome errored, no custom_id)."""
 
+_SCAN = json.JSONDecoder().scan_once
 _MAGIC = b"BTRIDX1\n"
 _VERSION = 1
 _TAIL = 4096
 _COLUMNS = ("offsets", "lengths", "source_ids", "outcomes", "flags", "error_types")
 
 ParseFn = Callable[[ResultLine], BatchResult]
+
+
+def _slow_loads(line: bytes) -> Any:
+    """``json.loads`` for the rare line the fast scanner refuses (e.g. leading whitespace)."""
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
 
 
 def _tail_crc(path: Path, end: int) -> int:
@@ -145,37 +154,75 @@ class ResultIndex:
             self._error_type_ids[name] = ident
         return ident
 
-    def _append(self, source_id: int, source: str, offset: int, line: bytes) -> None:
-        try:
-            obj: Any = json.loads(line)
-        except ValueError:
-            obj = None
-        if type(obj) is dict:
-            custom_id, outcome, flag, error_type = self.classify(source, obj)
-        else:
-            custom_id, outcome, flag, error_type = "", Outcome.ERRORED, None, UNPARSEABLE
-        self.offsets.append(offset)
-        self.lengths.append(len(line))
-        self.source_ids.append(source_id)
-        self.outcomes.append(OUTCOME_CODE[outcome])
-        self.flags.append(FLAG_CODE[flag])
-        ident = self._error_type_ids.get(error_type)
-        self.error_types.append(ident if ident is not None else self._intern_error_type(error_type))
-        self.custom_ids.append(custom_id)
+    def _ingest(self, source: str, items: Iterable[tuple[int, bytes]]) -> int:
+        """Parse, classify and append non-blank lines given as ``(offset, line)``; the hot loop."""
+        source_id = self._source_id(source)
+        classify = self.classify
+        scan = _SCAN
+        outcome_code = OUTCOME_CODE
+        flag_code = FLAG_CODE
+        error_ids = self._error_type_ids
+        add_offset = self.offsets.append
+        add_length = self.lengths.append
+        add_source = self.source_ids.append
+        add_outcome = self.outcomes.append
+        add_flag = self.flags.append
+        add_error = self.error_types.append
+        add_custom_id = self.custom_ids.append
+        count = 0
+        for offset, line in items:
+            try:
+                obj: Any = scan(line.decode(), 0)[0]
+            except (ValueError, StopIteration):
+                obj = _slow_loads(line)
+            if type(obj) is dict:
+                custom_id, outcome, flag, error_type = classify(source, obj)
+            else:
+                custom_id, outcome, flag, error_type = "", Outcome.ERRORED, None, UNPARSEABLE
+            add_offset(offset)
+            add_length(len(line))
+            add_source(source_id)
+            add_outcome(outcome_code[outcome])
+            add_flag(flag_code[flag])
+            ident = error_ids.get(error_type)
+            add_error(ident if ident is not None else self._intern_error_type(error_type))
+            add_custom_id(custom_id)
+            count += 1
+        return count
 
     def add(self, source: str, offset: int, data: bytes) -> bool:
         """Index one line a download just wrote at ``offset``; False if not next in its source.
 
         A line that is not contiguous with what is indexed is skipped; ``update`` picks it up.
         """
+        return self.add_batch([(source, offset, data)]) == 1
+
+    def add_batch(self, lines: Iterable[tuple[str, int, bytes]]) -> int:
+        """Index lines a download just wrote, as ``(source, offset, data)``; returns how many
+        were taken (blank lines count, and advance the source, without making a row).
+
+        Lines that are not contiguous with what is indexed of their source are skipped;
+        ``update`` picks them up from the file.
+        """
+        taken = 0
         with self._lock:
-            if self.indexed.get(source, 0) != offset:
-                return False
-            source_id = self._source_id(source)
-            if data and not data.isspace():
-                self._append(source_id, source, offset, data)
-            self.indexed[source] = offset + len(data) + 1
-            return True
+            indexed = self.indexed
+            runs: dict[str, list[tuple[int, bytes]]] = {}
+            for source, offset, data in lines:
+                if indexed.get(source, 0) != offset:
+                    continue
+                indexed[source] = offset + len(data) + 1
+                taken += 1
+                if data and not data.isspace():
+                    run = runs.get(source)
+                    if run is None:
+                        run = runs[source] = []
+                    run.append((offset, data))
+            for source, run in runs.items():
+                self._ingest(source, run)
+            if taken:
+                self._cache.clear()
+        return taken
 
     def _disk_sources(self) -> list[str]:
         fresh = ResultsFile.open(self.results.directory, self.results.job_id)
@@ -210,8 +257,8 @@ class ResultIndex:
         return added
 
     def _index_range(self, source: str, path: Path, start: int, end: int, limit: int | None) -> int:
-        source_id = self._source_id(source)
-        append = self._append
+        self._source_id(source)
+        ingest = self._ingest
         added = 0
         chunk_size = CHUNK if limit is None else min(CHUNK, max(65536, limit * 4096))
         with path.open("rb") as handle:
@@ -232,14 +279,15 @@ class ResultIndex:
                     break
                 offset = position
                 stopped = False
+                items: list[tuple[int, bytes]] = []
                 for line in chunk[:cut].split(b"\n"):
-                    if limit is not None and added >= limit:
+                    if limit is not None and added + len(items) >= limit:
                         stopped = True
                         break
                     if line and not line.isspace():
-                        append(source_id, source, offset, line)
-                        added += 1
+                        items.append((offset, line))
                     offset += len(line) + 1
+                added += ingest(source, items)
                 position = offset
                 if stopped:
                     break
