@@ -108,7 +108,7 @@ async def stream_result_lines(
                         yield ResultLine(source=source, data=line, end=end)  # type: ignore[call-arg]
                     else:
                         yield ResultLine(source=source, data=line)
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             raise network_error(transport.provider, url, exc) from exc
     finally:
         await response.aclose()

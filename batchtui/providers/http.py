@@ -108,12 +108,17 @@ def _request_id(response: httpx.Response, body: Any) -> str | None:
 
 
 def error_from_response(provider: str, response: httpx.Response) -> ProviderError:
-    """Turn an error response (status >= 400) into the matching typed error.
+    """Turn an error response (a redirect or status >= 400) into the matching typed error.
 
     Reads both error shapes: OpenAI's ``{"error": {message, type, param, code}}`` and
     Anthropic's ``{"type": "error", "error": {type, message, details?}, "request_id"}``.
     """
     status = response.status_code
+    if 300 <= status < 400:
+        location = response.headers.get("location") or "nowhere"
+        return ProviderError(
+            f"unexpected redirect to {location}", provider=provider, status_code=status
+        )
     try:
         body: Any = response.json()
     except Exception:
@@ -227,7 +232,7 @@ class Transport:
         stream: bool = False,
         timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
-        """Send one call, retrying what is safe to retry, and return a 2xx/3xx response.
+        """Send one call, retrying what is safe to retry, and return its 2xx response.
 
         ``body`` makes a fresh byte stream for each attempt (a streamed upload cannot be replayed).
         With ``stream=True`` the response body is not read; the caller must close it.
@@ -254,15 +259,15 @@ class Transport:
             delay: float | None = None
             try:
                 response = await self.client.send(request, stream=stream)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 error: ProviderError = network_error(self.provider, url, exc)
                 retry_ok = idempotent or isinstance(exc, NOT_SENT_ERRORS)
             else:
-                if response.status_code < 400:
+                if response.status_code < 300:
                     return response
                 try:
                     await response.aread()
-                except httpx.TransportError as exc:
+                except httpx.RequestError as exc:
                     await response.aclose()
                     error = network_error(self.provider, url, exc)
                     retry_ok = idempotent

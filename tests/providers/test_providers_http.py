@@ -14,6 +14,7 @@ from batchtui.core.provider import (
     InvalidRequestError,
     NetworkError,
     NotFoundError,
+    ProviderError,
     QuotaError,
     RateLimitedError,
     ServerError,
@@ -388,3 +389,11 @@ async def test_transport_closes_only_its_own_client() -> None:
     await own.aclose()
     assert own.client.is_closed
     await client.aclose()
+
+
+async def test_redirect_is_an_error_not_a_body() -> None:
+    time = FakeTime()
+    handler, seen = scripted(httpx.Response(302, headers={"location": "https://elsewhere/x"}))
+    with pytest.raises(ProviderError, match="redirect to https://elsewhere/x"):
+        await make_transport(handler, time).request("GET", URL, headers={}, idempotent=True)
+    assert len(seen) == 1
