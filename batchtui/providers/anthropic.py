@@ -37,11 +37,14 @@ async def requests_body(path: Path, *, chunk_size: int = CHUNK_SIZE) -> AsyncIte
     never parsed or held whole; the work is done per chunk of the file, not per line.
     """
     yield b'{"requests":['
-    first = True
+    first = True  # no line written yet
+    at_start = True
     carry = b""
     async for chunk in read_chunks(path, size=chunk_size):
-        if first and not carry and chunk.startswith(UTF8_BOM):
-            chunk = chunk[len(UTF8_BOM) :]
+        if at_start:
+            at_start = False
+            if chunk.startswith(UTF8_BOM):
+                chunk = chunk[len(UTF8_BOM) :]
         pieces = (carry + chunk).split(b"\n") if carry else chunk.split(b"\n")
         carry = pieces.pop()
         lines = [line for line in (piece.strip() for piece in pieces) if line]
