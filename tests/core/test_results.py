@@ -999,3 +999,15 @@ async def test_resume_uses_the_providers_offsets_when_lines_were_reshaped(tmp_pa
     redone = await fetch(again, make_job("batch_crlf"), tmp_path)
     assert again.starts[0]["output"] == remote_at
     assert redone.path("output").read_bytes() == output
+
+
+def test_export_survives_a_parser_that_rejects_a_line(tmp_path: Path) -> None:
+    data = jsonl(OPENAI_OUTPUT[:1]) + b"not json at all\n"
+    write_job(tmp_path, "b", {"output": data})
+    index = opened(tmp_path, "b")
+    out = tmp_path / "x.jsonl"
+    assert export_rows(index, range(len(index)), out, parse=parse_result) == 2
+    first, second = (json.loads(line) for line in out.read_text().splitlines())
+    assert first["custom_id"] == "a0" and first["raw"] == OPENAI_OUTPUT[0]
+    assert second["raw"] == "not json at all"
+    assert second["outcome"] == "errored" and second["error"]["type"] == "invalid_result_line"

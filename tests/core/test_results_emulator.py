@@ -308,3 +308,30 @@ def test_the_index_classifies_odd_lines_as_the_adapter_parses_them(
             parsed.error.type if parsed.error else None,
         )
         assert row == expected, corpus[i]
+
+
+@pytest.mark.parametrize(
+    ("kind", "corpus"), [("openai", OPENAI_CORPUS), ("anthropic", ANTHROPIC_CORPUS)]
+)
+def test_odd_lines_export_as_valid_jsonl_and_csv(
+    kind: str, corpus: list[bytes], tmp_path: Path
+) -> None:
+    source = "results" if kind == "anthropic" else "error"
+    results = ResultsFile(directory=tmp_path, job_id="b", provider=kind)
+    results.path(source).write_bytes(b"\n".join(corpus) + b"\n")
+    index = ResultIndex.build(ResultsFile.open(tmp_path, "b", provider=kind))
+    provider = OpenAIProvider("k") if kind == "openai" else AnthropicProvider("k")
+    out = tmp_path / "odd.jsonl"
+    export_rows(index, range(len(index)), out, parse=provider.parse_result)
+    for original, line in zip(corpus, out.read_text().splitlines(), strict=True):
+        record = json.loads(line)
+        try:
+            expected = json.loads(original)
+        except ValueError:
+            expected = original.decode()
+        assert record["raw"] == expected
+        assert record["outcome"] in {o.value for o in Outcome}
+    csv_out = tmp_path / "odd.csv"
+    assert export_rows(
+        index, range(len(index)), csv_out, parse=provider.parse_result, format="csv"
+    ) == len(corpus)

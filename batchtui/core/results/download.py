@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -127,8 +128,8 @@ class ResultsFile:
             results.complete = False  # a file was lost or cut since: fetch again
         return results
 
-    def save_state(self) -> None:
-        """Write the state file atomically."""
+    def save_state(self, *, durable: bool = False) -> None:
+        """Write the state file atomically (and fsync it when ``durable``)."""
         state = {
             "version": STATE_VERSION,
             "job_id": self.job_id,
@@ -138,7 +139,7 @@ class ResultsFile:
             "complete": self.complete,
             "updated_at": time.time(),
         }
-        atomic_write(self.state_path, json.dumps(state, indent=1).encode())
+        atomic_write(self.state_path, json.dumps(state, indent=1).encode(), fsync=durable)
 
     def iter_lines(self, sources: list[str] | None = None) -> Iterator[ResultLine]:
         """Every complete line of the given sources (default: all, output before error)."""
@@ -267,17 +268,22 @@ async def download_results(
                 count = 0
                 last = time.monotonic()
                 stream = provider.result_lines(job, start=start or None)
-                async for line in stream:
-                    offset = writer.write(line)
-                    if feed is not None:
-                        feed.append((line.source, offset, line.data))
-                    if on_lines is not None:
-                        pending.append(line)
-                    count += 1
-                    if count >= flush_lines or time.monotonic() - last >= flush_seconds:
-                        publish()
-                        count = 0
-                        last = time.monotonic()
+                try:
+                    async for line in stream:
+                        offset = writer.write(line)
+                        if feed is not None:
+                            feed.append((line.source, offset, line.data))
+                        if on_lines is not None:
+                            pending.append(line)
+                        count += 1
+                        if count >= flush_lines or time.monotonic() - last >= flush_seconds:
+                            publish()
+                            count = 0
+                            last = time.monotonic()
+                finally:
+                    closer = getattr(stream, "aclose", None)
+                    if closer is not None:
+                        await closer()  # release the connection now, not at garbage collection
                 break
             except RETRYABLE as exc:
                 publish()
@@ -289,6 +295,11 @@ async def download_results(
     finally:
         writer.close()
         publish()
+    if results.complete:
+        for source in results.sources:
+            with results.path(source).open("rb+") as handle:
+                os.fsync(handle.fileno())
+        results.save_state(durable=True)
     if index is not None:
         index.update()
         index.save()

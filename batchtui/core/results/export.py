@@ -92,23 +92,30 @@ def _request_raw(join: Mapping[str, Any], custom_id: str) -> bytes | None:
     return json.dumps(value, ensure_ascii=False).encode()
 
 
+def _is_json(raw: bytes) -> bool:
+    try:
+        json.loads(raw)
+    except ValueError:
+        return False
+    return True
+
+
 def _parse(index: ResultIndex, row: int, raw: bytes, parse: ParseFn) -> tuple[BatchResult, bool]:
     """The parsed result and whether ``raw`` is JSON; a line the parser rejects stays exportable."""
-    if index.error_type(row) != UNPARSEABLE:
-        try:
-            return parse(ResultLine(source=index.source(row), data=raw)), True
-        except (ValueError, KeyError, TypeError, AttributeError):
-            pass
-    is_json = index.error_type(row) != UNPARSEABLE
-    result = BatchResult(
-        custom_id=index.custom_id(row),
-        outcome=index.outcome(row),
-        flag=index.flag(row),
-        error=ResultError(
-            type=index.error_type(row), code=None, message="the provider's line could not be read"
-        ),
-    )
-    return result, is_json
+    try:
+        result = parse(ResultLine(source=index.source(row), data=raw))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        result = BatchResult(
+            custom_id=index.custom_id(row),
+            outcome=index.outcome(row),
+            flag=index.flag(row),
+            error=ResultError(
+                type=index.error_type(row) or UNPARSEABLE,
+                code=None,
+                message="the provider's line could not be read",
+            ),
+        )
+    return result, bool(result.raw) or _is_json(raw)
 
 
 def result_record(result: BatchResult, job_id: str | None) -> dict[str, Any]:
