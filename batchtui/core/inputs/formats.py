@@ -10,6 +10,7 @@ from pathlib import Path
 _HEAD_BYTES = 1 << 20
 _BOM = b"\xef\xbb\xbf"
 _REQUESTS_FIRST = re.compile(rb'\{\s*"requests"\s*:')
+_RECORD_KEYS = {"custom_id", "params", "body", "messages", "model", "method", "url"}
 _KEY = re.compile(rb'"(params|method|url|body|messages|custom_id|model)"\s*:')
 
 
@@ -93,6 +94,10 @@ def detect_format(path: str | Path) -> InputFormat:
         except ValueError:
             obj = None
         if isinstance(obj, dict):
+            if "requests" in obj and "custom_id" not in obj:
+                return InputFormat.ANTHROPIC_JSON
+            if ext == ".json" and not obj.keys() & _RECORD_KEYS:
+                return InputFormat.ANTHROPIC_JSON  # a JSON document that is not a request
             return classify_keys(obj)
         if obj is None and ext == ".json":
             return InputFormat.ANTHROPIC_JSON  # a pretty-printed JSON document

@@ -108,14 +108,17 @@ def split_record(fmt: InputFormat, obj: Any, *, copy: bool = True) -> Split:
 def apply_defaults(
     body: dict[str, Any], endpoint: Any, defaults: Mapping[str, Any] | None
 ) -> tuple[dict[str, Any], Any]:
-    """Fill parameters the record lacks from ``defaults`` (``endpoint`` is a request field)."""
+    """Fill parameters the record lacks (or sets to null) from ``defaults``.
+
+    The key ``endpoint`` is the request's endpoint, not a body parameter.
+    """
     if not defaults:
         return body, endpoint
     for key, value in defaults.items():
         if key == "endpoint":
             if endpoint is None:
                 endpoint = value
-        elif key not in body:
+        elif body.get(key) is None:
             body[key] = value
     return body, endpoint
 

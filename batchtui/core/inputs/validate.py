@@ -556,8 +556,12 @@ class Scanner:
                 self.add(
                     line,
                     f"{pre}messages[{i}].role",
-                    ("missing" if role is None else f"{_show(role)} is not a role")
-                    + f" {self.name} accepts (one of: {', '.join(sorted(roles))})",
+                    (
+                        "missing"
+                        if role is None
+                        else f"{_show(role)} is not a role {self.name} accepts"
+                    )
+                    + f" (one of: {', '.join(sorted(roles))})",
                     "bad_role",
                 )
             content = message.get("content", _MISSING)
