@@ -15,8 +15,9 @@ from batchtui.core.clock import Clock, SystemClock
 from batchtui.emulator.config import EmulatorConfig
 from batchtui.emulator.errors import ApiError, anthropic_error, openai_error
 from batchtui.emulator.faults import FaultPlan
-from batchtui.emulator.httpio import Request, Response
+from batchtui.emulator.httpio import BodyError, Request, Response
 from batchtui.emulator.ids import IdGen, request_id
+from batchtui.emulator.jobs import rfc3339
 
 Handler = Callable[[Request, re.Match[str]], Response]
 
@@ -99,11 +100,20 @@ class EmulatorApp:
         if anthropic:
             resp.headers.setdefault("request-id", rid)
             resp.headers.setdefault("anthropic-organization-id", "emulator-org")
+            reset = rfc3339(self.now() + 60).replace(".000000Z", "Z")
+            for kind, limit in (("requests", 4000), ("tokens", 2_000_000)):
+                resp.headers.setdefault(f"anthropic-ratelimit-{kind}-limit", str(limit))
+                resp.headers.setdefault(f"anthropic-ratelimit-{kind}-remaining", str(limit - 1))
+                resp.headers.setdefault(f"anthropic-ratelimit-{kind}-reset", reset)
         else:
             resp.headers.setdefault("x-request-id", rid)
             resp.headers.setdefault("openai-version", "2020-10-01")
             resp.headers.setdefault("openai-organization", "emulator-org")
             resp.headers.setdefault("openai-processing-ms", "1")
+            for kind, limit, reset in (("requests", 5000, "12ms"), ("tokens", 2_000_000, "6m0s")):
+                resp.headers.setdefault(f"x-ratelimit-limit-{kind}", str(limit))
+                resp.headers.setdefault(f"x-ratelimit-remaining-{kind}", str(limit - 1))
+                resp.headers.setdefault(f"x-ratelimit-reset-{kind}", reset)
 
     def _check_auth(self, request: Request, anthropic: bool) -> None:
         key = self.config.api_key
@@ -163,6 +173,8 @@ class EmulatorApp:
                 resp.cut_share = decision.cut_share
         except ApiError as err:
             resp = self._render(err, anthropic, rid)
+        except BodyError:
+            raise  # the server answers and closes the connection
         except Exception:  # a bug in the emulator: answer 500 and show it on stderr
             traceback.print_exc()
             resp = self._render(ApiError(500, "Emulator internal error."), anthropic, rid)

@@ -22,11 +22,13 @@ Besides the markers, ``fail_rate`` makes that share of requests fail with realis
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from batchtui.emulator.ids import BASE62, digest, unit
+from batchtui.emulator.ids import BASE62, digest
 
 WORDS = (  # noqa: SIM905 - one readable line of words
     "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november "
@@ -127,12 +129,14 @@ def anthropic_facts(custom_id: str, params: dict[str, Any]) -> Facts:
 
 def time_share(seed: int, custom_id: str) -> float:
     """Where in the run (0 < share <= 1) this request finishes."""
-    return 1.0 - unit(seed, "time", custom_id)
+    return 1.0 - int.from_bytes(_key(seed, custom_id)[:8], "big") / 2**64
 
 
 def randomly_failed(seed: int, custom_id: str, fail_rate: float) -> bool:
     """Whether fail_rate picks this request to fail."""
-    return fail_rate > 0 and unit(seed, "fail", custom_id) < fail_rate
+    if fail_rate <= 0:
+        return False
+    return int.from_bytes(_key(seed, custom_id)[8:16], "big") / 2**64 < fail_rate
 
 
 def succeeded(seed: int, facts: Facts, fail_rate: float) -> bool:
@@ -151,9 +155,9 @@ class Reply:
 
 def reply(seed: int, facts: Facts) -> Reply:
     """The reply text and output tokens for a request."""
-    h = digest(seed, "reply", facts.custom_id)
-    natural = 6 + h[0] % 40
-    words = [WORDS[b % len(WORDS)] for b in (h * 2)[1 : 1 + natural]]
+    h = _key(seed, facts.custom_id)
+    natural = 6 + h[17] % 40
+    words = [WORDS[b % len(WORDS)] for b in h[18 : 18 + natural]]
     if facts.marker == "refuse":
         return Reply(REFUSAL_TEXT, len(REFUSAL_TEXT.split()), "refuse")
     if facts.max_tokens is not None and facts.max_tokens < natural:
@@ -162,13 +166,37 @@ def reply(seed: int, facts: Facts) -> Reply:
     return Reply(" ".join(words).capitalize() + ".", natural, "stop")
 
 
-def _b62(seed: int, *parts: object, n: int = 24) -> str:
-    h = digest(seed, *parts) + digest(seed, "more", *parts)
-    return "".join(BASE62[b % 62] for b in h[:n])
+@functools.lru_cache(maxsize=1 << 18)
+def _key(seed: int, custom_id: str) -> bytes:
+    """64 seeded bytes per request: [0:8] time, [8:16] failure, [16] failure kind,
+    [17] reply length, [18:64] reply words."""
+    return hashlib.sha512(f"{seed}\x00{custom_id}".encode()).digest()
 
 
-def _hex(seed: int, *parts: object) -> str:
-    return digest(seed, *parts).hex()[:32]
+@functools.lru_cache(maxsize=1 << 18)
+def _id_bytes(seed: int, custom_id: str) -> bytes:
+    return hashlib.sha512(f"{seed}\x00ids\x00{custom_id}".encode()).digest()
+
+
+def _b62(seed: int, custom_id: str, start: int, n: int) -> str:
+    """n base62 characters of the request's id material from offset start (start + n <= 64)."""
+    return "".join(BASE62[b % 62] for b in _id_bytes(seed, custom_id)[start : start + n])
+
+
+def _hex(seed: int, custom_id: str, start: int) -> str:
+    """32 hex characters of the request's id material (start in 0..96)."""
+    return _id_bytes(seed, custom_id).hex()[start : start + 32]
+
+
+@functools.lru_cache(maxsize=256)
+def _fingerprint(seed: int, model: str) -> str:
+    return "fp_" + digest(seed, "fp", model).hex()[:10]
+
+
+def _line_ids(seed: int, batch_id: str, custom_id: str) -> tuple[str, str]:
+    """(batch_req_ line id, req_ request id) for a request within one batch."""
+    h = digest(seed, batch_id, custom_id).hex()
+    return "batch_req_" + h[:32], "req_" + h[32:]
 
 
 # ---------------------------------------------------------------- OpenAI
@@ -191,7 +219,7 @@ def _chat_body(seed: int, facts: Facts, created: int) -> dict[str, Any]:
         "annotations": [],
     }
     return {
-        "id": "chatcmpl-" + _b62(seed, "chat", facts.custom_id, n=29),
+        "id": "chatcmpl-" + _b62(seed, facts.custom_id, 0, 29),
         "object": "chat.completion",
         "created": created,
         "model": facts.model,
@@ -209,7 +237,7 @@ def _chat_body(seed: int, facts: Facts, created: int) -> dict[str, Any]:
             },
         },
         "service_tier": "default",
-        "system_fingerprint": "fp_" + _hex(seed, "fp", facts.model)[:10],
+        "system_fingerprint": _fingerprint(seed, facts.model),
     }
 
 
@@ -221,7 +249,7 @@ def _responses_body(seed: int, facts: Facts, created: int) -> dict[str, Any]:
         content = {"type": "output_text", "text": r.text, "annotations": [], "logprobs": []}
     incomplete = r.stop == "length"
     return {
-        "id": "resp_" + _hex(seed, "resp", facts.custom_id),
+        "id": "resp_" + _hex(seed, facts.custom_id, 0),
         "object": "response",
         "created_at": created,
         "status": "incomplete" if incomplete else "completed",
@@ -233,7 +261,7 @@ def _responses_body(seed: int, facts: Facts, created: int) -> dict[str, Any]:
         "output": [
             {
                 "type": "message",
-                "id": "msg_" + _hex(seed, "rmsg", facts.custom_id),
+                "id": "msg_" + _hex(seed, facts.custom_id, 32),
                 "status": "incomplete" if incomplete else "completed",
                 "role": "assistant",
                 "content": [content],
@@ -261,7 +289,7 @@ def _completions_body(seed: int, facts: Facts, created: int) -> dict[str, Any]:
     r = reply(seed, facts)
     finish = {"stop": "stop", "length": "length", "refuse": "content_filter"}[r.stop]
     return {
-        "id": "cmpl-" + _b62(seed, "cmpl", facts.custom_id, n=29),
+        "id": "cmpl-" + _b62(seed, facts.custom_id, 29, 29),
         "object": "text_completion",
         "created": created,
         "model": facts.model,
@@ -291,7 +319,7 @@ def _embeddings_body(seed: int, facts: Facts) -> dict[str, Any]:
 def _moderations_body(seed: int, facts: Facts) -> dict[str, Any]:
     names = ("harassment", "hate", "self-harm", "sexual", "violence")
     return {
-        "id": "modr-" + _hex(seed, "modr", facts.custom_id),
+        "id": "modr-" + _hex(seed, facts.custom_id, 64),
         "model": facts.model,
         "results": [
             {
@@ -333,14 +361,13 @@ def openai_result_line(
     seed: int, batch_id: str, facts: Facts, endpoint: str, fail_rate: float, created: int
 ) -> tuple[dict[str, Any], bool]:
     """A finished request's line and whether it belongs in the output file (else error file)."""
-    line_id = "batch_req_" + _hex(seed, "line", batch_id, facts.custom_id)
-    rid = "req_" + _hex(seed, "rid", batch_id, facts.custom_id)
+    line_id, rid = _line_ids(seed, batch_id, facts.custom_id)
     if facts.marker == "http_error":
         status, etype, param, code = 400, "invalid_request_error", "messages", None
         message = "The emulator was asked to fail this request ([[http_error]] marker)."
         to_output = True
     elif randomly_failed(seed, facts.custom_id, fail_rate):
-        pick = digest(seed, "failkind", facts.custom_id)[0] % len(OPENAI_FAILURES)
+        pick = _key(seed, facts.custom_id)[16] % len(OPENAI_FAILURES)
         status, etype, param, code, message = OPENAI_FAILURES[pick]
         to_output = False
     else:
@@ -363,7 +390,7 @@ UNRUN_MESSAGES = {
 def openai_unrun_line(seed: int, batch_id: str, custom_id: str, code: str) -> dict[str, Any]:
     """An error-file line for a request that never ran (expired or cancelled)."""
     return {
-        "id": "batch_req_" + _hex(seed, "line", batch_id, custom_id),
+        "id": _line_ids(seed, batch_id, custom_id)[0],
         "custom_id": custom_id,
         "response": None,
         "error": {"code": code, "message": UNRUN_MESSAGES[code]},
@@ -386,19 +413,19 @@ def anthropic_result_line(seed: int, facts: Facts, fail_rate: float) -> dict[str
             etype = "invalid_request_error"
             message = "The emulator was asked to fail this request ([[http_error]] marker)."
         else:
-            pick = digest(seed, "failkind", facts.custom_id)[0] % len(ANTHROPIC_FAILURES)
+            pick = _key(seed, facts.custom_id)[16] % len(ANTHROPIC_FAILURES)
             etype, message = ANTHROPIC_FAILURES[pick]
         error = {
             "type": "error",
             "error": {"type": etype, "message": message},
-            "request_id": "req_011C" + _b62(seed, "arid", facts.custom_id, n=20),
+            "request_id": "req_011C" + _b62(seed, facts.custom_id, 44, 20),
         }
         return {"custom_id": facts.custom_id, "result": {"type": "errored", "error": error}}
     r = reply(seed, facts)
     stop = {"stop": "end_turn", "length": "max_tokens", "refuse": "refusal"}[r.stop]
     content = [{"type": "text", "text": r.text}] if r.text else []
     message = {
-        "id": "msg_01" + _b62(seed, "msg", facts.custom_id, n=22),
+        "id": "msg_01" + _b62(seed, facts.custom_id, 0, 22),
         "type": "message",
         "role": "assistant",
         "model": facts.model,
