@@ -29,7 +29,7 @@ def make_emulator() -> Iterator[Callable[..., EmulatorServer]]:
 
     yield factory
     for server in servers:
-        server.stop()
+        server.close()
 
 
 @pytest.fixture

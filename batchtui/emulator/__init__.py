@@ -1,10 +1,41 @@
 """A local emulator of the OpenAI Batch API and the Anthropic Message Batches API.
 
 One HTTP server answers both: OpenAI Files + Batches under ``/v1/files`` and ``/v1/batches``,
-Anthropic Message Batches under ``/v1/messages/batches``. Job state is computed lazily from the
-injected clock on every request, so a ``FixedClock`` makes a test fully deterministic. See
-``batchtui.emulator.results`` for the request markers (``[[http_error]]``, ``[[refuse]]``, tiny
-``max_tokens``) and ``batchtui.emulator.faults`` for the fault spec grammar.
+Anthropic Message Batches under ``/v1/messages/batches``. It is written from the facts in
+shared/providers.md. Job state is computed lazily from the injected clock on every request (no
+background ticking), so a ``FixedClock`` makes tests deterministic::
+
+    server = EmulatorServer(EmulatorConfig(seed=7, job_seconds=10, clock=FixedClock())).start()
+    openai.OpenAI(base_url=server.openai_base_url, api_key="x")
+    anthropic.Anthropic(base_url=server.anthropic_base_url, api_key="x")
+    server.override(batch_id, job_seconds=2)  # per-job timing / fail_rate
+    server.set_faults("429=0.3:2,cut=1")     # see below
+    server.stop()                            # keeps state: start() resumes; close() cleans up
+
+Timeline (job_seconds J from creation): OpenAI ``validating`` for 10% of J, ``in_progress``
+with ``request_counts`` moving (each request finishes at a seeded point of the run),
+``finalizing`` for the last 10%, then ``completed``; Anthropic ``in_progress`` with every
+request counted as ``processing`` until ``ended`` at J. Cancel: ``cancelling``/``canceling`` for
+10% of J (``cancel_seconds``), then terminal with the requests finished before the cancel kept.
+Expiry at ``expire_seconds``: finished requests kept, the rest ``batch_expired``/``expired``.
+
+Request markers (text of the first user message):
+
+- ``[[http_error]]`` — OpenAI: line in the OUTPUT file with ``response.status_code`` 400 and the
+  error in ``response.body.error`` (counted failed); Anthropic: ``errored``
+  (``invalid_request_error``).
+- ``[[refuse]]`` — OpenAI ``finish_reason: "content_filter"`` (responses API: a refusal item);
+  Anthropic ``stop_reason: "refusal"``.
+- an output limit <= 5 (``max_tokens``, ``max_completion_tokens``, ``max_output_tokens``) —
+  OpenAI ``finish_reason: "length"`` (responses: ``status: "incomplete"``); Anthropic
+  ``stop_reason: "max_tokens"``.
+
+Faults (``EmulatorConfig.faults`` / ``set_faults`` / ``--faults``), comma-separated
+``KIND=SHARE[:ARG]``: ``429=P[:retry_after_s]`` (``retry-after`` and ``retry-after-ms``),
+``500=P``, ``503=P``, ``529=P`` (Anthropic ``overloaded_error``; OpenAI paths get 503),
+``slow=P[:delay_s]``, ``cut=P[:body_share]`` (downloads cut mid-body), ``500after=P`` (a create
+commits, then answers 500). Status faults never hit a create after it committed. Full grammar in
+``batchtui.emulator.faults``.
 """
 
 from batchtui.emulator.config import EmulatorConfig

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 import threading
 import traceback
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ class EmulatorApp:
         self.clock: Clock = config.clock or SystemClock()
         self.lock = threading.RLock()
         self.tmpdir = Path(tempfile.mkdtemp(prefix="batchtui-emulator-"))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.tmpdir, ignore_errors=True)
         self.ids = IdGen(config.seed)
         self.faults = FaultPlan(config.faults, config.seed)
         self.base_url = ""
@@ -65,7 +67,7 @@ class EmulatorApp:
 
     def close(self) -> None:
         """Remove temporary files."""
-        shutil.rmtree(self.tmpdir, ignore_errors=True)
+        self._cleanup()
 
     def set_faults(self, spec: str) -> None:
         """Replace the fault spec."""

@@ -24,6 +24,19 @@ class _HTTPServer(ThreadingHTTPServer):
     app: EmulatorApp
     base_url: str
 
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def drop_connections(self) -> None:
+        """Shut down every open keep-alive connection (so a stopped server is really gone)."""
+        with self.connections_lock:
+            conns = list(self.connections)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -31,6 +44,17 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     server_version = "batchtui-emulator"
     sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
 
     def log_message(self, format: str, *args: object) -> None:
         """Stay quiet; the emulator is used inside tests and demos."""
@@ -171,14 +195,22 @@ class EmulatorServer:
             self.stop()
 
     def stop(self) -> None:
-        """Stop serving, close the socket and remove temporary files."""
+        """Stop serving and drop open connections; state is kept, so start() can resume it.
+
+        Temporary files are removed by close(), or when the server is garbage-collected.
+        """
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
         httpd.shutdown()
         httpd.server_close()
+        httpd.drop_connections()
         if self._thread is not None:
             self._thread.join(5)
+
+    def close(self) -> None:
+        """Stop and remove the emulator's temporary files."""
+        self.stop()
         self.app.close()
 
     def set_faults(self, spec: str) -> None:
@@ -204,4 +236,4 @@ class EmulatorServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.stop()
+        self.close()

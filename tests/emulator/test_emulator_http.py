@@ -101,3 +101,23 @@ def test_bad_json_bodies(emulator: EmulatorServer) -> None:
 def test_override_unknown_batch_raises(emulator: EmulatorServer) -> None:
     with pytest.raises(KeyError):
         emulator.override("batch_nope", job_seconds=1)
+
+
+def test_stop_drops_pooled_connections_and_start_resumes(emulator: EmulatorServer) -> None:
+    with httpx.Client(base_url=emulator.url) as client:
+        batch = client.post(
+            "/v1/messages/batches",
+            json={
+                "requests": [
+                    {
+                        "custom_id": "a",
+                        "params": {"model": "m", "max_tokens": 5, "messages": []},
+                    }
+                ]
+            },
+        ).json()
+        emulator.stop()
+        with pytest.raises(httpx.TransportError):
+            client.get(f"/v1/messages/batches/{batch['id']}")
+        emulator.start()  # same port, same state
+        assert client.get(f"/v1/messages/batches/{batch['id']}").json()["id"] == batch["id"]
