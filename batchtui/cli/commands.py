@@ -143,7 +143,7 @@ async def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
 async def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
     record = ws.store.get(args.id)
     if record is None or not args.cached:
-        record = await ws.refresh(args.id)
+        record = await ws.refresh(args.id, args.profile)
     if args.json:
         data = record.to_json()
         data["children"] = [c.to_json() for c in ws.children(record.local_id)]
@@ -205,7 +205,7 @@ async def cmd_cancel(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 async def cmd_results(ws: Workspace, args: argparse.Namespace) -> int:
-    record = ws.store.get(args.id) or await ws.refresh(args.id)
+    record = await ws.resolve(args.id, args.profile)
     out: Any = args.output or sys.stdout
     join = RequestLookup(record.input_path) if args.join and record.input_path else None
     if args.join and join is None:

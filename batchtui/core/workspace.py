@@ -18,7 +18,14 @@ from batchtui.core.inputs import ValidationReport, validate_file, write_native
 from batchtui.core.models import BatchJob, BatchStatus, Capability, ResultFlag
 from batchtui.core.paths import data_dir, ensure_private_dir
 from batchtui.core.poller import Poller, PollSettings
-from batchtui.core.provider import BatchtuiError, ProgressCallback, Provider, SubmitOptions
+from batchtui.core.provider import (
+    BatchtuiError,
+    NotFoundError,
+    ProgressCallback,
+    Provider,
+    ProviderError,
+    SubmitOptions,
+)
 from batchtui.core.recovery import (
     retry_ids,
     submitted_ids,
@@ -285,30 +292,61 @@ class Workspace:
             )
         return changed
 
-    async def refresh(self, ident: str) -> JobRecord:
+    async def refresh(self, ident: str, profile: str | None = None) -> JobRecord:
         """A fresh snapshot from the provider (adopting a provider id the store lacks)."""
         record = self.store.get(ident)
         if record is None:
-            return await self.adopt(ident)
+            return await self.adopt(ident, profile)
         if not record.id:
             return record
         job = await self.provider(record.profile).get(record.id)
         return self._remember(job, record.profile)
 
+    async def resolve(self, ident: str, profile: str | None = None) -> JobRecord:
+        """The stored job for an id, adopting a provider id the store does not know yet."""
+        record = self.store.get(ident)
+        if record is not None:
+            return record
+        return await self.adopt(ident, profile)
+
     async def adopt(self, batch_id: str, profile: str | None = None) -> JobRecord:
-        """Fetch a batch created elsewhere and add it to the store."""
-        names = [profile] if profile else self.usable_profiles()
+        """Fetch a batch created elsewhere and add it to the store.
+
+        Every usable profile is asked (the provider the id looks like first). When none has
+        it, the provider's own error is raised: NotFoundError when every profile answered
+        404, else the first other failure (a wrong key, an unreachable server).
+        """
+        if profile:
+            names = [self.profile(profile).name]
+        else:
+            names = self.usable_profiles()
+            if not names:
+                raise ConfigError(
+                    f"no job {batch_id} in the local store, and no profile has an API key "
+                    "to look for it at a provider"
+                )
         guess = "anthropic" if batch_id.startswith("msgbatch_") else "openai"
         names.sort(key=lambda n: self.config.profile(n).provider != guess)
-        last: Exception | None = None
+        failures: list[ProviderError] = []
         for name in names:
             try:
                 job = await self.provider(name).get(batch_id)
-            except BatchtuiError as exc:
-                last = exc
+            except ProviderError as exc:
+                failures.append(exc)
                 continue
             return self._remember(job, name)
-        raise BatchtuiError(f"no job {batch_id!r} in the store or at any profile ({last})")
+        others = [e for e in failures if not isinstance(e, NotFoundError)]
+        if others:
+            raise others[0]
+        first = failures[0]
+        where = ", ".join(names)
+        raise NotFoundError(
+            f"no job {batch_id} in the local store or at profile(s) {where}: {first.message}",
+            provider=first.provider,
+            status_code=first.status_code,
+            request_id=first.request_id,
+            error_type=first.error_type,
+        )
 
     # --- submission -----------------------------------------------------------------------
 
@@ -475,7 +513,7 @@ class Workspace:
         max_tokens: int | None = None,
     ) -> JobRecord:
         """Resubmit a job's errored (or flagged, or chosen) requests as a child job."""
-        parent = self.job(ident)
+        parent = await self.resolve(ident)
         index = await self.fetch_results(parent.local_id)
         ids = retry_ids(index, error_types=error_types, custom_ids=custom_ids, flag=flag)
         if not ids:
@@ -490,7 +528,7 @@ class Workspace:
 
     async def recover(self, ident: str) -> JobRecord:
         """Keep a stopped job's partial results and resubmit exactly its unfinished requests."""
-        parent = await self._fresh(self.job(ident))
+        parent = await self._fresh(await self.resolve(ident))
         if not parent.is_terminal:
             raise BatchtuiError(
                 f"job {parent.display_id} is still {parent.status.value}; cancel it first or "
@@ -521,7 +559,7 @@ class Workspace:
 
     async def cancel(self, ident: str) -> JobRecord:
         """Ask the provider to cancel a job; its finished part is kept."""
-        record = self.job(ident)
+        record = await self.resolve(ident)
         if record.id is None:
             raise BatchtuiError(f"job {record.display_id} is not at the provider yet")
         if record.is_terminal:
@@ -565,7 +603,7 @@ class Workspace:
         index: ResultIndex | None = None,
     ) -> ResultIndex:
         """Download (or resume) a job's results into the cache and return its index."""
-        record = self.job(ident)
+        record = await self.resolve(ident)
         if record.id is None:
             raise NoResults(f"job {record.display_id} was never accepted by the provider")
         if record.results_complete:

@@ -1,0 +1,217 @@
+"""The everyday CLI round for both providers: submit -> poll -> results -> export, with --json."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from workflow_helpers import (
+    JOB_SECONDS,
+    KINDS,
+    Env,
+    neutral_line,
+    write_jsonl,
+)
+
+EXPORT_COLUMNS = ["custom_id", "outcome", "flag", "text", "usage", "error", "job_id", "raw"]
+JOB_KEYS = {"id", "local_id", "provider", "profile", "status", "counts", "created_at", "run_id"}
+STATUSES = {
+    "queued",
+    "submitting",
+    "validating",
+    "in_progress",
+    "finalizing",
+    "completed",
+    "failed",
+    "cancelling",
+    "cancelled",
+    "expired",
+}
+
+
+def iso(value: str | None) -> datetime | None:
+    """Parse an ISO 8601 timestamp, failing the test when it is not one."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    assert parsed.tzinfo is not None, f"timestamp without a zone: {value}"
+    return parsed
+
+
+def check_job_json(obj: dict, kind: str) -> None:
+    """The stable keys of a job in --json output (DESIGN.md "Headless CLI contract")."""
+    assert set(obj) >= JOB_KEYS, sorted(JOB_KEYS - set(obj))
+    assert obj["provider"] == kind
+    assert obj["profile"] == kind
+    assert obj["status"] in STATUSES
+    assert obj["status"] == obj["status"].lower()
+    assert set(obj["counts"]) >= {"total", "succeeded", "errored", "canceled", "expired"}
+    assert all(isinstance(v, int) for v in obj["counts"].values())
+    iso(obj["created_at"])
+    for value in obj.get("timestamps", {}).values():
+        iso(value)
+    if obj["id"] is not None:
+        prefix = "batch_" if kind == "openai" else "msgbatch_"
+        assert obj["id"].startswith(prefix)
+
+
+def mixed_input(path: Path, kind: str) -> Path:
+    """Five requests: three plain, one refused by the model, one that hits its token limit."""
+    records = [neutral_line(kind, f"ok-{i}", i) for i in range(3)]
+    records.append(neutral_line(kind, "refuse-1", text="Please [[refuse]] this."))
+    records.append(neutral_line(kind, "short-1", 9, max_tokens=3))
+    return write_jsonl(path, records)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_submit_poll_results_export(env: Env, kind: str) -> None:
+    source = mixed_input(env.work / "in.jsonl", kind)
+
+    job = env.ok("submit", source, "--profile", kind, "--label", "round one")
+    check_job_json(job, kind)
+    assert job["id"] is not None
+    assert job["status"] in {"validating", "in_progress"}
+    assert job["request_count"] == 5
+    assert job["label"] == "round one"
+    batch_id = job["id"]
+    assert env.batch_ids(kind) == [batch_id]
+
+    # Poll: `show` asks the provider; the clock moves the job to its end.
+    env.advance(JOB_SECONDS * 2)
+    shown = env.ok("show", batch_id)
+    check_job_json(shown, kind)
+    assert shown["status"] == "completed"
+    assert shown["counts"]["total"] == 5
+    assert shown["counts"]["succeeded"] == 5  # refused/truncated are successes with a flag
+    assert iso(shown["timestamps"]["ended_at"] or shown["timestamps"]["completed_at"])
+
+    # `list --json` shows it with the same stable keys; `show` by local id agrees.
+    listed = env.ok("list")
+    assert [j["id"] for j in listed] == [batch_id]
+    check_job_json(listed[0], kind)
+    assert env.ok("show", job["local_id"], "--cached")["id"] == batch_id
+
+    # Results as JSONL to stdout: the DESIGN.md columns, outcome and flags from the facts.
+    run = env("results", batch_id)
+    assert run.rc == 0, run.err
+    rows = [json.loads(line) for line in run.out.splitlines()]
+    assert sorted(r["custom_id"] for r in rows) == ["ok-0", "ok-1", "ok-2", "refuse-1", "short-1"]
+    for row in rows:
+        assert list(row) == EXPORT_COLUMNS
+        assert row["job_id"] == batch_id
+        assert row["outcome"] == "succeeded"
+        assert isinstance(row["raw"], dict) and row["raw"]["custom_id"] == row["custom_id"]
+        assert row["usage"]["output_tokens"] > 0
+    flags = {r["custom_id"]: r["flag"] for r in rows}
+    # The emulator refuses with a refusal text (OpenAI: finish_reason content_filter too).
+    assert flags == {
+        "ok-0": None,
+        "ok-1": None,
+        "ok-2": None,
+        "refuse-1": "refused",
+        "short-1": "truncated",
+    }
+    assert all(r["text"] for r in rows if r["flag"] is None)
+
+    # CSV to a file: the same columns, the same rows.
+    out_csv = env.work / "out.csv"
+    run = env("results", batch_id, "--format", "csv", "-o", out_csv)
+    assert run.rc == 0, run.err
+    with open(out_csv, newline="", encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    assert list(table[0]) == EXPORT_COLUMNS
+    assert sorted(r["custom_id"] for r in table) == sorted(r["custom_id"] for r in rows)
+    by_id = {r["custom_id"]: r for r in table}
+    for row in rows:
+        cell = by_id[row["custom_id"]]
+        assert cell["outcome"] == row["outcome"]
+        assert cell["job_id"] == batch_id
+        assert json.loads(cell["raw"]) == row["raw"]
+        assert (cell["flag"] or None) == row["flag"]
+
+    # Filters: only the flagged ones, and an outcome that matches nothing.
+    run = env("results", batch_id, "--flag", "truncated")
+    assert [json.loads(x)["custom_id"] for x in run.out.splitlines()] == ["short-1"]
+    run = env("results", batch_id, "--outcome", "errored")
+    assert run.rc == 0 and run.out == ""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_errored_results_export_error_objects(make_env, kind: str) -> None:
+    env: Env = make_env(fail_rate=0.5, seed=3)
+    source = write_jsonl(env.work / "in.jsonl", [neutral_line(kind, f"r{i}", i) for i in range(12)])
+    batch_id = env.ok("submit", source, "--profile", kind)["id"]
+    env.advance(JOB_SECONDS * 2)
+    shown = env.ok("show", batch_id)
+    assert shown["status"] == "completed"
+    assert shown["counts"]["errored"] > 0
+
+    rows = [json.loads(x) for x in env("results", batch_id).out.splitlines()]
+    assert len(rows) == 12
+    errored = [r for r in rows if r["outcome"] == "errored"]
+    assert len(errored) == shown["counts"]["errored"]
+    for row in errored:
+        assert set(row["error"]) == {"type", "code", "message"}
+        assert row["error"]["type"] and row["error"]["message"]
+        assert row["text"] is None
+    only = env("results", batch_id, "--outcome", "errored", "--format", "csv")
+    table = list(csv.DictReader(io.StringIO(only.out)))
+    assert sorted(r["custom_id"] for r in table) == sorted(r["custom_id"] for r in errored)
+    kind_of = errored[0]["error"]["type"]
+    by_type = env("results", batch_id, "--error-type", kind_of).out.splitlines()
+    assert by_type and all(json.loads(x)["error"]["type"] == kind_of for x in by_type)
+
+
+def test_http_error_line_in_openai_output_file_is_errored(env: Env) -> None:
+    """A non-2xx status_code in the OUTPUT file is exported as errored with flag http_error."""
+    records = [neutral_line("openai", "good", 1)]
+    records.append(neutral_line("openai", "bad", text="trigger [[http_error]] please"))
+    source = write_jsonl(env.work / "in.jsonl", records)
+    batch_id = env.ok("submit", source, "--profile", "openai")["id"]
+    env.advance(JOB_SECONDS * 2)
+    rows = {
+        json.loads(x)["custom_id"]: json.loads(x)
+        for x in env("results", batch_id).out.split("\n")
+        if x
+    }
+    assert rows["good"]["outcome"] == "succeeded"
+    assert rows["bad"]["outcome"] == "errored"
+    assert rows["bad"]["flag"] == "http_error"
+    assert rows["bad"]["error"]["message"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_dry_run_sends_nothing(env: Env, kind: str) -> None:
+    source = write_jsonl(env.work / "in.jsonl", [neutral_line(kind, "a"), neutral_line(kind, "b")])
+    data = env.ok("submit", source, "--profile", kind, "--dry-run")
+    assert data["ok"] is True and data["dry_run"] is True
+    assert data["estimate"]["requests"] == 2
+    assert env.batch_ids(kind) == []
+    assert env.file_ids() == []
+    assert env.ok("list") == []
+
+
+def test_list_text_and_empty_store(env: Env) -> None:
+    run = env("list")
+    assert run.rc == 0 and "no jobs yet" in run.out
+    source = write_jsonl(env.work / "in.jsonl", [neutral_line("openai", "a")])
+    batch_id = env.ok("submit", source, "--profile", "openai", "--label", "tiny")["id"]
+    run = env("list")
+    assert run.rc == 0
+    (line,) = run.out.splitlines()
+    assert batch_id in line and "openai" in line and "tiny" in line
+
+
+def test_config_show_and_init_never_write_a_key(env: Env) -> None:
+    run = env("config", "init")
+    assert run.rc == 0
+    text = (env.home / "config.toml").read_text()
+    assert "OPENAI_API_KEY" in text and "sk-" not in text
+    assert env("config", "init").rc == 1  # refuses to overwrite
+    data = env.ok("config")
+    assert set(data["profiles"]) == {"openai", "anthropic"}
+    assert "sk-" not in json.dumps(data)
