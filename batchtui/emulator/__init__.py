@@ -34,8 +34,9 @@ Faults (``EmulatorConfig.faults`` / ``set_faults`` / ``--faults``), comma-separa
 ``KIND=SHARE[:ARG]``: ``429=P[:retry_after_s]`` (``retry-after`` and ``retry-after-ms``),
 ``500=P``, ``503=P``, ``529=P`` (Anthropic ``overloaded_error``; OpenAI paths get 503),
 ``slow=P[:delay_s]``, ``cut=P[:body_share]`` (downloads cut mid-body), ``500after=P`` (a create
-commits, then answers 500). Status faults never hit a create after it committed. Full grammar in
-``batchtui.emulator.faults``.
+commits, then answers 500), ``quota=P`` (429 without retry-after: ``insufficient_quota`` /
+``enforced_spend_limit_reached``). Status faults never hit a create after it committed. Full
+grammar in ``batchtui.emulator.faults``.
 """
 
 from batchtui.emulator.config import EmulatorConfig

@@ -167,6 +167,8 @@ class EmulatorApp:
             )
             delay = decision.delay
             if decision.status is not None:
+                if decision.quota:
+                    raise quota_error(anthropic)
                 raise fault_error(decision.status, decision.retry_after, anthropic)
             resp = route.handler(request, match)
             if decision.error_after_create and resp.status < 300:
@@ -183,6 +185,24 @@ class EmulatorApp:
         resp.delay = delay
         self._stamp(resp, anthropic, rid)
         return resp
+
+
+def quota_error(anthropic: bool) -> ApiError:
+    """The non-retryable 429 of an exhausted quota or spend limit."""
+    if anthropic:
+        err = ApiError(
+            429,
+            "You have reached your specified workspace API usage limits.",
+            type="rate_limit_error",
+        )
+        err.details = {"error_code": "enforced_spend_limit_reached"}
+        return err
+    return ApiError(
+        429,
+        "You exceeded your current quota, please check your plan and billing details.",
+        type="insufficient_quota",
+        code="insufficient_quota",
+    )
 
 
 def fault_error(status: int, retry_after: float | None, anthropic: bool) -> ApiError:

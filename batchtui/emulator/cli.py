@@ -14,7 +14,8 @@ from batchtui.emulator.server import EmulatorServer
 FAULTS_HELP = (
     "comma-separated KIND=SHARE[:ARG] items: 429=P[:retry_after_s], 500=P, 503=P, "
     "529=P (Anthropic; OpenAI paths get 503), slow=P[:delay_s], cut=P[:body_share] "
-    "(results/content downloads cut mid-body), 500after=P (create commits, then 500). "
+    "(results/content downloads cut mid-body), 500after=P (create commits, then 500), "
+    "quota=P (non-retryable 429: insufficient_quota / enforced_spend_limit_reached). "
     "Example: 429=0.3,500=0.1,529=0.1,slow=0.2:1.5,cut=1.0"
 )
 

@@ -51,6 +51,7 @@ class ApiError(Exception):
         self.param = param
         self.code = code
         self.headers = headers or {}
+        self.details: dict[str, str] | None = None
 
 
 def openai_error(err: ApiError) -> Response:
@@ -70,14 +71,13 @@ def openai_error(err: ApiError) -> Response:
 
 def anthropic_error(err: ApiError, request_id: str) -> Response:
     """`{"type": "error", "error": {type, message}, "request_id": ...}`."""
-    body = {
-        "type": "error",
-        "error": {
-            "type": err.type or ANTHROPIC_TYPES.get(err.status, "api_error"),
-            "message": err.message,
-        },
-        "request_id": request_id,
+    error: dict[str, object] = {
+        "type": err.type or ANTHROPIC_TYPES.get(err.status, "api_error"),
+        "message": err.message,
     }
+    if err.details:
+        error["details"] = err.details
+    body = {"type": "error", "error": error, "request_id": request_id}
     resp = Response.json(body, err.status)
     resp.headers.update(err.headers)
     return resp

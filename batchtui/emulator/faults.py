@@ -16,8 +16,12 @@ Fault spec grammar (a comma-separated list; empty means no faults)::
 - ``cut=P[:F]``  on results/content downloads only: send the headers and the share F of the body
   (default 0.5), then drop the connection.
 - ``500after=P`` on batch creates only: create the batch, then answer 500 anyway.
+- ``quota=P``    answer 429 for an exhausted quota, without ``retry-after`` (not retryable):
+  OpenAI type/code ``insufficient_quota``; Anthropic ``rate_limit_error`` with
+  ``error.details.error_code = "enforced_spend_limit_reached"``.
 
-The status faults (429/500/503/529) are drawn from one band, so their shares add up (at most 1).
+The status faults (429/500/503/529/quota) are drawn from one band, so their shares add up (at
+most 1).
 They hit a call before it changes anything; only ``500after`` answers an error after a create
 committed. Decisions come from a generator seeded with the emulator seed, so a given seed and
 call order give the same faults every run. Example: ``429=0.3,500=0.1,529=0.1,slow=0.2:1.5,cut=1``.
@@ -29,7 +33,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-STATUS_KINDS = ("429", "500", "503", "529")
+STATUS_KINDS = ("429", "500", "503", "529", "quota")
 KINDS = (*STATUS_KINDS, "slow", "cut", "500after")
 DEFAULT_ARGS = {"429": 1.0, "529": 0.0, "503": 0.0, "500": 0.0, "slow": 1.0, "cut": 0.5}
 
@@ -70,7 +74,7 @@ def parse_faults(spec: str) -> dict[str, Fault]:
             raise FaultSpecError(f"cut argument is a share of the body (0..1) in {item!r}")
         faults[kind] = Fault(kind, share, arg)
     if sum(f.share for k, f in faults.items() if k in STATUS_KINDS) > 1.0 + 1e-9:
-        raise FaultSpecError("shares of 429/500/503/529 add up to more than 1")
+        raise FaultSpecError("shares of 429/500/503/529/quota add up to more than 1")
     return faults
 
 
@@ -79,6 +83,7 @@ class Decision:
     """The faults chosen for one call."""
 
     status: int | None = None
+    quota: bool = False
     retry_after: float | None = None
     delay: float = 0.0
     cut_share: float | None = None
@@ -120,7 +125,8 @@ class FaultPlan:
                 continue
             edge += fault.share
             if u_status < edge:
-                status = int(kind)
+                decision.quota = kind == "quota"
+                status = 429 if decision.quota else int(kind)
                 if status == 529 and not anthropic:
                     status = 503
                 decision.status = status

@@ -151,3 +151,15 @@ def test_cut_anthropic_results(emulator: EmulatorServer, an: httpx.Client) -> No
     assert full[len(part) :].startswith(resumed)  # cut again, still consistent
     emulator.set_faults("")
     assert an.get(url).content == full
+
+
+def test_quota_fault_is_a_429_without_retry_after(make_emulator) -> None:
+    server = make_emulator(faults="quota=1")
+    oa = httpx.get(server.openai_base_url + "/batches")
+    assert oa.status_code == 429 and "retry-after" not in oa.headers
+    assert oa.json()["error"]["code"] == "insufficient_quota"
+    an = httpx.get(server.url + BASE)
+    assert an.status_code == 429 and "retry-after" not in an.headers
+    error = an.json()["error"]
+    assert error["type"] == "rate_limit_error"
+    assert error["details"] == {"error_code": "enforced_spend_limit_reached"}
