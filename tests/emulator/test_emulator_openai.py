@@ -446,3 +446,23 @@ def test_chunked_multipart_upload_is_streamed(oa: httpx.Client) -> None:
     assert oa.get(f"/files/{file['id']}/content").content == payload
     # the connection stays usable after a chunked request (keep-alive)
     assert oa.get(f"/files/{file['id']}").status_code == 200
+
+
+def test_upload_is_streamed_not_buffered(oa: httpx.Client, tmp_path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "big.jsonl"
+    line = jsonl([openai_line("x" * 40, "y" * 900)])
+    with open(path, "wb") as fh:
+        for _ in range(16 * 1024):  # ~16 MB
+            fh.write(line)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        with open(path, "rb") as fh:
+            resp = oa.post("/files", files={"file": ("big.jsonl", fh)}, data={"purpose": "batch"})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert resp.status_code == 200 and resp.json()["bytes"] == size
+    assert peak < size / 4, peak  # client and server together never held the file
