@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,41 @@ from batchtui.core.store import (
 
 AMBIGUOUS = (ServerError, NetworkError)
 """Create failures after which the batch may exist at the provider."""
+
+CRASH_ENV = "BATCHTUI_TEST_CRASH_AT"
+"""Test-only: naming a step here kills the submitting process there (see `crash_point`)."""
+
+CRASH_POINTS = ("recorded", "uploaded", "creating", "created")
+
+
+def crash_point(step: str) -> None:
+    """Test-only hook: die at once, as under SIGKILL, when BATCHTUI_TEST_CRASH_AT names ``step``.
+
+    Steps: ``recorded`` (intent committed, nothing sent), ``uploaded`` (file id committed, no
+    create sent), ``creating`` (create window opened, create not sent), ``created`` (the
+    provider answered the create, its id not yet written). The crash-safety tests use it to
+    stop a `batchtui submit` subprocess at an exact step; nothing else sets the variable.
+    """
+    if os.environ.get(CRASH_ENV) == step:
+        kill = getattr(signal, "SIGKILL", None)
+        if kill is not None:
+            os.kill(os.getpid(), kill)
+        os._exit(137)
+
+
+def process_alive(pid: int | None) -> bool:
+    """Whether a process with this id may still be running (True when it cannot be told)."""
+    if not pid or pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
 
 
 class SubmissionUnsettled(BatchtuiError):
@@ -95,6 +131,7 @@ async def send_intent(
         raise BatchtuiError(f"submission {local_id} has no kept input")
     path = intent.input_path
     file_id = intent.input_file_id
+    crash_point("recorded")
     if provider.capabilities & Capability.FILE_UPLOAD and not file_id:
         store.mark_uploading(local_id)
         try:
@@ -107,7 +144,9 @@ async def send_intent(
             store.mark_abandoned(local_id, "interrupted during upload; nothing was created")
             raise
         store.mark_uploaded(local_id, file_id or "")
+        crash_point("uploaded")
     store.mark_creating(local_id)
+    crash_point("creating")
     try:
         job = await provider.create(path, input_file_id=file_id, options=options_of(intent))
     except AMBIGUOUS as exc:
@@ -125,6 +164,7 @@ async def send_intent(
     except asyncio.CancelledError:
         store.mark_create_unknown(local_id, reason="interrupted during create")
         raise
+    crash_point("created")
     return store.mark_created(local_id, job)
 
 
@@ -149,8 +189,9 @@ async def settle_intent(
 ) -> JobRecord | None:
     """Look for the intent's batch in the provider's list; returns the job once it is known.
 
-    An intent whose create was never sent is abandoned (nothing can exist) once it has been
-    idle ``min_idle_s`` seconds, so a submission still running elsewhere is not cut off.
+    An intent whose create was never sent is abandoned (nothing can exist) once the process
+    that last moved it is gone, or once it has been idle ``min_idle_s`` seconds, so a
+    submission still running in another process is not cut off.
     """
     intent = store.get_intent(local_id)
     if intent is None or intent.state is IntentState.CREATED:
@@ -168,7 +209,7 @@ async def settle_intent(
     )
     if decision.kind is DecisionKind.NOT_SENT:
         age = clock.time() - intent.updated_at.timestamp()
-        if age < min_idle_s:
+        if age < min_idle_s and process_alive(intent.pid):
             return None  # maybe still in flight in another process: leave it alone
         store.mark_abandoned(local_id, "interrupted before the create call; nothing was created")
         return store.get(local_id)
