@@ -213,6 +213,7 @@ class AnthropicApi:
                 )
             if job.archived(now):
                 raise ApiError(404, f"Results of Message Batch {job.id} have been archived.")
+            job.settled = True
             if job.results_path is None:
                 job.results_path = self._write_results(job)
             path = job.results_path

@@ -56,13 +56,16 @@ class Job:
     cancel_seconds: float | None = None
     cancel_at: float | None = None
     seq: int = 0
+    settled: bool = False  # seen terminal by a client: the outcome no longer changes
     _progress: Progress | None = field(default=None, repr=False)
     _progress_rate: float = field(default=-1.0, repr=False)
 
     def override(
         self, job_seconds: float | None, expire_seconds: float | None, fail_rate: float | None
     ) -> None:
-        """Change this job's timing or failure rate."""
+        """Change timing or failure rate; a job already seen terminal keeps its outcome."""
+        if self.settled:
+            return
         if job_seconds is not None:
             self.job_seconds = job_seconds
         if expire_seconds is not None:
@@ -328,6 +331,7 @@ class AnthropicJob(Job):
         """The MessageBatch object at time now."""
         _, end = self.ending()
         ended = self.status_at(now) == "ended"
+        self.settled = self.settled or ended
         return {
             "id": self.id,
             "type": "message_batch",

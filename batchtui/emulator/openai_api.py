@@ -304,6 +304,7 @@ class OpenAIApi:
         if job.materialized or now < end:
             return
         job.materialized = True
+        job.settled = True
         if kind == "failed" or not job.started(end):
             return
         cfg = self.app.config

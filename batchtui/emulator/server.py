@@ -224,7 +224,10 @@ class EmulatorServer:
         expire_seconds: float | None = None,
         fail_rate: float | None = None,
     ) -> None:
-        """Change one job's timing or failure rate (KeyError if the id is unknown)."""
+        """Change one job's timing or failure rate (KeyError if the id is unknown).
+
+        A job a client has already seen in a terminal state keeps its outcome (no-op).
+        """
         self.app.override(batch_id, job_seconds, expire_seconds, fail_rate)
 
     def __enter__(self) -> EmulatorServer:

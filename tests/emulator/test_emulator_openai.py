@@ -466,3 +466,14 @@ def test_upload_is_streamed_not_buffered(oa: httpx.Client, tmp_path) -> None:
         tracemalloc.stop()
     assert resp.status_code == 200 and resp.json()["bytes"] == size
     assert peak < size / 4, peak  # client and server together never held the file
+
+
+def test_override_cannot_undo_a_seen_outcome(emulator: EmulatorServer, oa: httpx.Client) -> None:
+    batch = create_batch(oa, _lines(3))
+    emulator.override(batch["id"], job_seconds=100)
+    emulator.clock.advance(50)
+    assert _get(oa, batch["id"])["status"] == "in_progress"  # the override took effect
+    emulator.override(batch["id"], job_seconds=2)
+    assert _get(oa, batch["id"])["status"] == "completed"
+    emulator.override(batch["id"], job_seconds=1000)
+    assert _get(oa, batch["id"])["status"] == "completed"
