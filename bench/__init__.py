@@ -1,0 +1,1 @@
+"""The batchtui benchmark harness: seeded data, loopback emulator, one table (see README.md)."""

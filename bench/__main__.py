@@ -1,0 +1,61 @@
+"""``python -m bench [--quick] [--only B1,B4] [--seed N]``: run the benchmarks, print the table,
+write bench/results.json."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from bench import datagen
+from bench.report import table, write_json
+from bench.run import Context, machine_load, run_all
+from bench.sizes import FULL, QUICK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes (CI); under a minute")
+    parser.add_argument("--only", default="", help="subset, e.g. B1,B4 (B6 runs with B5)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    parser.add_argument("--data", type=Path, default=datagen.DATA_DIR, help="generated data dir")
+    parser.add_argument(
+        "--results", type=Path, default=Path(__file__).resolve().parent / "results.json"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+
+    def log(message: str) -> None:
+        if args.verbose:
+            print(message, file=sys.stderr, flush=True)
+
+    only = [name.strip().upper() for name in args.only.split(",") if name.strip()] or None
+    load_before = machine_load()
+    ctx = Context(sizes=sizes, seed=args.seed, data_dir=args.data, log=log)
+    start = time.perf_counter()
+    rows = run_all(ctx, only)
+    elapsed = time.perf_counter() - start
+    load_after = machine_load()
+    print(f"batchtui benchmarks ({sizes.name}, seed {args.seed}) in {elapsed:.0f} s; "
+          f"{load_before} before, {load_after} after")  # fmt: skip
+    print(table(rows))
+    write_json(
+        args.results,
+        rows,
+        {
+            "mode": sizes.name,
+            "seed": args.seed,
+            "seconds": elapsed,
+            "load_before": load_before,
+            "load_after": load_after,
+            "sizes": sizes.__dict__,
+        },
+    )
+    print(f"\nwrote {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Memory and time helpers shared by the parent and the measured child processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+MB = 1024 * 1024
+RESULT_TAG = "BENCH_RESULT "
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _status_kb(field: str) -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def rss_bytes() -> int:
+    """Current resident set size of this process."""
+    kb = _status_kb("VmRSS")
+    if kb is None:  # pragma: no cover - non-Linux
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb * 1024
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident set size of this process so far (VmHWM, else ru_maxrss)."""
+    kb = _status_kb("VmHWM")
+    if kb is None:  # pragma: no cover - non-Linux
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb * 1024
+
+
+def best_of(n: int, fn: Callable[[], Any]) -> tuple[float, Any]:
+    """The fastest of ``n`` timed calls of ``fn`` (perf_counter) and the last call's value."""
+    best = float("inf")
+    value: Any = None
+    for _ in range(max(1, n)):
+        start = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, value
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a child: this repo importable, no stray SDK variables."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.setdefault("PYTHONHASHSEED", "0")
+    for name in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+        env.pop(name, None)
+    if extra:
+        env.update(extra)
+    return env
+
+
+class PieceError(RuntimeError):
+    """A measured child failed; the message carries the end of its stderr."""
+
+
+def run_piece(
+    name: str, args: dict[str, Any], *, timeout: float = 900.0, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run one measured piece in a fresh interpreter and return the JSON it reports."""
+    cmd = [sys.executable, "-m", "bench.child", name, json.dumps(args)]
+    proc = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env=child_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(RESULT_TAG):
+            return json.loads(line[len(RESULT_TAG) :])
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-6:]
+    raise PieceError(f"{name} exited {proc.returncode}: " + " | ".join(tail))
+
+
+def spawn_seconds(
+    cmd: Sequence[str], *, env: dict[str, str] | None = None, ready: str = ""
+) -> tuple[float, str]:
+    """Wall seconds from spawning ``cmd`` to its exit (or to a stdout line starting ``ready``),
+    and that line."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        list(cmd),
+        cwd=ROOT,
+        env=child_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    elapsed: float | None = None
+    seen = ""
+    assert proc.stdout is not None
+    if ready:
+        for line in proc.stdout:
+            if line.startswith(ready):
+                elapsed = time.perf_counter() - start
+                seen = line.strip()
+                break
+    _out, err = proc.communicate(timeout=120)
+    if proc.returncode != 0 or (ready and elapsed is None):
+        tail = err.strip().splitlines()[-4:]
+        raise PieceError(f"{' '.join(cmd)[-60:]!r} exited {proc.returncode}: " + " | ".join(tail))
+    if elapsed is None:
+        elapsed = time.perf_counter() - start
+    return elapsed, seen

@@ -1,0 +1,290 @@
+"""UI pieces (headless Textual via ``App.run_test``): the results screen's first frame, the naive
+DataTable baseline, and the live dashboard's key latency, idle CPU and request rate.
+
+"Drawn" means the compositor produced a frame: ``App._display`` is wrapped on the instance to
+timestamp every frame (headless, the frame is composed but not written to a terminal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import bisect
+import json
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SIZE = (160, 50)
+TIMEOUT = 120.0
+
+
+class FrameClock:
+    """Timestamps of the frames an app draws, each with what ``marker()`` said at that frame."""
+
+    def __init__(self, app: Any, marker: Callable[[], Any] | None = None) -> None:
+        self.times: list[float] = []
+        self.marks: list[Any] = []
+        original = app._display
+        mark = marker or (lambda: None)
+
+        def display(screen: Any, renderable: Any) -> None:
+            if renderable is not None:
+                self.times.append(time.perf_counter())
+                self.marks.append(mark())
+            original(screen, renderable)
+
+        app._display = display
+
+    async def frame_after(
+        self, moment: float, timeout: float = TIMEOUT, showing: Any = None
+    ) -> float:
+        """The time of the first frame drawn after ``moment`` (whose mark equals ``showing``
+        when given); waits for it."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            at = bisect.bisect_right(self.times, moment)
+            for i in range(at, len(self.times)):
+                if showing is None or self.marks[i] == showing:
+                    return self.times[i]
+            await asyncio.sleep(0.001)
+        raise TimeoutError("no frame was drawn")
+
+
+async def _wait_for(check: Callable[[], bool], timeout: float = TIMEOUT) -> float:
+    deadline = time.perf_counter() + timeout
+    while not check():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("condition not reached")
+        await asyncio.sleep(0.001)
+    return time.perf_counter()
+
+
+# ------------------------------------------------------------------ B1: results screen
+
+
+def b1_ui(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    """Push the results screen of a completed job whose results are cached; time to the first
+    frame that shows rows (the workspace opens/indexes the cached file as the app does)."""
+    from batchtui.core.config import Config, Profile
+    from batchtui.core.models import BatchJob, BatchStatus
+    from batchtui.core.workspace import Workspace
+    from batchtui.ui.app import make_app
+    from batchtui.ui.models.jobs import job_view
+    from batchtui.ui.screens.results import ResultsScreen
+    from batchtui.ui.widgets.results_view import ResultsView
+
+    home = Path(tempfile.mkdtemp(prefix="bench-b1ui-"))
+    atexit.register(shutil.rmtree, home, True)
+    profile = Profile(name="openai", provider="openai", base_url="http://127.0.0.1:9/v1")
+    config = Config(profiles={"openai": profile}, default_profile="openai")
+    workspace = Workspace.open(home, config=config)
+    job = BatchJob(
+        provider="openai",
+        id="batch_bench",
+        status=BatchStatus.COMPLETED,
+        raw_status="completed",
+        output_file_id="file-bench",
+        results_available=True,
+        profile="openai",
+    )
+    record, _ = workspace.store.upsert_snapshot(job, "openai")
+    (workspace.results_dir / "batch_bench.output.jsonl").symlink_to(Path(args["path"]).resolve())
+    view = job_view(record)
+
+    async def go() -> dict[str, Any]:
+        app = make_app(workspace, poll=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            frames = FrameClock(app)
+            start = time.perf_counter()
+            app.push_screen(ResultsScreen(record.local_id, view))
+
+            def rows_shown() -> bool:
+                screen = app.screen
+                if not isinstance(screen, ResultsScreen):
+                    return False
+                return screen.query_one(ResultsView).row_count > 0
+
+            shown = await _wait_for(rows_shown)
+            drawn = await frames.frame_after(shown)
+            rows = app.screen.query_one(ResultsView).row_count
+            await pilot.pause()
+        return {"first_frame_s": drawn - start, "rows": rows}
+
+    def run() -> dict[str, Any]:
+        try:
+            return asyncio.run(go())
+        except Exception as exc:  # the UI is work in progress: report, don't crash the run
+            return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+
+    return run
+
+
+def b1_datatable(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    """The naive dashboard: parse every line and load it into a DataTable (capped at ``cap``
+    rows; the time is extrapolated linearly to the whole file)."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable
+
+    path = Path(args["path"])
+    cap = int(args["cap"])
+    total = int(args["total"])
+
+    class Naive(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable(id="naive")
+
+    def row_of(obj: dict[str, Any]) -> tuple[str, str, str]:
+        response = obj.get("response") or {}
+        body = response.get("body") or {}
+        status = int(response.get("status_code") or 0)
+        text = ""
+        if status < 400:
+            choices = body.get("choices") or [{}]
+            text = ((choices[0].get("message") or {}).get("content") or "")[:80]
+        else:
+            text = ((body.get("error") or {}).get("message") or "")[:80]
+        return obj.get("custom_id", ""), "errored" if status >= 400 else "succeeded", text
+
+    async def go() -> dict[str, Any]:
+        app = Naive()
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            frames = FrameClock(app)
+            table = app.query_one(DataTable)
+            start = time.perf_counter()
+            rows = []
+            with path.open("rb") as handle:
+                for line in handle:
+                    if len(rows) >= cap:
+                        break
+                    if line.strip():
+                        rows.append(row_of(json.loads(line)))
+            table.add_columns("custom_id", "outcome", "text")
+            table.add_rows(rows)
+            loaded = time.perf_counter()
+            drawn = await frames.frame_after(loaded)
+            await pilot.pause()
+        seconds = drawn - start
+        return {
+            "first_frame_s": seconds,
+            "rows_loaded": len(rows),
+            "extrapolated_s": seconds * max(total, 1) / max(len(rows), 1),
+            "extrapolated": len(rows) < total,
+        }
+
+    def run() -> dict[str, Any]:
+        try:
+            return asyncio.run(go())
+        except Exception as exc:
+            return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+
+    return run
+
+
+# ------------------------------------------------------------------ B5: live dashboard
+
+
+class RequestCounter:
+    """Counts the HTTP requests the adapters send, per profile."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def factory(self) -> Callable[[Any], Any]:
+        import httpx
+
+        from batchtui.core.config import provider_kwargs
+        from batchtui.providers import make_provider
+
+        def build(profile: Any) -> Any:
+            name = profile.name
+            self.counts.setdefault(name, 0)
+
+            async def hook(_request: httpx.Request) -> None:
+                self.counts[name] += 1
+
+            client = httpx.AsyncClient(event_hooks={"request": [hook]}, timeout=60.0)
+            return make_provider(profile.provider, **provider_kwargs(profile), client=client)
+
+        return build
+
+
+def b5_dashboard(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    """The dashboard on a home with live jobs: key-press to frame latency, idle CPU, requests."""
+    from batchtui.core.workspace import Workspace
+    from batchtui.ui.app import make_app
+
+    os.environ.update(args.get("env", {}))
+    counter = RequestCounter()
+    workspace = Workspace.open(Path(args["home"]), provider_factory=counter.factory())
+    poll = bool(args["poll"])
+    presses = int(args["presses"])
+
+    async def go() -> dict[str, Any]:
+        app = make_app(workspace, poll=poll, cursor_blink=False)
+        out: dict[str, Any] = {"poll": poll}
+        async with app.run_test(size=(200, 60)) as pilot:
+            await pilot.pause()
+            table = app.jobs_screen.table
+            frames = FrameClock(app, lambda: table.cursor_row)
+            out["jobs_shown"] = table.row_count
+            began = time.perf_counter()
+            await asyncio.sleep(float(args["warmup_s"]))
+            if poll:  # the start-up burst: every live job is polled once at start
+                jobs = int(args.get("jobs", 0))
+                limit = began + float(args.get("warmup_max_s", 300.0))
+                while counter.total() < jobs and time.perf_counter() < limit:
+                    await asyncio.sleep(0.1)
+                await asyncio.sleep(1.0)
+            out["warmup_s"] = time.perf_counter() - began
+            out["warmup_requests"] = counter.total()
+            requests0, cpu0, wall0 = counter.total(), time.process_time(), time.perf_counter()
+            frames0 = len(frames.times)
+            await asyncio.sleep(float(args["idle_s"]))
+            wall = time.perf_counter() - wall0
+            out["idle_s"] = wall
+            out["elapsed_s"] = wall0 - began + wall / 2
+            out["idle_cpu_pct"] = 100.0 * (time.process_time() - cpu0) / wall
+            out["requests_per_min"] = 60.0 * (counter.total() - requests0) / wall
+            out["requests_by_profile"] = dict(counter.counts)
+            out["idle_frames_per_s"] = (len(frames.times) - frames0) / wall
+            latencies = []
+            for i in range(presses):
+                key = "j" if i < presses // 2 else "k"
+                start = time.perf_counter()
+                await pilot.press(key)
+                moved_to = table.cursor_row
+                drawn = await frames.frame_after(start, timeout=10.0, showing=moved_to)
+                latencies.append(drawn - start)
+            out["latency_p50_ms"] = 1000 * statistics.median(latencies)
+            out["latency_p95_ms"] = 1000 * _percentile(latencies, 95)
+            out["latency_max_ms"] = 1000 * max(latencies)
+            await app.action_quit()
+        await workspace.aclose()
+        return out
+
+    def run() -> dict[str, Any]:
+        try:
+            return asyncio.run(go())
+        except Exception as exc:
+            return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+
+    return run
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[rank]

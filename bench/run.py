@@ -1,0 +1,354 @@
+"""The benchmark run: B1..B6, each measured piece in a fresh child process (see README.md)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import datagen
+from bench.emulator import API_KEY, EmulatorProcess
+from bench.measure import run_piece, spawn_seconds
+from bench.report import Row
+from bench.scenarios import cadence_budget, finished_openai_batch, key_env, live_jobs_home
+from bench.sizes import Sizes
+
+
+@dataclass
+class Context:
+    """What every benchmark needs: sizes, seed, where data lives, and a log."""
+
+    sizes: Sizes
+    seed: int
+    data_dir: Path
+    log: Callable[[str], None]
+
+    @property
+    def heavy(self) -> int:
+        """Repeats of the expensive timings (whole-file passes)."""
+        return 2 if self.sizes.name == "full" else 1
+
+    def piece(self, name: str, args: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        start = time.perf_counter()
+        result = run_piece(name, args, **kw)
+        self.log(f"  {name}: {time.perf_counter() - start:.1f} s wall")
+        return result
+
+
+def _fail_rows(rows: list[Row], why: str) -> None:
+    for row in rows:
+        if row.batchtui is None and not row.missing:
+            row.missing = why
+
+
+def _guard(rows: list[Row], ctx: Context, body: Callable[[], None]) -> list[Row]:
+    """Run a benchmark's body; a failure leaves its unfilled rows as n/a with the reason."""
+    try:
+        body()
+    except Exception as exc:  # one broken benchmark must not lose the others
+        ctx.log(traceback.format_exc(limit=3))
+        _fail_rows(rows, f"{type(exc).__name__}: {str(exc)[:160]}")
+    return rows
+
+
+def _error(result: dict[str, Any]) -> str | None:
+    error = result.get("error")
+    return str(error) if error else None
+
+
+# ------------------------------------------------------------------ B1
+
+
+def bench_b1(ctx: Context) -> list[Row]:
+    s = ctx.sizes
+    first = Row(
+        "B1", "first screen: open + 50 lines (cold)", "s", target="<= 0.25 s", max_value=0.25
+    )
+    size = Row(
+        "B1",
+        f"first screen: {s.b1_lines:,} vs {s.b1_small_lines:,} lines",
+        "s",
+        target="size-independent (<= 2x)",
+        max_ratio=2.0,
+    )
+    frame = Row("B1", "first frame, results screen (UI)", "s", target="<= 0.25 s", max_value=0.25)
+    full = Row("B1", "full index vs json.loads floor", "s", target="<= 1.5x", max_ratio=1.5)
+    jump = Row("B1", "jump to end (50 lines)", "s", target="<= 0.1 s", max_value=0.1)
+    filt = Row("B1", "filter to errored (+50 lines)", "s", target="<= 0.5 s", max_value=0.5)
+    rss = Row("B1", "RSS growth (browse session)", "MB", target="<= 64 MB", max_value=64.0)
+    reopen = Row("B1", "reopen with saved index (info)", "s", target="-")
+    rows = [first, size, frame, full, jump, filt, rss, reopen]
+
+    def body() -> None:
+        big = datagen.results_file(s.b1_lines, ctx.seed, ctx.data_dir)
+        small = datagen.results_file(s.b1_small_lines, ctx.seed, ctx.data_dir)
+        mb = big.stat().st_size / 1e6
+        ctx.log(f"B1 results file: {s.b1_lines:,} lines, {mb:.0f} MB")
+        common = {"repeats": s.repeats + 2, "heavy_repeats": ctx.heavy}
+        core = ctx.piece("b1_core", {"path": str(big), **common})
+        small_core = ctx.piece("b1_core", {"path": str(small), **common, "only_first": True})
+        naive = ctx.piece("b1_naive", {"path": str(big), "heavy_repeats": ctx.heavy})
+        first.batchtui, first.baseline = core["first_s"], naive["load_all_s"]
+        first.note = "baseline: json.loads of every line into a list, then the first 50"
+        size.batchtui, size.baseline = core["first_s"], small_core["first_s"]
+        size.note = "baseline column: the same first screen on the 10x smaller file"
+        full.batchtui, full.baseline = core["full_index_s"], naive["floor_s"]
+        jump.batchtui, jump.baseline = core["jump_s"], naive["scan_end_s"]
+        jump.note = "baseline: read the file sequentially to its last 50 lines"
+        filt.batchtui, filt.baseline = core["filter_s"], naive["filter_s"]
+        filt.note = (
+            f"{core['errored_rows']:,} errored rows; baseline: json.loads every line, keep non-2xx"
+        )
+        rss.batchtui, rss.baseline = core["rss_growth_mb"], naive["rss_growth_mb"]
+        rss.note = "batchtui: first screen + full index + jump + filter; baseline: all lines loaded"
+        reopen.batchtui, reopen.baseline = core["reopen_saved_s"], core["first_s"]
+        reopen.note = "baseline column: the cold first screen"
+        table = ctx.piece(
+            "b1_datatable",
+            {"path": str(big), "cap": min(s.b1_datatable_cap, s.b1_lines), "total": s.b1_lines},
+        )
+        ui = ctx.piece("b1_ui", {"path": str(big)})
+        if not _error(table):
+            frame.baseline = table["extrapolated_s"]
+            if table["extrapolated"]:
+                frame.note = (
+                    f"baseline: DataTable loaded with {table['rows_loaded']:,} rows in "
+                    f"{table['first_frame_s']:.1f} s, extrapolated linearly to {s.b1_lines:,}"
+                )
+            else:
+                frame.note = "baseline: every line parsed and loaded into a DataTable"
+        if _error(ui):
+            frame.missing = f"results screen failed: {_error(ui)}"
+        else:
+            frame.batchtui = ui["first_frame_s"]
+
+    return _guard(rows, ctx, body)
+
+
+# ------------------------------------------------------------------ B2
+
+
+def bench_b2(ctx: Context) -> list[Row]:
+    s = ctx.sizes
+    time_row = Row("B2", "validate OpenAI input", "s", target="<= 1.5x", max_ratio=1.5)
+    rss_row = Row("B2", "validate: RSS growth", "MB", target="<= 64 MB", max_value=64.0)
+    rows = [time_row, rss_row]
+
+    def body() -> None:
+        path = datagen.openai_input(s.b2_lines, ctx.seed, ctx.data_dir)
+        ctx.log(f"B2 input: {s.b2_lines:,} lines, {path.stat().st_size / 1e6:.0f} MB")
+        args = {"path": str(path), "heavy_repeats": ctx.heavy}
+        mine = ctx.piece("b2_validate", args)
+        floor = ctx.piece("b2_floor", args)
+        time_row.batchtui, time_row.baseline = mine["seconds"], floor["seconds"]
+        time_row.note = f"baseline: {floor['decoder']}.loads per line; report ok={mine['ok']}"
+        rss_row.batchtui, rss_row.baseline = mine["rss_growth_mb"], floor["rss_growth_mb"]
+
+    return _guard(rows, ctx, body)
+
+
+# ------------------------------------------------------------------ B3
+
+
+def _emulated(
+    ctx: Context, name: str, args: dict[str, Any], provider: str, shared: EmulatorProcess | None
+) -> dict[str, Any]:
+    """Run a piece against ``shared`` or else a fresh emulator subprocess (so its memory never
+    carries over from one piece to the next)."""
+    if shared is not None:
+        base = shared.openai_base_url if provider == "openai" else shared.anthropic_base_url
+        return ctx.piece(name, {**args, "api_key": API_KEY, "base_url": base})
+    with EmulatorProcess(seed=ctx.seed, job_seconds=3600.0) as emu:
+        return _emulated(ctx, name, args, provider, emu)
+
+
+def bench_b3(ctx: Context) -> list[Row]:
+    s = ctx.sizes
+    oa_t = Row("B3", "OpenAI upload + create", "s", target="<= 1.0x SDK", max_ratio=1.0)
+    oa_m = Row(
+        "B3", "OpenAI submit: client RSS growth", "MB", target="<= 0.3x and <= 64 MB",
+        max_ratio=0.3, max_value=64.0,
+    )  # fmt: skip
+    an_t = Row("B3", f"Anthropic create ({s.b3_anthropic_requests:,} req)", "s",
+               target="<= 1.0x SDK", max_ratio=1.0)  # fmt: skip
+    an_m = Row(
+        "B3", "Anthropic create: client RSS growth", "MB", target="<= 0.3x and <= 64 MB",
+        max_ratio=0.3, max_value=64.0,
+    )  # fmt: skip
+    rows = [oa_t, oa_m, an_t, an_m]
+
+    def openai_part(shared: EmulatorProcess | None) -> None:
+        path = datagen.openai_input(s.b2_lines, ctx.seed, ctx.data_dir)
+        mine = _emulated(ctx, "b3_openai_batchtui", {"path": str(path)}, "openai", shared)
+        sdk = _emulated(ctx, "b3_openai_sdk", {"path": str(path)}, "openai", shared)
+        oa_t.batchtui, oa_t.baseline = mine["seconds"], sdk["seconds"]
+        oa_m.batchtui, oa_m.baseline = mine["rss_growth_mb"], sdk["rss_growth_mb"]
+        oa_t.note = f"{path.stat().st_size / 1e6:.0f} MB file; emulator in its own process"
+
+    def anthropic_part(shared: EmulatorProcess | None) -> None:
+        path = datagen.anthropic_input(s.b3_anthropic_requests, ctx.seed, ctx.data_dir)
+        ctx.log(f"B3 Anthropic input: {path.stat().st_size / 1e6:.0f} MB")
+        mine = _emulated(ctx, "b3_anthropic_batchtui", {"path": str(path)}, "anthropic", shared)
+        sdk = _emulated(ctx, "b3_anthropic_sdk", {"path": str(path)}, "anthropic", shared)
+        an_t.batchtui, an_t.baseline = mine["seconds"], sdk["seconds"]
+        an_m.batchtui, an_m.baseline = mine["rss_growth_mb"], sdk["rss_growth_mb"]
+        an_t.note = (
+            f"{path.stat().st_size / 1e6:.0f} MB of requests; the SDK side includes "
+            "json.loads of the JSONL into the list it needs"
+        )
+
+    shared = None if ctx.sizes.name == "full" else EmulatorProcess(seed=ctx.seed).start()
+    try:
+        _guard([oa_t, oa_m], ctx, lambda: openai_part(shared))
+        _guard([an_t, an_m], ctx, lambda: anthropic_part(shared))
+    finally:
+        if shared is not None:
+            shared.stop()
+    return rows
+
+
+# ------------------------------------------------------------------ B4
+
+
+def bench_b4(ctx: Context) -> list[Row]:
+    s = ctx.sizes
+    t = Row("B4", f"download + index {s.b4_requests:,} results", "s", target="<= 1.0x SDK",
+            max_ratio=1.0)  # fmt: skip
+    m = Row("B4", "download + index: RSS growth", "MB", target="<= 0.3x SDK", max_ratio=0.3)
+    rows = [t, m]
+
+    def body() -> None:
+        path = datagen.small_openai_input(s.b4_requests, ctx.seed, ctx.data_dir)
+        with EmulatorProcess(seed=ctx.seed, job_seconds=1.0, fail_rate=0.03) as emu:
+            batch_id, _done = finished_openai_batch(emu, path)
+            args = {"batch_id": batch_id, "api_key": API_KEY, "base_url": emu.openai_base_url}
+            mine = ctx.piece("b4_batchtui", args)
+            sdk = ctx.piece("b4_sdk", args)
+        t.batchtui, t.baseline = mine["seconds"], sdk["seconds"]
+        m.batchtui, m.baseline = mine["rss_growth_mb"], sdk["rss_growth_mb"]
+        t.note = (
+            f"{mine['rows']:,} lines, {mine['bytes'] / 1e6:.0f} MB (output + error files); "
+            "baseline: batches.retrieve + files.content + json.loads per line"
+        )
+        if mine["rows"] != sdk["rows"]:
+            t.note += f"; ROW COUNT MISMATCH batchtui {mine['rows']} vs SDK {sdk['rows']}"
+
+    return _guard(rows, ctx, body)
+
+
+# ------------------------------------------------------------------ B5 + B6
+
+
+def bench_b5_b6(ctx: Context) -> list[Row]:
+    s = ctx.sizes
+    p50 = Row("B5", f"key -> frame p50 ({s.b5_jobs:,} live jobs)", "ms", target="-")
+    p95 = Row("B5", "key -> frame p95", "ms", target="<= 50 ms", max_value=50.0)
+    cpu = Row("B5", "idle CPU, polling (% of a core)", "%", target="<= 5 %", max_value=5.0)
+    rpm = Row("B5", "provider requests/min vs budget", "rpm", target="<= budget", max_ratio=1.0)
+    cold = Row("B6", f"cold start to first frame ({s.b5_jobs:,} jobs)", "s", target="<= 0.8 s",
+               max_value=0.8)  # fmt: skip
+    rows = [p50, p95, cpu, rpm, cold]
+    home = Path(tempfile.mkdtemp(prefix="bench-home-"))
+
+    def body() -> None:
+        with EmulatorProcess(seed=ctx.seed, job_seconds=7 * 86400.0) as emu:
+            start = time.perf_counter()
+            made = live_jobs_home(emu, home, s.b5_jobs, ctx.seed)
+            ages = made.pop("ages")  # type: ignore[arg-type]
+            ctx.log(f"B5 home: {made} live jobs in {time.perf_counter() - start:.1f} s")
+            env = {**key_env(), "BATCHTUI_HOME": str(home)}
+            base = {"home": str(home), "env": key_env(), "presses": s.b5_presses}
+            _cold_start(ctx, cold, env)
+            on = ctx.piece(
+                "b5_dashboard",
+                {**base, "poll": True, "warmup_s": s.b5_warmup_s, "idle_s": s.b5_idle_s,
+                 "jobs": s.b5_jobs},
+                env=env, timeout=1800,
+            )  # fmt: skip
+            off = ctx.piece(
+                "b5_dashboard",
+                {**base, "poll": False, "warmup_s": 0.5, "idle_s": min(s.b5_idle_s, 20.0),
+                 "jobs": s.b5_jobs},
+                env=env, timeout=600,
+            )  # fmt: skip
+        for result, which in ((on, "polling on"), (off, "polling off")):
+            if _error(result):
+                raise RuntimeError(f"dashboard ({which}) failed: {_error(result)}")
+        p50.batchtui, p50.baseline = on["latency_p50_ms"], off["latency_p50_ms"]
+        p95.batchtui, p95.baseline = on["latency_p95_ms"], off["latency_p95_ms"]
+        cpu.batchtui, cpu.baseline = on["idle_cpu_pct"], off["idle_cpu_pct"]
+        rpm.batchtui = on["requests_per_min"]
+        rpm.baseline = cadence_budget(ages, on.get("elapsed_s", 0.0))
+        p50.note = (
+            f"baseline: same dashboard, polling off; {on['jobs_shown']:,} rows shown; "
+            f"headless {200}x{60}"
+        )
+        cpu.note = (
+            f"over {on['idle_s']:.0f} s after a {on['warmup_s']:.0f} s warm-up "
+            f"({on['warmup_requests']:,} requests); {on['idle_frames_per_s']:.1f} frames/s"
+        )
+        rpm.note = (
+            f"by profile {on['requests_by_profile']}; budget = the poll cadence the profiles' "
+            "settings allow for these job ages (no request cap is configurable per profile)"
+        )
+
+    try:
+        return _guard(rows, ctx, body)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _cold_start(ctx: Context, row: Row, env: dict[str, str]) -> None:
+    """B6: spawn-to-first-frame of the dashboard vs spawn-to-exit of `import textual`."""
+    tries = 3 if ctx.sizes.name == "full" else 1
+    mine: list[float] = []
+    line = ""
+    for _ in range(tries):
+        seconds, line = spawn_seconds(
+            [sys.executable, "-m", "bench.pieces.coldstart"], env=env, ready="FIRST_FRAME"
+        )
+        mine.append(seconds)
+    base = [spawn_seconds([sys.executable, "-c", "import textual"])[0] for _ in range(tries)]
+    row.batchtui, row.baseline = min(mine), min(base)
+    row.note = (
+        f"best of {tries}; spawn -> Textual Ready (first frame composed, headless), {line}; "
+        'baseline: spawn -> exit of python -c "import textual"'
+    )
+    ctx.log(f"  B6 cold start: {min(mine):.2f} s ({line})")
+
+
+BENCHES: dict[str, Callable[[Context], list[Row]]] = {
+    "B1": bench_b1,
+    "B2": bench_b2,
+    "B3": bench_b3,
+    "B4": bench_b4,
+    "B5": bench_b5_b6,
+}
+
+
+def run_all(ctx: Context, only: list[str] | None = None) -> list[Row]:
+    """Every benchmark in order (``only``: a subset such as ["B1", "B4"]; B6 runs with B5)."""
+    rows: list[Row] = []
+    for name, bench in BENCHES.items():
+        if only and name not in only and not (name == "B5" and "B6" in only):
+            continue
+        ctx.log(f"{name} ...")
+        start = time.perf_counter()
+        rows += bench(ctx)
+        ctx.log(f"{name} done in {time.perf_counter() - start:.1f} s")
+    return rows
+
+
+def machine_load() -> str:
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "unknown"
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"

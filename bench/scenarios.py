@@ -1,0 +1,148 @@
+"""Setup work done in the parent (never measured): finished batches and a home of live jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+from datetime import timedelta
+from pathlib import Path
+
+from bench.emulator import API_KEY, EmulatorProcess
+
+KEY_ENVS = {"openai": "BENCH_OPENAI_KEY", "anthropic": "BENCH_ANTHROPIC_KEY"}
+
+
+def key_env() -> dict[str, str]:
+    """The environment that gives the home's profiles their (emulator) keys."""
+    return dict.fromkeys(KEY_ENVS.values(), API_KEY)
+
+
+async def _wait_terminal(provider, batch_id: str, timeout: float = 600.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        job = await provider.get(batch_id)
+        if job.is_terminal:
+            return job
+        if loop.time() > deadline:
+            raise TimeoutError(f"{batch_id} did not finish")
+        await asyncio.sleep(0.25)
+
+
+def finished_openai_batch(emu: EmulatorProcess, path: Path) -> tuple[str, int]:
+    """Upload ``path``, create a batch and wait until it ends; (batch id, completed count)."""
+    from batchtui.core.provider import SubmitOptions
+    from batchtui.providers.openai import OpenAIProvider
+
+    async def go() -> tuple[str, int]:
+        provider = OpenAIProvider(API_KEY, emu.openai_base_url)
+        try:
+            file_id = await provider.upload_input(path)
+            job = await provider.create(path, input_file_id=file_id, options=SubmitOptions())
+            job = await _wait_terminal(provider, job.id)
+            return job.id, job.counts.succeeded + job.counts.errored
+        finally:
+            await provider.aclose()
+
+    return asyncio.run(go())
+
+
+def live_jobs_home(emu: EmulatorProcess, home: Path, jobs: int, seed: int) -> dict[str, int]:
+    """A BATCHTUI_HOME with a config of two profiles on the emulator and ``jobs`` live jobs
+    (half OpenAI, half Anthropic) in its store, their ages spread over 1 min..12 h."""
+    from batchtui.core.config import Config, Profile, dumps_config
+    from batchtui.core.provider import SubmitOptions
+    from batchtui.core.store import JobStore
+    from batchtui.providers.anthropic import AnthropicProvider
+    from batchtui.providers.openai import OpenAIProvider
+
+    home.mkdir(parents=True, exist_ok=True)
+    profiles = {
+        "openai": Profile(
+            name="openai",
+            provider="openai",
+            base_url=emu.openai_base_url,
+            api_key_env=KEY_ENVS["openai"],
+            default_model="gpt-4o-mini",
+        ),
+        "anthropic": Profile(
+            name="anthropic",
+            provider="anthropic",
+            base_url=emu.anthropic_base_url,
+            api_key_env=KEY_ENVS["anthropic"],
+            default_model="claude-haiku-4-5",
+        ),
+    }
+    (home / "config.toml").write_text(
+        dumps_config(Config(profiles=profiles, default_profile="openai"))
+    )
+    openai_input = home / "tiny-openai.jsonl"
+    openai_input.write_text(
+        '{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":'
+        '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"max_tokens":20}}\n'
+    )
+    anthropic_input = home / "tiny-anthropic.jsonl"
+    anthropic_input.write_text(
+        '{"custom_id":"a","params":{"model":"claude-haiku-4-5","max_tokens":20,'
+        '"messages":[{"role":"user","content":"hi"}]}}\n'
+    )
+
+    async def go() -> list[tuple[str, object]]:
+        oa = OpenAIProvider(API_KEY, emu.openai_base_url, profile="openai")
+        an = AnthropicProvider(API_KEY, emu.anthropic_base_url, profile="anthropic")
+        gate = asyncio.Semaphore(8)
+        try:
+            file_id = await oa.upload_input(openai_input)
+
+            async def one(i: int) -> tuple[str, object]:
+                async with gate:
+                    if i % 2 == 0:
+                        job = await oa.create(
+                            openai_input, input_file_id=file_id, options=SubmitOptions()
+                        )
+                        return "openai", job
+                    job = await an.create(
+                        anthropic_input, input_file_id=None, options=SubmitOptions()
+                    )
+                    return "anthropic", job
+
+            return await asyncio.gather(*(one(i) for i in range(jobs)))
+        finally:
+            await oa.aclose()
+            await an.aclose()
+
+    created = asyncio.run(go())
+    rng = random.Random(f"{seed}:ages")
+    ages: list[float] = []
+    store = JobStore(home / "batchtui.db")
+    try:
+        for profile, job in created:
+            age = rng.uniform(60.0, 12 * 3600.0)
+            ages.append(age)
+            times = job.times  # type: ignore[attr-defined]
+            if times.created_at is not None:
+                times = dataclasses.replace(
+                    times, created_at=times.created_at - timedelta(seconds=age)
+                )
+            store.upsert_snapshot(dataclasses.replace(job, times=times), profile)  # type: ignore[type-var]
+    finally:
+        store.close()
+    counts: dict[str, int] = {}
+    for profile, _ in created:
+        counts[profile] = counts.get(profile, 0) + 1
+    counts["ages"] = ages  # type: ignore[assignment]
+    return counts
+
+
+def cadence_budget(ages: list[float], elapsed: float) -> float:
+    """Requests per minute the profiles' poll settings allow for jobs of these ages (plus two
+    list calls per profile per list interval): the budget the poller is configured to keep."""
+    from batchtui.core.config import Profile
+    from batchtui.core.workspace import poll_settings
+
+    settings = poll_settings(Profile(name="x", provider="openai"))
+    per_min = sum(60.0 / settings.interval_for_age(age + elapsed) for age in ages)
+    if settings.list_interval_s:
+        per_min += 2 * 60.0 / settings.list_interval_s
+    return per_min
