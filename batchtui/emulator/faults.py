@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 STATUS_KINDS = ("429", "500", "503", "529", "quota")
 KINDS = (*STATUS_KINDS, "slow", "cut", "500after")
@@ -88,7 +88,6 @@ class Decision:
     delay: float = 0.0
     cut_share: float | None = None
     error_after_create: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class FaultPlan:

@@ -15,11 +15,6 @@ def digest(*parts: object) -> bytes:
     return hashlib.sha256("\x00".join(str(p) for p in parts).encode()).digest()
 
 
-def unit(*parts: object) -> float:
-    """A stable float in [0, 1) from the parts."""
-    return int.from_bytes(digest(*parts)[:8], "big") / 2**64
-
-
 def request_id(anthropic: bool) -> str:
     """A fresh request id in the provider's style."""
     if anthropic:

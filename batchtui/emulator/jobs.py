@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from batchtui.emulator.results import Facts, succeeded, time_share
+from batchtui.emulator.results import Facts, openai_usage, reply, succeeded, time_share
 
 
 @dataclass(frozen=True)
@@ -134,8 +134,6 @@ class OpenAIJob(Job):
     materialized: bool = False
 
     def token_counts(self, facts: Facts) -> tuple[int, int]:
-        from batchtui.emulator.results import openai_usage
-
         return openai_usage(self.seed, facts, self.endpoint)
 
     @property
@@ -275,8 +273,6 @@ class AnthropicJob(Job):
     results_path: Any = None
 
     def token_counts(self, facts: Facts) -> tuple[int, int]:
-        from batchtui.emulator.results import reply
-
         return facts.prompt_tokens, reply(self.seed, facts).output_tokens
 
     def run_window(self) -> tuple[float, float]:

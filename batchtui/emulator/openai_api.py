@@ -12,7 +12,7 @@ from batchtui.emulator.httpio import Request, Response
 from batchtui.emulator.jobs import OpenAIJob
 from batchtui.emulator.multipart import MultipartError, parse_multipart
 from batchtui.emulator.openai_validate import validate_input
-from batchtui.emulator.results import openai_result_line, openai_unrun_line
+from batchtui.emulator.results import openai_result_line, openai_unrun_line, time_share
 from batchtui.emulator.routing import file_response, int_param, json_body, write_jsonl
 
 if TYPE_CHECKING:
@@ -312,8 +312,6 @@ class OpenAIApi:
         output: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         unrun_code = {"cancelled": "batch_cancelled", "expired": "batch_expired"}.get(kind)
-        from batchtui.emulator.results import time_share
-
         for facts in job.facts:
             if time_share(job.seed, facts.custom_id) <= share:
                 line, to_output = openai_result_line(

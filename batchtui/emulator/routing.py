@@ -40,7 +40,7 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
             400,
             f"Invalid '{name}': must be an integer between {low} and {high}.",
             param=name,
-            code="invalid_value" if name else None,
+            code="invalid_value",
         )
     return value
 
