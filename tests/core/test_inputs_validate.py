@@ -357,11 +357,16 @@ def test_fast_token_count_matches_the_estimator(tmp_path: Path) -> None:
 
 def test_progress_reports_bytes_up_to_the_total(monkeypatch) -> None:
     monkeypatch.setattr(records_mod, "PROGRESS_EVERY", 64)
-    for name in ("neutral.jsonl", "anthropic_array.json"):
+    csv = {"csv_template": "{city}", "defaults": {"model": "m", "max_tokens": 3}}
+    for name, kwargs in (("neutral.jsonl", {}), ("anthropic_array.json", {}), ("prompts.csv", csv)):
         calls: list[tuple[int, int]] = []
-        validate_file(
-            GOOD / name, "anthropic", progress=lambda d, t, calls=calls: calls.append((d, t))
+        report = validate_file(
+            GOOD / name,
+            "anthropic",
+            progress=lambda d, t, calls=calls: calls.append((d, t)),
+            **kwargs,
         )
+        assert report.ok
         size = (GOOD / name).stat().st_size
         assert len(calls) >= 2
         assert all(total == size for _, total in calls)

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from batchtui.core.inputs.records import PROGRESS_EVERY, Problem, Progress, Record
+from batchtui.core.inputs import records
+from batchtui.core.inputs.records import Problem, Progress, Record
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 _FIELD_LIMIT = 1 << 28
@@ -137,7 +138,8 @@ def iter_csv(
     id_index = header.index(id_column) if id_column is not None else None
     prev_end = reader.line_num
     row_no = 0
-    next_report = PROGRESS_EVERY
+    every = records.PROGRESS_EVERY
+    next_report = every
     while True:
         try:
             row = next(reader)
@@ -157,7 +159,7 @@ def iter_csv(
             done = f.tell() if not f.closed else total
             if done >= next_report:
                 progress(done, total)
-                next_report = done + PROGRESS_EVERY
+                next_report = done + every
         if not row or all(not cell.strip() for cell in row):
             continue
         row_no += 1

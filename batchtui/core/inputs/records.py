@@ -108,6 +108,8 @@ class _TextStream:
         self.done = 0
         self.next_report = PROGRESS_EVERY
         self.first = True
+        self.chars = 0  # characters decoded so far (for the bytes-per-character ratio)
+        self.ascii = True  # the window holds only ASCII, so a character is a byte
 
     def fill(self) -> bool:
         """Read more text (at least as much as is pending, so big items cost linear time)."""
@@ -133,7 +135,9 @@ class _TextStream:
             ) from None
         if not data:
             self.eof = True
+        self.chars += len(text)
         self.buf += text
+        self.ascii = self.buf.isascii()
         return bool(text) or not self.eof
 
     def advance(self, end: int) -> None:
@@ -142,6 +146,9 @@ class _TextStream:
 
     def peek(self) -> str:
         """Skip whitespace and return the next character, or "" at the end of the file."""
+        pos = self.pos
+        if pos < len(self.buf) and self.buf[pos] not in " \t\r\n":
+            return self.buf[pos]
         while True:
             self.advance(_WS.match(self.buf, self.pos).end())  # type: ignore[union-attr]
             if self.pos < len(self.buf):
@@ -158,7 +165,11 @@ class _TextStream:
         return ch
 
     def value(self) -> tuple[Any, int]:
-        """Decode the JSON value at the cursor, reading more until it is complete."""
+        """Decode the JSON value at the cursor, reading more until it is complete.
+
+        Returns the value and its size in bytes: exact for ASCII text, otherwise estimated
+        from the average bytes per character read so far (the writer measures real sizes).
+        """
         self.peek()
         while True:
             try:
@@ -176,7 +187,9 @@ class _TextStream:
                 raise _Fatal(f"invalid JSON: {exc.msg} (line {line})") from None
             except ValueError as exc:  # NaN/Infinity
                 raise _Fatal(f"invalid JSON: {exc}") from None
-            size = len(self.buf[self.pos : end].encode("utf-8", "surrogatepass"))
+            size = end - self.pos
+            if not self.ascii:  # estimate: the file's average bytes per character so far
+                size = -(-size * self.done // max(self.chars, 1))
             self.advance(end)
             return value, size
 

@@ -405,29 +405,26 @@ class Scanner:
             tokens = -(-chars // CHARS_PER_TOKEN)  # what estimate_input_tokens(body) gives
         else:
             tokens = self.estimator(body)
-        summary = self.summary
-        summary.requests += 1
-        summary.native_bytes += size
-        summary.input_tokens += tokens
-        endpoints = summary.endpoints
+        # Per-model totals only; the file's totals are summed from them in finish().
+        endpoints = self.summary.endpoints
         endpoints[ep] = endpoints.get(ep, 0) + 1
-        if model is self._last_model:
-            totals = self._last_totals
-        else:
-            name = model if model.__class__ is str else "(none)"
-            totals = summary.models.get(name)
-            if totals is None:
-                totals = summary.models[name] = ModelTotals()
-            self._last_model = model
-            self._last_totals = totals
+        totals = self._last_totals if model == self._last_model else self._totals_for(model)
         totals.requests += 1
         totals.input_tokens += tokens
         if max_tokens is None:
-            summary.max_tokens_missing += 1
             totals.max_tokens_missing += 1
         else:
-            summary.max_tokens_total += max_tokens
             totals.max_tokens += max_tokens
+
+    def _totals_for(self, model: Any) -> ModelTotals:
+        models = self.summary.models
+        name = model if model.__class__ is str else "(none)"
+        totals = models.get(name)
+        if totals is None:
+            totals = models[name] = ModelTotals()
+        self._last_model = model
+        self._last_totals = totals
+        return totals
 
     # -- the slow paths: each names one problem ------------------------------------------
     def _duplicate(self, line: int, top: str, custom_id: str, first: int) -> None:
@@ -671,8 +668,15 @@ class Scanner:
             )
 
     def finish(self, seen_any: bool) -> None:
-        """File-level checks after the last record."""
+        """File-level checks after the last record, and the file's totals."""
         parts = self.planner.parts
+        summary = self.summary
+        models = summary.models.values()
+        summary.requests = sum(t.requests for t in models)
+        summary.input_tokens = sum(t.input_tokens for t in models)
+        summary.max_tokens_total = sum(t.max_tokens for t in models)
+        summary.max_tokens_missing = sum(t.max_tokens_missing for t in models)
+        summary.native_bytes = sum(p.bytes for p in parts)
         if not seen_any:
             self.add(None, "file", "the file has no requests", "empty_file")
         elif len(parts) > 1 and not self.split:
