@@ -417,6 +417,8 @@ def provider_kwargs(profile: Profile, env: Mapping[str, str] | None = None) -> d
     kwargs: dict[str, Any] = {
         "api_key": resolve_api_key(profile, env),
         "base_url": resolve_base_url(profile, env),
+        "retry_budget": profile.retry_budget_s,
+        "profile": profile.name,
     }
     if profile.provider == "openai":
         kwargs["organization"] = profile.organization or env.get(_ORG_ENV) or None

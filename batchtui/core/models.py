@@ -223,8 +223,10 @@ class ResultLine:
     """One raw line of a job's results as the provider sent it, and which stream it came from.
 
     ``source`` is ``"output"`` or ``"error"`` for OpenAI's two files and ``"results"`` for
-    Anthropic's single stream. ``data`` has no trailing newline.
+    Anthropic's single stream. ``data`` has no trailing newline. ``end``, when known, is the
+    byte offset just past this line in the provider's stream (where a resumed download starts).
     """
 
     source: str
     data: bytes
+    end: int | None = None

@@ -324,6 +324,8 @@ def test_provider_kwargs_per_provider() -> None:
     assert provider_kwargs(profiles["openai"], env) == {
         "api_key": FAKE_OPENAI,
         "base_url": None,
+        "retry_budget": 60.0,
+        "profile": "openai",
         "organization": "org-env",
         "project": "proj-env",
     }
@@ -332,6 +334,8 @@ def test_provider_kwargs_per_provider() -> None:
     assert provider_kwargs(profiles["anthropic"], env) == {
         "api_key": FAKE_ANTHROPIC,
         "base_url": None,
+        "retry_budget": 60.0,
+        "profile": "anthropic",
     }
 
 
