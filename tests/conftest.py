@@ -15,7 +15,8 @@ from batchtui.emulator import EmulatorConfig, EmulatorServer
 def make_emulator() -> Iterator[Callable[..., EmulatorServer]]:
     """Factory: make_emulator(**EmulatorConfig kwargs) -> started server; all stopped at teardown.
 
-    Defaults: seed 7, job_seconds 10, a FixedClock (reach it as ``server.clock``), no faults.
+    Defaults: seed 7, job_seconds 10, a FixedClock (reach it as ``server.clock``), no faults;
+    pass ``clock=SystemClock()`` for real time. Any EmulatorConfig field can be given.
     """
     servers: list[EmulatorServer] = []
 
