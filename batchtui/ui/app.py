@@ -1,0 +1,168 @@
+"""The Textual app: holds the workspace and clock, relays job changes, hosts global keys."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.markup import escape
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.worker import Worker
+
+from batchtui.core.clock import Clock, SystemClock
+from batchtui.core.models import BatchStatus
+from batchtui.ui.commands import ActionCommands, JobCommands
+from batchtui.ui.messages import JobChanged
+from batchtui.ui.models.inputs import ComposeDraft
+from batchtui.ui.models.jobs import JobView, job_view
+from batchtui.ui.models.workspace import WorkspaceAPI
+from batchtui.ui.screens.help import HelpScreen, help_rows
+from batchtui.ui.screens.jobs import JobsScreen
+from batchtui.ui.workers import report_worker_state
+
+ENDED_SEVERITY = {
+    BatchStatus.COMPLETED: "information",
+    BatchStatus.CANCELLED: "warning",
+    BatchStatus.FAILED: "error",
+    BatchStatus.EXPIRED: "error",
+}
+
+
+class BatchTuiApp(App[None]):
+    """The batchtui dashboard; every workspace call runs in a worker, never on the loop."""
+
+    CSS_PATH = "batchtui.tcss"
+    TITLE = "batchtui"
+    COMMANDS = App.COMMANDS | {ActionCommands, JobCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("f1", "help", "Help", show=False, id="app.help_f1"),
+        Binding("ctrl+p", "command_palette", "Commands", priority=True, id="app.palette"),
+        Binding("colon", "command_palette", "Commands", show=False, id="app.palette_colon"),
+    ]
+
+    def __init__(
+        self,
+        workspace: WorkspaceAPI,
+        clock: Clock | None = None,
+        *,
+        poll: bool = True,
+        cursor_blink: bool = True,
+        start_dir: Path | None = None,
+        compose_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.clock: Clock = clock or getattr(workspace, "clock", None) or SystemClock()
+        self.poll = poll
+        self.cursor_blink = cursor_blink
+        self.start_dir = start_dir
+        self.compose_dir = compose_dir
+        self.job_signal: Signal[JobView] = Signal(self, "job-changed")
+        self.jobs_screen = JobsScreen()
+        self.last_draft: ComposeDraft | None = None
+        self._statuses: dict[str, BatchStatus] = {}
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def get_default_screen(self) -> Screen:
+        return self.jobs_screen
+
+    def on_mount(self) -> None:
+        self._unsubscribe = self.workspace.subscribe(self._record_changed)
+        if self.poll:
+            self.run_polling()
+
+    # ------------------------------------------------------------------ live updates
+
+    @work(group="poll", exclusive=True, exit_on_error=False, description="polling")
+    async def run_polling(self) -> None:
+        await self.workspace.start_polling()
+
+    def _record_changed(self, record: Any) -> None:
+        """Workspace listener: turn a changed record into a message (safe from any thread)."""
+        self.post_message(JobChanged(record))
+
+    def on_job_changed(self, message: JobChanged) -> None:
+        view = job_view(message.record)
+        before = self._statuses.get(view.local_id)
+        if before is None:
+            known = self.jobs_screen.table.views.get(view.local_id)
+            before = known.status if known is not None else None
+        self._statuses[view.local_id] = view.status
+        if view.is_terminal and before is not None and not before.is_terminal:
+            self._notify_ended(view)
+        self.job_signal.publish(view)
+
+    def _notify_ended(self, view: JobView) -> None:
+        counts = view.counts
+        severity = ENDED_SEVERITY.get(view.status, "information")
+        if view.status is BatchStatus.COMPLETED and counts.errored:
+            severity = "warning"
+        detail = f"{counts.succeeded:,} succeeded, {counts.errored:,} errored of {counts.total:,}"
+        if view.errors:
+            detail += f" — {view.errors[0].message}"
+        self.notify(
+            escape(detail),
+            title=escape(f"{view.label or view.local_id} {view.status.value}"),
+            severity=severity,  # type: ignore[arg-type]
+            timeout=8,
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_state(self, event.worker, event.state)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_help(self) -> None:
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        title = type(screen).__name__.removesuffix("Screen") or "App"
+        self.push_screen(HelpScreen(help_rows(screen), title))
+
+    def action_compose(self) -> None:
+        from batchtui.ui.screens.compose import ComposeScreen
+
+        if not isinstance(self.screen, ComposeScreen):
+            self.push_screen(ComposeScreen(self.last_draft, self.compose_dir), self._submitted)
+
+    def action_import_file(self) -> None:
+        from batchtui.ui.screens.import_ import ImportScreen
+
+        if not isinstance(self.screen, ImportScreen):
+            self.push_screen(ImportScreen(self.start_dir), self._submitted)
+
+    def _submitted(self, local_id: str | None) -> None:
+        if local_id:
+            self.jobs_screen.select_job(local_id)
+
+    def action_show_jobs(self) -> None:
+        while len(self.screen_stack) > 1 and self.screen is not self.jobs_screen:
+            self.pop_screen()
+
+    def action_poll_all(self) -> None:
+        self.workspace.poll_now(None)
+        self.notify("Polling every live job now.")
+
+    async def action_quit(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self.poll:
+            try:
+                await asyncio.wait_for(self.workspace.stop_polling(), timeout=2.0)
+            except Exception:  # quitting must not fail on a stuck provider
+                pass
+        self.exit()
+
+
+def make_app(workspace: WorkspaceAPI, clock: Clock | None = None, **options: Any) -> BatchTuiApp:
+    """Build the dashboard on a workspace (the CLI and tests share this factory)."""
+    return BatchTuiApp(workspace, clock, **options)

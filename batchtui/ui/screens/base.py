@@ -1,0 +1,51 @@
+"""Shared behaviour of every screen: workspace access, worker errors, no cursor blink in tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input, TextArea
+from textual.worker import Worker
+
+from batchtui.core.clock import Clock
+from batchtui.ui.models.workspace import WorkspaceAPI
+from batchtui.ui.workers import report_worker_state
+
+
+class WorkspaceMixin:
+    """Typed access to what the app holds, for screens and modals."""
+
+    app: Any
+
+    @property
+    def workspace(self) -> WorkspaceAPI:
+        return self.app.workspace
+
+    @property
+    def clock(self) -> Clock:
+        return self.app.clock
+
+    def settle_widgets(self) -> None:
+        """Apply app-wide widget options (cursor blink) to inputs of this screen."""
+        blink = bool(getattr(self.app, "cursor_blink", True))
+        for widget in self.query("Input, TextArea"):  # type: ignore[attr-defined]
+            if isinstance(widget, Input | TextArea):
+                widget.cursor_blink = blink
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_state(self, event.worker, event.state)  # type: ignore[arg-type]
+
+
+class BaseScreen(WorkspaceMixin, Screen):
+    """A full screen of the dashboard."""
+
+    def on_screen_resume(self) -> None:
+        self.settle_widgets()
+
+
+class BaseModal(WorkspaceMixin, ModalScreen):
+    """A modal dialog of the dashboard."""
+
+    def on_mount(self) -> None:
+        self.settle_widgets()

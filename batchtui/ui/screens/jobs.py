@@ -1,0 +1,283 @@
+"""The default screen: the live job table, its filter, the detail panel and the job actions."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import DataTable, Footer, Input, Static
+
+from batchtui.core.models import BatchStatus
+from batchtui.ui.models.jobs import JobQuery, JobView, children_of, job_view
+from batchtui.ui.screens.base import BaseScreen
+from batchtui.ui.screens.confirm import ConfirmModal
+from batchtui.ui.widgets.job_detail import JobDetail
+from batchtui.ui.widgets.job_table import JobTable
+
+RECOVERABLE = (BatchStatus.CANCELLED, BatchStatus.EXPIRED, BatchStatus.FAILED)
+
+
+class JobsScreen(BaseScreen):
+    """Every job, live; actions apply to the highlighted one."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (170, "-wide")]
+
+    BINDINGS = [
+        Binding("enter", "open_results", "Results", id="jobs.open"),
+        Binding("slash", "filter", "Filter", id="jobs.filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="jobs.clear_filter"),
+        Binding("s", "cycle_sort", "Sort", id="jobs.sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False, id="jobs.sort_reverse"),
+        Binding("r", "refresh", "Refresh", id="jobs.refresh"),
+        Binding("c", "cancel_job", "Cancel", id="jobs.cancel"),
+        Binding("R", "retry_job", "Retry errored", id="jobs.retry"),
+        Binding("v", "recover_job", "Recover", id="jobs.recover"),
+        Binding("u", "run_view", "Run", id="jobs.run"),
+        Binding("n", "app.compose", "Compose", id="jobs.compose"),
+        Binding("i", "app.import_file", "Import", id="jobs.import"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Input(
+            placeholder="filter: words  status:failed  provider:openai   (enter keeps, esc clears)",
+            id="jobs-filter",
+            classes="filter -hidden",
+        )
+        with Horizontal(id="jobs-main"):
+            yield JobTable(id="jobs-table")
+            yield JobDetail(id="job-detail")
+        yield Static(id="jobs-status", classes="status-line")
+        yield Footer()
+
+    @property
+    def table(self) -> JobTable:
+        return self.query_one(JobTable)
+
+    def on_mount(self) -> None:
+        self.app.job_signal.subscribe(self, self.apply)
+        self.load_jobs()
+        self.table.focus()
+        self.set_interval(5.0, self._tick, name="jobs-age-tick")
+
+    def load_jobs(self) -> None:
+        """Fill the table from the store (fast local read)."""
+        views = [job_view(record) for record in self.workspace.jobs()]
+        self.table.set_jobs(views, self.clock.now())
+        self._show_detail()
+        self._update_status()
+
+    def apply(self, view: JobView) -> None:
+        """Apply one changed job (the `JobChanged` path); only its changed cells repaint."""
+        self.table.upsert(view, self.clock.now())
+        current = self.table.current_view
+        if current is not None and (
+            current.local_id == view.local_id or view.parent_id == current.local_id
+        ):
+            self._show_detail()
+        self._update_status()
+
+    def select_job(self, local_id: str) -> None:
+        """Move the cursor to a job if it is shown."""
+        table = self.table
+        if local_id in table.shown_ids:
+            table.move_cursor(row=table.get_row_index(local_id))
+
+    def _tick(self) -> None:
+        self.table.tick(self.clock.now())
+
+    # ------------------------------------------------------------------ detail & status
+
+    @on(DataTable.RowHighlighted, "#jobs-table")
+    def _row_highlighted(self) -> None:
+        self._show_detail()
+
+    @on(DataTable.RowSelected, "#jobs-table")
+    def _row_selected(self) -> None:
+        self.action_open_results()
+
+    def _show_detail(self) -> None:
+        table = self.table
+        view = table.current_view
+        parent = kids = None
+        if view is not None:
+            parent = table.views.get(view.parent_id) if view.parent_id else None
+            kids = [table.views[i] for i in children_of(table.views, view.local_id)]
+        self.query_one(JobDetail).show(view, self.clock.now(), parent, kids or ())
+
+    def _update_status(self) -> None:
+        table = self.table
+        views = table.views.values()
+        live = sum(1 for v in views if not v.is_terminal)
+        arrow = "↓" if table.sort_reverse else "↑"
+        parts = [
+            f"{len(table.views)} jobs",
+            f"{live} live",
+            f"sort: {table.sort_key} {arrow}",
+        ]
+        if not table.query_filter.is_empty:
+            parts.append(f"showing {len(table.shown_ids)}")
+        self.query_one("#jobs-status", Static).update(Content(" · ".join(parts)))
+
+    # ------------------------------------------------------------------ filter & sort
+
+    def action_filter(self) -> None:
+        box = self.query_one("#jobs-filter", Input)
+        box.remove_class("-hidden")
+        box.focus()
+
+    @on(Input.Changed, "#jobs-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_query(JobQuery.parse(event.value))
+        self._show_detail()
+        self._update_status()
+
+    @on(Input.Submitted, "#jobs-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            event.input.add_class("-hidden")
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#jobs-filter", Input)
+        box.value = ""
+        box.add_class("-hidden")
+        self.table.set_query(JobQuery())
+        self.table.focus()
+        self._update_status()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            boxes = self.query("#jobs-filter")
+            return bool(boxes) and (boxes.first().has_focus or bool(boxes.first().value))
+        return True
+
+    def action_cycle_sort(self) -> None:
+        self.table.cycle_sort()
+        self._update_status()
+
+    def action_reverse_sort(self) -> None:
+        table = self.table
+        table.sort_by(table.sort_key, reverse=not table.sort_reverse)
+        self._update_status()
+
+    # ------------------------------------------------------------------ job actions
+
+    def _current(self, verb: str) -> JobView | None:
+        view = self.table.current_view
+        if view is None:
+            self.notify(f"No job to {verb}.", severity="warning")
+        return view
+
+    def action_refresh(self) -> None:
+        view = self.table.current_view
+        self.workspace.poll_now(view.local_id if view else None)
+        self.notify("Polling now." if view is None else f"Polling {view.label or view.local_id}.")
+
+    def action_open_results(self) -> None:
+        view = self._current("open")
+        if view is not None:
+            self.open_results(view.local_id)
+
+    def open_results(self, local_id: str) -> None:
+        from batchtui.ui.screens.results import ResultsScreen
+
+        view = self.table.views.get(local_id)
+        self.app.push_screen(ResultsScreen(local_id, view))
+
+    def action_run_view(self) -> None:
+        view = self._current("show")
+        if view is not None:
+            self.open_run(view.local_id)
+
+    def open_run(self, local_id: str) -> None:
+        from batchtui.ui.screens.run import RunScreen
+
+        self.app.push_screen(RunScreen(local_id, self.table.views.get(local_id)))
+
+    def action_cancel_job(self) -> None:
+        view = self._current("cancel")
+        if view is not None:
+            self.confirm_cancel(view.local_id)
+
+    def confirm_cancel(self, local_id: str) -> None:
+        """Ask once, then cancel the job in a worker."""
+        view = self.table.views.get(local_id)
+        if view is None:
+            return
+        if view.is_terminal:
+            self.notify(f"{view.label or local_id} already ended ({view.status.value}).")
+            return
+        done = view.counts.done
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.cancel_job(local_id)
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Cancel job {view.label or local_id}?",
+                f"{done} of {view.counts.total} requests are done; finished results are kept "
+                "and can be recovered.",
+                yes="Cancel job",
+                no="Keep running",
+            ),
+            answered,
+        )
+
+    @work(group="job-cancel", exit_on_error=False, description="cancel")
+    async def cancel_job(self, local_id: str) -> None:
+        record = await self.workspace.cancel(local_id)
+        self.apply(job_view(record))
+
+    def action_retry_job(self) -> None:
+        view = self._current("retry")
+        if view is None:
+            return
+        if view.counts.errored <= 0 and view.status is BatchStatus.COMPLETED:
+            self.notify("This job has no errored requests.", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.retry_job(view.local_id)
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Retry the errored requests of {view.label or view.local_id}?",
+                f"{view.counts.errored} errored requests go out as a new batch under this job.",
+                yes="Retry",
+                no="Back",
+            ),
+            answered,
+        )
+
+    @work(group="job-retry", exit_on_error=False, description="retry")
+    async def retry_job(self, local_id: str) -> None:
+        record = await self.workspace.retry(local_id)
+        child = job_view(record)
+        self.apply(child)
+        self.select_job(child.local_id)
+        self.notify(f"Retry job {child.label or child.local_id} submitted.")
+
+    def action_recover_job(self) -> None:
+        view = self._current("recover")
+        if view is None:
+            return
+        if view.status not in RECOVERABLE:
+            self.notify(
+                "Recover works on cancelled, expired or failed jobs "
+                f"(this one is {view.status.value}).",
+                severity="warning",
+            )
+            return
+        self.recover_job(view.local_id)
+
+    @work(group="job-recover", exit_on_error=False, description="recover")
+    async def recover_job(self, local_id: str) -> None:
+        record = await self.workspace.recover(local_id)
+        child = job_view(record)
+        self.apply(child)
+        self.select_job(child.local_id)
+        self.notify(f"Recovery job {child.label or child.local_id} submitted.")

@@ -1,0 +1,328 @@
+"""The results browser of one job: virtual list, filter, detail pane, export, marks and retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.markup import escape
+from textual.widgets import Footer, Input, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from batchtui.core.models import Outcome
+from batchtui.ui.messages import ResultsGrew
+from batchtui.ui.models.jobs import JobView
+from batchtui.ui.models.results import LineSource, ResultQuery, filter_indices
+from batchtui.ui.screens.base import BaseScreen
+from batchtui.ui.screens.path_prompt import PathChoice, PathModal
+from batchtui.ui.sources import export_results, line_source
+from batchtui.ui.widgets.line_view import LineView
+from batchtui.ui.widgets.result_detail import ResultDetail
+from batchtui.ui.widgets.results_view import ResultsView, header_text
+
+OUTCOME_CYCLE = ("", *(o.value for o in Outcome))
+
+
+class ResultsScreen(BaseScreen):
+    """Browse one job's results while they download; filter, inspect, export, mark, retry."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="results.back"),
+        Binding("slash", "filter", "Filter", id="results.filter"),
+        Binding("e", "problems", "Errors only", id="results.errors"),
+        Binding("o", "cycle_outcome", "Outcome", id="results.outcome"),
+        Binding("t", "triage", "Triage", id="results.triage"),
+        Binding("R", "retry_marked", "Retry marked", id="results.retry"),
+        Binding("x", "export", "Export", id="results.export"),
+        Binding("y", "copy_id", "Copy id", id="results.copy"),
+        Binding("u", "run_view", "Run", id="results.run"),
+    ]
+
+    def __init__(self, local_id: str, view: JobView | None = None) -> None:
+        super().__init__()
+        self.local_id = local_id
+        self.job = view
+        self.source: LineSource | None = None
+        self.query_filter = ResultQuery()
+        self._generation = 0
+        self._filtered_upto = 0
+        self.downloading = False
+
+    def compose(self) -> ComposeResult:
+        name = (self.job.label if self.job else "") or self.local_id
+        status = self.job.status.value if self.job else ""
+        yield Static(
+            Content.assemble((name, "bold"), "  ", (status, "$text-muted")), id="results-title"
+        )
+        with Horizontal(id="results-progress-row"):
+            yield ProgressBar(id="results-progress", show_eta=False)
+            yield Static(id="results-count")
+        yield Input(
+            placeholder="filter: outcome:errored flag:truncated type:rate is:problem words",
+            id="results-filter",
+            classes="filter -hidden",
+        )
+        yield Static(header_text(), id="results-header", classes="list-header")
+        with Horizontal(id="results-main"):
+            yield ResultsView(id="results-view")
+            yield ResultDetail(id="result-detail")
+        yield Footer()
+
+    @property
+    def view(self) -> ResultsView:
+        return self.query_one(ResultsView)
+
+    def on_mount(self) -> None:
+        self.view.focus()
+        handle = self.workspace.results(self.local_id)
+        if handle is not None:
+            self._use_source(line_source(handle))
+        if handle is None or not bool(getattr(handle, "complete", True)) or not self._job_ended():
+            self.download()
+        else:
+            self._set_progress(None, None, finished=True)
+
+    def _job_ended(self) -> bool:
+        return self.job is None or self.job.is_terminal
+
+    # ------------------------------------------------------------------ download
+
+    @work(group="results-download", exclusive=True, exit_on_error=False, description="download")
+    async def download(self) -> None:
+        self.downloading = True
+        self._set_progress(0, None)
+
+        def progress(done: int, total: int | None) -> None:
+            count = self.source.count if self.source else 0
+            self.post_message(ResultsGrew(self.local_id, count, done, total))
+
+        def on_lines(arg: Any = None) -> None:
+            if arg is not None and not isinstance(arg, int) and self.source is None:
+                self._use_source(line_source(arg))
+            count = self.source.count if self.source else 0
+            self.post_message(ResultsGrew(self.local_id, count, None, None))
+
+        try:
+            handle = await self.workspace.fetch_results(
+                self.local_id, progress=progress, on_lines=on_lines
+            )
+        finally:
+            self.downloading = False
+        if self.source is None:
+            self._use_source(line_source(handle))
+        self._grow()
+        self._set_progress(None, None, finished=True)
+
+    def _use_source(self, source: LineSource) -> None:
+        self.source = source
+        self._filtered_upto = 0
+        self.view.set_source(source)
+        self._apply_filter()
+
+    def on_results_grew(self, message: ResultsGrew) -> None:
+        self._grow()
+        if message.done is not None:
+            self._set_progress(message.done, message.total)
+
+    def _grow(self) -> None:
+        """New lines are indexed: show them (through the filter when one is set)."""
+        if self.source is None:
+            return
+        count = self.source.count
+        if self.view.indices is not None and count > self._filtered_upto:
+            more = filter_indices(self.source, self.query_filter, self._filtered_upto, count) or []
+            self._filtered_upto = count
+            self.view.extend_indices(more)
+        else:
+            self.view.rows_changed()
+        if self.view.row_count and self.view.cursor == 0:
+            self._show_current()
+        self._refresh_counter()
+
+    def _set_progress(self, done: int | None, total: int | None, finished: bool = False) -> None:
+        bar = self.query_one("#results-progress", ProgressBar)
+        if finished:
+            bar.update(total=1, progress=1)
+            bar.add_class("-done")
+        else:
+            bar.update(total=total, progress=done or 0)
+        self._refresh_counter()
+
+    def _refresh_counter(self) -> None:
+        total = self.source.count if self.source else 0
+        shown = self.view.row_count
+        text = f"{shown:,} of {total:,} results"
+        if self.downloading:
+            text += " · downloading…"
+        if not self.query_filter.is_empty:
+            text += f" · filter: {self.query_filter.text()}"
+        if self.view.marked:
+            text += f" · {len(self.view.marked)} marked"
+        self.query_one("#results-count", Static).update(Content(text))
+
+    # ------------------------------------------------------------------ filter
+
+    def action_filter(self) -> None:
+        box = self.query_one("#results-filter", Input)
+        box.remove_class("-hidden")
+        box.focus()
+
+    @on(Input.Changed, "#results-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.set_query(ResultQuery.parse(event.value))
+
+    @on(Input.Submitted, "#results-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            event.input.add_class("-hidden")
+        self.view.focus()
+
+    def set_query(self, query: ResultQuery, *, echo: bool = False) -> None:
+        """Filter the list by `query` (in a worker: text search reads lines)."""
+        self.query_filter = query
+        if echo:
+            box = self.query_one("#results-filter", Input)
+            with box.prevent(Input.Changed):
+                box.value = query.text()
+            box.set_class(query.is_empty, "-hidden")
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        self._generation += 1
+        if self.source is None:
+            return
+        if self.query_filter.is_empty:
+            self._filtered_upto = self.source.count
+            self.view.set_indices(None)
+            self._refresh_counter()
+            return
+        self.run_filter(self.query_filter, self._generation, self.source.count)
+
+    @work(
+        thread=True,
+        group="results-filter",
+        exclusive=True,
+        exit_on_error=False,
+        description="filter",
+    )
+    def run_filter(self, query: ResultQuery, generation: int, upto: int) -> None:
+        worker = get_current_worker()
+        assert self.source is not None
+        rows = filter_indices(self.source, query, 0, upto, cancelled=lambda: worker.is_cancelled)
+        if rows is not None:
+            self.app.call_from_thread(self._filtered, rows, generation, upto)
+
+    def _filtered(self, rows: list[int], generation: int, upto: int) -> None:
+        if generation != self._generation:
+            return
+        self._filtered_upto = upto
+        self.view.set_indices(rows)
+        self._grow()
+        self._show_current()
+        self._refresh_counter()
+
+    def action_problems(self) -> None:
+        query = self.query_filter
+        self.set_query(
+            ResultQuery() if query.problems_only else ResultQuery(problems_only=True), echo=True
+        )
+
+    def action_cycle_outcome(self) -> None:
+        current = self.query_filter.outcomes[0] if self.query_filter.outcomes else ""
+        following = OUTCOME_CYCLE[(OUTCOME_CYCLE.index(current) + 1) % len(OUTCOME_CYCLE)]
+        query = ResultQuery(
+            outcomes=(following,) if following else (),
+            flags=self.query_filter.flags,
+            error_types=self.query_filter.error_types,
+            words=self.query_filter.words,
+        )
+        self.set_query(query, echo=True)
+
+    # ------------------------------------------------------------------ detail & keys
+
+    @on(LineView.Highlighted, "#results-view")
+    def _highlighted(self) -> None:
+        self._show_current()
+        self._refresh_counter()
+
+    def _show_current(self) -> None:
+        self.query_one(ResultDetail).show(self.view.current_result())
+
+    @on(LineView.Selected, "#results-view")
+    def _selected(self) -> None:
+        self.query_one(ResultDetail).focus()
+
+    def action_back(self) -> None:
+        box = self.query_one("#results-filter", Input)
+        if box.has_focus:
+            if not box.value.strip():
+                box.add_class("-hidden")
+            self.view.focus()
+            return
+        self.dismiss()
+
+    def action_copy_id(self) -> None:
+        result = self.view.current_result()
+        if result is None:
+            return
+        self.app.copy_to_clipboard(result.custom_id)
+        self.notify(f"Copied {escape(result.custom_id)}")
+
+    def action_triage(self) -> None:
+        if self.source is None:
+            self.notify("No results yet.", severity="warning")
+            return
+        from batchtui.ui.screens.triage import TriageScreen
+
+        self.app.push_screen(TriageScreen(self.local_id, self.source, self.job))
+
+    def action_run_view(self) -> None:
+        from batchtui.ui.screens.run import RunScreen
+
+        self.app.push_screen(RunScreen(self.local_id, self.job))
+
+    def action_retry_marked(self) -> None:
+        ids = self.view.marked_custom_ids()
+        if not ids:
+            self.notify("Mark results with space first (or use triage: t).", severity="warning")
+            return
+        self.retry(ids)
+
+    @work(group="results-retry", exit_on_error=False, description="retry")
+    async def retry(self, custom_ids: list[str]) -> None:
+        record = await self.workspace.retry(self.local_id, custom_ids=custom_ids)
+        self.view.marked.clear()
+        self.view.content_changed()
+        self._refresh_counter()
+        label = getattr(record, "label", None) or getattr(record, "local_id", "")
+        self.notify(f"Retry job {escape(str(label))} submitted with {len(custom_ids)} requests.")
+
+    # ------------------------------------------------------------------ export
+
+    def action_export(self) -> None:
+        if self.source is None:
+            self.notify("No results yet.", severity="warning")
+            return
+        name = (self.job.label if self.job else "") or self.local_id
+        default = f"{name}-results.jsonl".replace(" ", "_").replace("/", "_")
+
+        def chosen(choice: PathChoice | None) -> None:
+            if choice is not None:
+                rows = list(self.view.indices) if self.view.indices is not None else None
+                self.export(choice, rows)
+
+        self.app.push_screen(
+            PathModal("Export the shown results", default, ("jsonl", "csv")), chosen
+        )
+
+    @work(thread=True, group="results-export", exit_on_error=False, description="export")
+    def export(self, choice: PathChoice, rows: list[int] | None) -> None:
+        assert self.source is not None
+        written = export_results(self.source, rows, choice.path, choice.format, self.local_id)
+        self.app.call_from_thread(
+            self.notify, f"Exported {written:,} results to {escape(choice.path)}"
+        )

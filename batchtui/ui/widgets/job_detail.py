@@ -1,0 +1,126 @@
+"""The detail panel of the highlighted job: timestamps, raw status, files, errors, family."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Container, VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from batchtui.core.models import BatchStatus
+from batchtui.ui.models.jobs import NO_VALUE, JobView, duration_text, progress_text
+
+KEY = "$text-muted"
+HEAD = "bold $text-primary"
+
+
+def _line(name: str, value: str | None, style: str = "") -> Content:
+    return Content.assemble((f"{name:<12}", KEY), (value or NO_VALUE, style), "\n")
+
+
+def _when(moment: datetime | None, now: datetime) -> str | None:
+    if moment is None:
+        return None
+    delta = (now - moment).total_seconds()
+    relative = f"{duration_text(delta)} ago" if delta >= 0 else f"in {duration_text(-delta)}"
+    return f"{moment.strftime('%m-%d %H:%M:%S')} ({relative})"
+
+
+def job_detail_content(
+    view: JobView,
+    now: datetime,
+    parent: JobView | None = None,
+    children: Sequence[JobView] = (),
+) -> tuple[Content, Content, Content]:
+    """The panel text for one job in three blocks: overview, counts and times, files and run.
+
+    All provider text is plain (never parsed as markup).
+    """
+    overview: list[Content] = [
+        Content.assemble((view.label or view.local_id, "bold"), "\n"),
+        _line("local id", view.local_id),
+        _line("provider id", view.provider_id),
+        _line("provider", f"{view.provider} / {view.profile}"),
+        _line("model", view.model),
+        _line("status", view.status.value, f"$text-{_status_tone(view)}"),
+        _line("raw status", view.raw_status),
+        _line("progress", progress_text(view)),
+    ]
+    if view.errors or view.note:
+        overview.append(Content.assemble(("Provider errors\n", "bold $text-error")))
+        for error in view.errors:
+            where = f"line {error.line}: " if error.line else ""
+            code = f"[{error.code}] " if error.code else ""
+            overview.append(
+                Content.assemble((f"{where}{code}{error.message}", "$text-error"), "\n")
+            )
+        if view.note:
+            overview.append(Content.assemble((view.note, "$text-warning"), "\n"))
+    times: list[Content] = [Content.assemble(("Counts\n", HEAD))]
+    for name, number in view.counts.as_dict().items():
+        times.append(_line(name, f"{number:,}"))
+    times.append(Content.assemble(("Timestamps\n", HEAD)))
+    times.append(_line("recorded", _when(view.created_at, now)))
+    for name, value in view.times.as_dict().items():
+        if value is not None:
+            times.append(_line(name.removesuffix("_at"), _when(getattr(view.times, name), now)))
+    files: list[Content] = [
+        Content.assemble(("Files\n", HEAD)),
+        _line("input file", view.input_path),
+        _line("input id", view.input_file_id),
+        _line("output id", view.output_file_id),
+        _line("error id", view.error_file_id),
+        _line("results", "available" if view.results_available else "not yet"),
+        Content.assemble(("Run\n", HEAD)),
+        _line("parent", _name(parent) if parent else view.parent_id),
+    ]
+    if children:
+        for index, child in enumerate(children):
+            files.append(_line("children" if index == 0 else "", _name(child)))
+    else:
+        files.append(_line("children", None))
+    join = Content("").join
+    return join(overview), join(times), join(files)
+
+
+def _name(view: JobView) -> str:
+    return f"{view.label or view.local_id} ({view.status.value})"
+
+
+def _status_tone(view: JobView) -> str:
+    if view.status is BatchStatus.COMPLETED:
+        return "success"
+    if view.status in (BatchStatus.FAILED, BatchStatus.EXPIRED):
+        return "error"
+    if view.status in (BatchStatus.CANCELLED, BatchStatus.CANCELLING):
+        return "warning"
+    return "accent"
+
+
+class JobDetail(VerticalScroll):
+    """Scrollable panel describing one job."""
+
+    def compose(self) -> ComposeResult:
+        with Container(id="job-detail-columns"):
+            yield Static(
+                Content("No job selected."), id="job-detail-overview", classes="detail-col"
+            )
+            yield Static(id="job-detail-times", classes="detail-col")
+            yield Static(id="job-detail-files", classes="detail-col")
+
+    def show(
+        self,
+        view: JobView | None,
+        now: datetime,
+        parent: JobView | None = None,
+        children: Sequence[JobView] = (),
+    ) -> None:
+        """Describe `view` (or say that nothing is selected)."""
+        blocks: tuple[Content, ...] = (Content("No job selected."), Content(""), Content(""))
+        if view is not None:
+            blocks = job_detail_content(view, now, parent, children)
+        for name, block in zip(("overview", "times", "files"), blocks, strict=True):
+            self.query_one(f"#job-detail-{name}", Static).update(block)
