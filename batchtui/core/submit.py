@@ -60,6 +60,17 @@ def crash_point(step: str) -> None:
         os._exit(137)
 
 
+def never_sent(exc: BaseException) -> bool:
+    """Whether a failed call certainly never left this machine (no connection was opened).
+
+    The adapters describe such failures as "cannot reach ..." (connect errors and timeouts,
+    pool timeouts); an adapter may also set ``sent = False`` on the error.
+    """
+    if getattr(exc, "sent", None) is False:
+        return True
+    return isinstance(exc, NetworkError) and exc.message.startswith("cannot reach ")
+
+
 def process_alive(pid: int | None) -> bool:
     """Whether a process with this id may still be running (True when it cannot be told)."""
     if not pid or pid <= 0:
@@ -150,8 +161,18 @@ async def send_intent(
     try:
         job = await provider.create(path, input_file_id=file_id, options=options_of(intent))
     except AMBIGUOUS as exc:
+        if never_sent(exc):
+            store.mark_failed(local_id, f"create not sent: {exc}")
+            raise
         store.mark_create_unknown(local_id, reason=str(exc))
-        settled = await settle_intent(store, provider, local_id, clock=clock)
+        try:
+            settled = await settle_intent(store, provider, local_id, clock=clock)
+        except ProviderError as list_exc:
+            raise SubmissionUnsettled(
+                f"the create call failed ambiguously ({exc}) and the provider's list could not "
+                f"be read ({list_exc}); the batch may exist. It is recorded as {local_id} and "
+                "will be settled from the list later (`batchtui list --refresh`), never sent twice."
+            ) from exc
         if settled is not None:
             return settled
         raise SubmissionUnsettled(

@@ -59,6 +59,9 @@ def _default_factory(profile: Profile) -> Provider:
             f"profile {profile.name!r} has no API key: set {profile.key_env}"
             + (f" or check {profile.api_key_file}" if profile.api_key_file else "")
         )
+    # The profile's retry budget bounds how long one command retries 429s, 5xx and an
+    # unreachable server before it gives up (DESIGN.md "Headless CLI contract").
+    kwargs.setdefault("retry_budget", profile.retry_budget_s)
     return make_provider(profile.provider, **kwargs)
 
 
@@ -405,6 +408,7 @@ class Workspace:
     ) -> list[JobRecord]:
         """Validate, keep, and submit an input (split into parts of one run when over limits)."""
         prof = self.profile(profile)
+        self.provider(prof.name)  # no key, no intent: fail before anything is recorded
         defaults = self.defaults(prof, {"model": model, "max_tokens": max_tokens})
         if endpoint:
             defaults["endpoint"] = endpoint
@@ -472,6 +476,7 @@ class Workspace:
         max_tokens: int | None,
         note: str,
     ) -> JobRecord:
+        self.provider(parent.profile)  # no key, no intent: fail before anything is recorded
         if parent.input_path is None or not parent.input_path.exists():
             raise BatchtuiError(
                 f"job {parent.display_id} has no kept input (adopted from elsewhere?), "
