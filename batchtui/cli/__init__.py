@@ -31,7 +31,11 @@ def _run(args: argparse.Namespace) -> int:
             return commands.cmd_validate(ws, args)
         finally:
             ws.store.close()
-    handler = commands.ASYNC_COMMANDS[args.command]
+    handler = commands.ASYNC_COMMANDS.get(args.command)
+    if handler is None:
+        from batchtui.core.provider import BatchtuiError
+
+        raise BatchtuiError(f"`batchtui {args.command}` is not available in this version yet")
 
     async def go() -> int:
         ws = Workspace.open()

@@ -95,6 +95,8 @@ async def cmd_submit(ws: Workspace, args: argparse.Namespace) -> int:
                 f"~{summary.input_tokens} input tokens; nothing was sent"
             )
         return 0 if report.ok else 1
+    if args.max_cost is not None:
+        check_max_cost(ws, args)
     records = await ws.submit_file(
         args.file,
         args.profile,
@@ -109,6 +111,42 @@ async def cmd_submit(ws: Workspace, args: argparse.Namespace) -> int:
     if args.wait:
         return await _watch(ws, [r.local_id for r in records], args, quiet=args.json)
     return 0
+
+
+def check_max_cost(ws: Workspace, args: argparse.Namespace) -> None:
+    """Refuse (before anything is recorded or uploaded) when the high estimate tops --max-cost.
+
+    A request without max_tokens has no output ceiling and a model without a price has no
+    price, so either makes the estimate unbounded: refused too, saying why.
+    """
+    from batchtui.core.costs import estimate, format_usd
+
+    report = ws.validate(args.file, args.profile, defaults=_defaults(args), split=args.split)
+    if not report.ok:
+        raise InputValidationError(report)
+    summary = report.summary
+    provider = ws.profile(args.profile).provider
+    missing = sum(t.max_tokens_missing for t in summary.models.values())
+    if missing:
+        raise BatchtuiError(
+            f"--max-cost: {missing} request(s) set no max_tokens, so the cost has no ceiling; "
+            "set max_tokens (or --max-tokens) to bound it"
+        )
+    per_model = {
+        name: (t.requests, t.input_tokens, t.max_tokens) for name, t in summary.models.items()
+    }
+    guess = estimate(provider, per_model)
+    if guess.cost_usd_high is None:
+        raise BatchtuiError(
+            f"--max-cost: no price known for {', '.join(guess.unpriced_models)}; "
+            "cannot tell whether the batch stays under the limit"
+        )
+    if guess.cost_usd_high > args.max_cost:
+        raise BatchtuiError(
+            f"--max-cost: the high estimate is {format_usd(guess.cost_usd_high)} (low "
+            f"{format_usd(guess.cost_usd_low)}), over the limit of {format_usd(args.max_cost)}; "
+            "nothing was sent"
+        )
 
 
 def _print_records(ws: Workspace, records: list[JobRecord], as_json: bool) -> None:

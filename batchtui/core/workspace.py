@@ -517,44 +517,91 @@ class Workspace:
         flag: ResultFlag | str | None = None,
         max_tokens: int | None = None,
     ) -> JobRecord:
-        """Resubmit a job's errored (or flagged, or chosen) requests as a child job."""
+        """Resubmit a job's errored (or flagged, or chosen) requests as a child job.
+
+        Requests that an earlier retry of the job already answered, or that a retry still in
+        flight holds, are left out unless named with ``custom_ids``.
+        """
         parent = await self.resolve(ident)
         index = await self.fetch_results(parent.local_id)
         ids = retry_ids(index, error_types=error_types, custom_ids=custom_ids, flag=flag)
+        what = (
+            f"flag {flag}"
+            if flag
+            else "errors" + (f" of type {', '.join(error_types)}" if error_types else "")
+        )
         if not ids:
-            what = (
-                f"flag {flag}"
-                if flag
-                else "errors" + (f" of type {', '.join(error_types)}" if error_types else "")
-            )
             raise BatchtuiError(f"job {parent.display_id} has no {what} to retry")
+        if not custom_ids:
+            later, pending = await self._descendants_outcome(parent)
+            ids = [i for i in unfinished_ids(ids, later) if i not in pending]
+            if not ids:
+                raise BatchtuiError(
+                    f"job {parent.display_id}: every one of its {what} was already retried "
+                    "(answered or still in flight in a retry job)"
+                )
         note = f"retry of {len(ids)}"
         return await self._submit_child(parent, ids, max_tokens=max_tokens, note=note)
 
     async def recover(self, ident: str) -> JobRecord:
-        """Keep a stopped job's partial results and resubmit exactly its unfinished requests."""
+        """Keep a stopped job's partial results and resubmit exactly its unfinished requests.
+
+        Unfinished means: no success in the job nor in any retry made from it (their results
+        are fetched as needed), and not held by a retry still in flight.
+        """
         parent = await self._fresh(await self.resolve(ident))
         if not parent.is_terminal:
-            raise BatchtuiError(
-                f"job {parent.display_id} is still {parent.status.value}; cancel it first or "
+            hint = (
                 "wait for it to end"
+                if parent.status.value == "cancelling"
+                else ("cancel it first or wait for it to end")
             )
+            raise BatchtuiError(f"job {parent.display_id} is still {parent.status.value}; {hint}")
         if parent.input_path is None:
             raise BatchtuiError(f"job {parent.display_id} has no kept input to resubmit from")
         indexes = []
         if parent.results_available:
             indexes.append(await self.fetch_results(parent.local_id))
-        for child in self.store.children(parent.local_id):
-            cached = self.results(child.local_id)
-            if cached is not None:
-                indexes.append(cached)
+        later, pending = await self._descendants_outcome(parent)
         submitted = await asyncio.to_thread(submitted_ids, parent.input_path)
-        missing = unfinished_ids(submitted, indexes)
+        missing = [i for i in unfinished_ids(submitted, [*indexes, *later]) if i not in pending]
         if not missing:
+            if pending:
+                raise BatchtuiError(
+                    f"job {parent.display_id}: every request has a success or is still in "
+                    "flight in a retry job; wait for it to end"
+                )
             raise BatchtuiError(f"job {parent.display_id}: every request already has a success")
         return await self._submit_child(
             parent, missing, max_tokens=None, note=f"recovery of {len(missing)}"
         )
+
+    async def _descendants_outcome(self, record: JobRecord) -> tuple[list[ResultIndex], set[str]]:
+        """The result indexes of a job's retry jobs (all generations, fetched when available),
+        and the custom_ids those still in flight hold."""
+        indexes: list[ResultIndex] = []
+        pending: set[str] = set()
+        queue = list(self.store.children(record.local_id))
+        while queue:
+            child = await self._fresh(queue.pop(0))
+            queue.extend(self.store.children(child.local_id))
+            dropped = child.intent_state is not None and child.intent_state.value in (
+                "failed",
+                "abandoned",
+            )
+            if dropped and child.id is None:
+                continue
+            if not child.is_terminal or child.id is None:
+                if child.input_path is not None and child.input_path.exists():
+                    pending.update(await asyncio.to_thread(submitted_ids, child.input_path))
+                continue
+            index = self.results(child.local_id)
+            if child.results_available and not child.results_complete:
+                with contextlib.suppress(NoResults):
+                    index = await self.fetch_results(child.local_id)
+            if index is not None:
+                indexes.append(index)
+        return indexes, pending
 
     async def _fresh(self, record: JobRecord) -> JobRecord:
         if record.id and not record.is_terminal:

@@ -215,3 +215,32 @@ def test_config_show_and_init_never_write_a_key(env: Env) -> None:
     data = env.ok("config")
     assert set(data["profiles"]) == {"openai", "anthropic"}
     assert "sk-" not in json.dumps(data)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_max_cost_refuses_before_anything_is_sent(env: Env, kind: str) -> None:
+    source = write_jsonl(
+        env.work / "in.jsonl", [neutral_line(kind, f"r{i}", i, max_tokens=4000) for i in range(20)]
+    )
+    run = env("submit", source, "--profile", kind, "--max-cost", "0.0001")
+    assert run.rc == 1
+    assert "--max-cost" in run.err and "nothing was sent" in run.err
+    assert env.batch_ids(kind) == [] and env.file_ids() == []
+    assert env.ok("list") == []
+    job = env.ok("submit", source, "--profile", kind, "--max-cost", "50")
+    assert env.batch_ids(kind) == [job["id"]]
+
+
+def test_max_cost_without_a_ceiling_is_refused(env: Env) -> None:
+    record = neutral_line("openai", "r1")
+    del record["max_tokens"]
+    source = write_jsonl(env.work / "in.jsonl", [record])
+    run = env("submit", source, "--profile", "openai", "--max-cost", "5")
+    assert run.rc == 1 and "no ceiling" in run.err
+    assert env.file_ids() == []
+
+
+def test_a_command_without_a_handler_is_a_clean_error(env: Env) -> None:
+    run = env("clean", "--dry-run")
+    assert run.rc in (0, 1)
+    assert "Traceback" not in run.err

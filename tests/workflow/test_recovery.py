@@ -237,3 +237,66 @@ def test_over_limit_input_is_split_into_jobs_of_one_run(
         jobs[1]["id"]: 4,
         jobs[2]["id"]: 2,
     }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_second_recovery_skips_what_the_first_recovery_finished(env: Env, kind: str) -> None:
+    """Recovering a parent again resends only what neither it nor its children finished."""
+    source = write_input(env.work / "in.jsonl", kind, 30)
+    parent = env.ok("submit", source, "--profile", kind)
+    env.advance(JOB_SECONDS * 0.3)
+    env.ok("cancel", parent["id"])
+    env.advance(JOB_SECONDS)
+    first = env.ok("recover", parent["id"])
+    env.advance(JOB_SECONDS * 0.5)
+    env.ok("cancel", first["id"])
+    env.advance(JOB_SECONDS)
+    stopped = env.ok("show", first["id"])
+    assert stopped["status"] == "cancelled"
+    assert 0 < stopped["counts"]["succeeded"] < first["request_count"]
+    # The child's results were never fetched by hand: recovery must look at them anyway.
+    second = env.ok("recover", parent["id"])
+    done = set()
+    for job in (parent, first):
+        rows = [json.loads(x) for x in env("results", job["id"]).out.splitlines()]
+        done |= {r["custom_id"] for r in rows if r["outcome"] == "succeeded"}
+    resent = set(native_ids(kept_input(env, second["id"])))
+    assert resent == set(ids_in(source)) - done
+    finish(env, second["id"])
+    merged = merged_run(env, parent["id"])
+    assert sorted(merged) == ids_in(source)
+    assert {r["outcome"] for r in merged.values()} == {"succeeded"}
+
+
+def test_retrying_twice_does_not_pay_twice(make_env) -> None:
+    env: Env = make_env(fail_rate=0.5, seed=4)
+    source = write_input(env.work / "in.jsonl", "anthropic", 20)
+    parent = env.ok("submit", source, "--profile", "anthropic")
+    finish(env, parent["id"])
+    child = env.ok("retry", parent["id"])
+    batches = env.batch_ids("anthropic")
+    # While the retry is in flight, a second retry has nothing new to send.
+    run = env("retry", parent["id"])
+    assert run.rc == 1 and "already retried" in run.err
+    env.emulator.override(child["id"], fail_rate=0.0)
+    finish(env, child["id"])
+    run = env("retry", parent["id"])
+    assert run.rc == 1 and "already retried" in run.err
+    assert env.batch_ids("anthropic") == batches
+    # Naming custom_ids explicitly still resends them.
+    first_errored = native_ids(kept_input(env, child["id"]))[0]
+    forced = env.ok("retry", parent["id"], "--custom-id", first_errored)
+    assert native_ids(kept_input(env, forced["id"])) == [first_errored]
+
+
+def test_recover_while_its_recovery_runs_sends_nothing(env: Env) -> None:
+    source = write_input(env.work / "in.jsonl", "openai", 12)
+    parent = env.ok("submit", source, "--profile", "openai")
+    env.advance(JOB_SECONDS * 0.4)
+    env.ok("cancel", parent["id"])
+    env.advance(JOB_SECONDS)
+    env.ok("recover", parent["id"])
+    before = env.batch_ids("openai")
+    run = env("recover", parent["id"])
+    assert run.rc == 1 and "in flight" in run.err
+    assert env.batch_ids("openai") == before
