@@ -112,7 +112,7 @@ def start_demo(seed: int = 7, home: Path | None = None) -> DemoEnv:
         host="127.0.0.1",
         port=0,
     ).start()
-    cleanups.append(server.stop)
+    cleanups.append(server.close)
     workspace = Workspace.open(home, config=demo_config(server))
     cleanups.append(workspace.store.close)
     samples = home / "samples"
