@@ -707,9 +707,11 @@ class Workspace:
                 seen_inputs.add(path)
                 submitted += await asyncio.to_thread(submitted_ids, path)
             index = self.results(record.local_id)
-            if index is None and fetch and record.id and record.results_available:
-                with contextlib.suppress(NoResults):
-                    index = await self.fetch_results(record.local_id)
+            if fetch and record.id and not record.results_complete:
+                record = await self._fresh(record)  # the stored snapshot may be stale
+                if record.results_available:
+                    with contextlib.suppress(NoResults):
+                        index = await self.fetch_results(record.local_id)
             if index is not None and record.id:
                 pairs.append((record.id, index))
         return merge_run(pairs, submitted or None)

@@ -244,3 +244,27 @@ def test_a_command_without_a_handler_is_a_clean_error(env: Env) -> None:
     run = env("clean", "--dry-run")
     assert run.rc in (0, 1)
     assert "Traceback" not in run.err
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_run_export_to_a_csv_file_and_join(env: Env, kind: str) -> None:
+    source = write_jsonl(env.work / "in.jsonl", [neutral_line(kind, f"r{i}", i) for i in range(4)])
+    batch_id = env.ok("submit", source, "--profile", kind)["id"]
+    env.advance(JOB_SECONDS * 2)
+    target = env.work / "run.csv"
+    run = env("results", batch_id, "--run", "--format", "csv", "-o", target)
+    assert run.rc == 0, run.err
+    with open(target, newline="", encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    assert sorted(r["custom_id"] for r in table) == ["r0", "r1", "r2", "r3"]
+    assert set(EXPORT_COLUMNS) <= set(table[0])
+    run = env("results", batch_id, "--join")
+    assert run.rc == 0, run.err
+    rows = [json.loads(x) for x in run.out.splitlines()]
+    assert len(rows) == 4
+    # Each result sits beside the request it answers (the kept native line).
+    for row in rows:
+        assert set(row) == {"request", "result"}
+        number = row["result"]["custom_id"][1:]
+        assert row["request"]["custom_id"] == row["result"]["custom_id"]
+        assert f"Say something about {number}." in json.dumps(row["request"])

@@ -1,0 +1,72 @@
+"""`watch` and `submit --wait` on an emulator with a real clock and short jobs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from workflow_helpers import Env, use_env, write_input
+
+from batchtui.core.clock import SystemClock
+
+
+@pytest.fixture
+def quick_env(make_emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> Env:
+    """Jobs that end about a second after they are created, on the real clock."""
+    server = make_emulator(clock=SystemClock(), job_seconds=1.0)
+    home = tmp_path / "home"
+    work = tmp_path / "work"
+    work.mkdir()
+    use_env(monkeypatch, server, home)
+    return Env(server, home, work, capsys)
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_submit_wait_returns_when_the_job_ends(quick_env: Env, kind: str) -> None:
+    env = quick_env
+    source = write_input(env.work / "in.jsonl", kind, 3)
+    run = env("submit", source, "--profile", kind, "--wait", "--json")
+    assert run.rc == 0, run.err
+    docs = run.out.strip()
+    # --json with --wait: the submitted job, then its final state, each one JSON document.
+    decoder = json.JSONDecoder()
+    objects, pos = [], 0
+    while pos < len(docs):
+        obj, end = decoder.raw_decode(docs, pos)
+        objects.append(obj)
+        pos = end
+        while pos < len(docs) and docs[pos].isspace():
+            pos += 1
+    assert objects[0]["status"] in {"validating", "in_progress"}
+    assert objects[-1]["status"] == "completed"
+    assert objects[-1]["id"] == objects[0]["id"]
+
+
+def test_watch_prints_changes_until_every_job_ends(quick_env: Env) -> None:
+    env = quick_env
+    ids = []
+    for kind in ("openai", "anthropic"):
+        source = write_input(env.work / f"{kind}.jsonl", kind, 2)
+        ids.append(env.ok("submit", source, "--profile", kind)["id"])
+    run = env("watch", "--interval", "0.2")
+    assert run.rc == 0, run.err
+    lines = run.out.splitlines()
+    for batch_id in ids:
+        mine = [line for line in lines if batch_id in line]
+        assert len(mine) >= 2, "a first line, then at least the final one"
+        assert "completed" in mine[-1]
+    assert len(lines) == len(set(lines)), "unchanged states are not printed again"
+    run = env("watch")
+    assert run.rc == 0 and "no live jobs" in run.out
+
+
+def test_watch_json_prints_one_object_a_line(quick_env: Env) -> None:
+    env = quick_env
+    source = write_input(env.work / "in.jsonl", "openai", 2)
+    job = env.ok("submit", source, "--profile", "openai")
+    run = env("watch", job["id"], "--interval", "0.2", "--json")
+    assert run.rc == 0, run.err
+    states = [json.loads(line) for line in run.out.splitlines()]
+    assert states[-1]["status"] == "completed"
+    assert all(s["id"] == job["id"] for s in states)
