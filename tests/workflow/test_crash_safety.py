@@ -129,7 +129,7 @@ def settle_after_grace(env: Env, crashed_local_id: str, other_batch: str) -> Non
 def test_kill_during_a_slow_upload(env: Env) -> None:
     """The provider stored the file but the client never learned its id: nothing to create."""
     source = write_input(env.work / "in.jsonl", "openai", 4)
-    env.emulator.set_faults("slow=1:3")
+    env.emulator.set_faults("slow=1:2")
     proc = spawn(["submit", str(source), "--profile", "openai"])
     files = env.emulator.app.openai.files
     wait_until(lambda: [r for r in intents(env.home) if r["state"] == "uploading"], what="upload")
@@ -150,14 +150,14 @@ def test_kill_during_a_slow_upload(env: Env) -> None:
 def test_kill_while_the_create_answer_is_on_its_way(env: Env, kind: str) -> None:
     """The provider committed the batch; the client died before it wrote the id down."""
     source = write_input(env.work / "in.jsonl", kind, 6)
-    env.emulator.set_faults("slow=1:3" if kind == "anthropic" else "")
+    env.emulator.set_faults("slow=1:2" if kind == "anthropic" else "")
     proc = spawn(["submit", str(source), "--profile", kind])
     if kind == "openai":  # let the upload through at full speed, slow only the create
         wait_until(
             lambda: [r for r in intents(env.home) if r["state"] in ("uploading", "uploaded")],
             what="upload",
         )
-        env.emulator.set_faults("slow=1:3")
+        env.emulator.set_faults("slow=1:2")
     jobs = getattr(env.emulator.app, kind).jobs
     wait_until(lambda: [r for r in intents(env.home) if r["state"] == "creating"], what="create")
     wait_until(lambda: len(jobs) == 1, what="the batch at the emulator")
