@@ -39,6 +39,15 @@ def _defaults(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _csv(args: argparse.Namespace) -> dict[str, Any]:
+    """The CSV/TSV template options of `submit` and `validate`."""
+    return {
+        "csv_template": getattr(args, "template", None),
+        "csv_id_column": getattr(args, "id_column", None),
+        "csv_system": getattr(args, "system", None),
+    }
+
+
 def print_report_issues(report: Any) -> None:
     """Every issue of a validation report on stderr, FILE:LINE: field: message."""
     for line in report.lines():
@@ -46,7 +55,7 @@ def print_report_issues(report: Any) -> None:
 
 
 def cmd_validate(ws: Workspace, args: argparse.Namespace) -> int:
-    report = ws.validate(args.file, args.profile, defaults=_defaults(args))
+    report = ws.validate(args.file, args.profile, defaults=_defaults(args), **_csv(args))
     if args.json:
         emit_json(
             {
@@ -71,7 +80,9 @@ def cmd_validate(ws: Workspace, args: argparse.Namespace) -> int:
 
 async def cmd_submit(ws: Workspace, args: argparse.Namespace) -> int:
     if args.dry_run:
-        report = ws.validate(args.file, args.profile, defaults=_defaults(args), split=args.split)
+        report = ws.validate(
+            args.file, args.profile, defaults=_defaults(args), split=args.split, **_csv(args)
+        )
         summary = report.summary
         if args.json:
             emit_json(
@@ -106,6 +117,7 @@ async def cmd_submit(ws: Workspace, args: argparse.Namespace) -> int:
         label=args.label,
         split=args.split,
         again=args.again,
+        **_csv(args),
     )
     _print_records(ws, records, args.json)
     if args.wait:
@@ -121,7 +133,9 @@ def check_max_cost(ws: Workspace, args: argparse.Namespace) -> None:
     """
     from batchtui.core.costs import estimate, format_usd
 
-    report = ws.validate(args.file, args.profile, defaults=_defaults(args), split=args.split)
+    report = ws.validate(
+        args.file, args.profile, defaults=_defaults(args), split=args.split, **_csv(args)
+    )
     if not report.ok:
         raise InputValidationError(report)
     summary = report.summary

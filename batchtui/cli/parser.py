@@ -41,6 +41,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _csv_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--template",
+        help="CSV/TSV inputs: the prompt, with {column} placeholders (default: a 'prompt' column)",
+    )
+    parser.add_argument(
+        "--id-column", help="CSV/TSV inputs: the column holding custom_ids (default: generated)"
+    )
+    parser.add_argument("--system", help="CSV/TSV inputs: a system prompt for every row")
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", "-p", help="profile from config.toml (default: the default)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -64,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-tokens", type=_positive_int, help="max_tokens where none is given")
     p.add_argument("--endpoint", help="OpenAI endpoint (default /v1/chat/completions)")
     p.add_argument("--label", help="a label shown in the table and sent as metadata")
+    _csv_options(p)
     p.add_argument(
         "--no-split",
         dest="split",
@@ -140,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model")
     p.add_argument("--max-tokens", type=_positive_int)
     p.add_argument("--endpoint")
+    _csv_options(p)
 
     p = sub.add_parser("config", help="show the configuration, or write a starter file")
     p.add_argument("action", nargs="?", choices=("show", "init", "path"), default="show")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -361,8 +362,15 @@ class Workspace:
         defaults: Mapping[str, Any] | None = None,
         progress: ProgressCallback | None = None,
         split: bool = True,
+        csv_template: str | None = None,
+        csv_id_column: str | None = None,
+        csv_system: str | None = None,
     ) -> ValidationReport:
-        """Validate an input for a profile's provider (streams the whole file)."""
+        """Validate an input for a profile's provider (streams the whole file).
+
+        ``csv_template`` (``{column}`` placeholders), ``csv_id_column`` and ``csv_system``
+        apply to CSV/TSV inputs.
+        """
         prof = self.profile(profile)
         return validate_file(
             path,
@@ -370,6 +378,9 @@ class Workspace:
             defaults=self.defaults(prof, defaults),
             progress=progress,
             split=split,
+            csv_template=csv_template,
+            csv_id_column=csv_id_column,
+            csv_system=csv_system,
         )
 
     def defaults(self, prof: Profile, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -405,15 +416,31 @@ class Workspace:
         split: bool = True,
         again: bool = False,
         progress: ProgressCallback | None = None,
+        csv_template: str | None = None,
+        csv_id_column: str | None = None,
+        csv_system: str | None = None,
     ) -> list[JobRecord]:
-        """Validate, keep, and submit an input (split into parts of one run when over limits)."""
+        """Validate, keep, and submit an input (split into parts of one run when over limits).
+
+        ``csv_template``, ``csv_id_column`` and ``csv_system`` apply to CSV/TSV inputs.
+        """
         prof = self.profile(profile)
         self.provider(prof.name)  # no key, no intent: fail before anything is recorded
         defaults = self.defaults(prof, {"model": model, "max_tokens": max_tokens})
         if endpoint:
             defaults["endpoint"] = endpoint
         parts = await asyncio.to_thread(
-            write_native, path, prof.provider, self.staging_dir, split=split, defaults=defaults
+            functools.partial(
+                write_native,
+                path,
+                prof.provider,
+                self.staging_dir,
+                split=split,
+                defaults=defaults,
+                csv_template=csv_template,
+                csv_id_column=csv_id_column,
+                csv_system=csv_system,
+            )
         )
         kept = [keep_part(self.store, part.path, part.sha256) for part in parts]
         if not again:

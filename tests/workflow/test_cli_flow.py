@@ -12,6 +12,7 @@ import pytest
 from workflow_helpers import (
     JOB_SECONDS,
     KINDS,
+    MODELS,
     Env,
     neutral_line,
     write_jsonl,
@@ -268,3 +269,24 @@ def test_run_export_to_a_csv_file_and_join(env: Env, kind: str) -> None:
         number = row["result"]["custom_id"][1:]
         assert row["request"]["custom_id"] == row["result"]["custom_id"]
         assert f"Say something about {number}." in json.dumps(row["request"])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_csv_with_a_prompt_template(env: Env, kind: str) -> None:
+    source = env.work / "topics.csv"
+    source.write_text("key,topic\nc1,cats\nc2,dogs\nc3,owls\n", encoding="utf-8")
+    model = ["--model", MODELS[kind], "--max-tokens", "50"]
+    bare = env("validate", source, "--profile", kind, *model)
+    assert bare.rc == 1 and "template" in bare.err
+    template = ["--template", "Write a haiku about {topic}.", "--id-column", "key"]
+    assert env("validate", source, "--profile", kind, *model, *template).rc == 0
+    run = env("validate", source, "--profile", kind, *model, "--template", "About {nope}.")
+    assert run.rc == 1 and "nope" in run.err
+    job = env.ok("submit", source, "--profile", kind, *model, *template, "--system", "Be brief.")
+    assert job["request_count"] == 3
+    env.advance(JOB_SECONDS * 2)
+    rows = [json.loads(x) for x in env("results", job["id"], "--join").out.splitlines()]
+    by_id = {r["result"]["custom_id"]: r for r in rows}
+    assert sorted(by_id) == ["c1", "c2", "c3"]
+    request = json.dumps(by_id["c2"]["request"])
+    assert "Write a haiku about dogs." in request and "Be brief." in request
