@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import pytest
 from workflow_helpers import Env, use_env, write_input
 
 from batchtui.core.clock import SystemClock
+from batchtui.core.config import Config, Profile
+from batchtui.core.store import JobRecord
+from batchtui.core.workspace import Workspace
 
 
 @pytest.fixture
@@ -70,3 +74,41 @@ def test_watch_json_prints_one_object_a_line(quick_env: Env) -> None:
     states = [json.loads(line) for line in run.out.splitlines()]
     assert states[-1]["status"] == "completed"
     assert all(s["id"] == job["id"] for s in states)
+
+
+async def test_the_workspace_poller_follows_its_jobs_to_the_end(quick_env: Env) -> None:
+    """The TUI's path: submit, then the poller's snapshots carry each job to a terminal state."""
+    env = quick_env
+    fast = {"poll_min_s": 0.1, "poll_max_s": 0.2, "list_interval_s": 60.0}
+    config = Config(
+        profiles={
+            "openai": Profile(name="openai", provider="openai", **fast),
+            "anthropic": Profile(name="anthropic", provider="anthropic", **fast),
+        },
+        default_profile="openai",
+    )
+    ws = Workspace.open(env.home, config=config)
+    ended: dict[str, JobRecord] = {}
+    done = asyncio.Event()
+    submitted: list[str] = []
+
+    def seen(record: JobRecord) -> None:
+        if record.id and record.is_terminal:
+            ended[record.id] = record
+            if submitted and set(submitted) <= set(ended):
+                done.set()
+
+    ws.subscribe(seen)
+    try:
+        ws.start_polling_task()
+        for kind in ("openai", "anthropic"):
+            source = write_input(env.work / f"{kind}.jsonl", kind, 3, prefix=kind)
+            (record,) = await ws.submit_file(source, kind)
+            submitted.append(record.id)
+        await asyncio.wait_for(done.wait(), timeout=20)
+        for batch_id in submitted:
+            assert ended[batch_id].status.value == "completed"
+            index = await ws.fetch_results(batch_id)
+            assert index.count == 3
+    finally:
+        await ws.aclose()
