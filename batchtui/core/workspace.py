@@ -395,15 +395,6 @@ class Workspace:
                 out[key] = value
         return out
 
-    def _check_duplicate(self, profile: str, sha256: str) -> None:
-        existing = self.store.find_by_sha256(profile, sha256)
-        if existing:
-            job = existing[0]
-            raise DuplicateInput(
-                f"this input was already submitted on profile {profile!r} as "
-                f"{job.display_id} ({job.status.value}); use --again to submit it anyway"
-            )
-
     async def submit_file(
         self,
         path: Path | str,
@@ -443,15 +434,20 @@ class Workspace:
             )
         )
         kept = [keep_part(self.store, part.path, part.sha256) for part in parts]
+        todo = list(range(len(parts)))
+        existing: dict[int, JobRecord] = {}
+        run_id = None
         if not again:
             await self.reconcile(prof.name)
-            for part in parts:
-                self._check_duplicate(prof.name, part.sha256)
+            existing, run_id = self._already_sent(prof.name, parts)
+            todo = [i for i in todo if i not in existing]
         summary = parts.report.summary
         models = sorted(getattr(summary, "models", {}) or {})
-        run_id = None
-        records: list[JobRecord] = []
-        for number, (part, kept_path) in enumerate(zip(parts, kept, strict=True)):
+        # Record every part before sending any, so a failure part-way leaves each unsent part
+        # recorded (and then settled as not sent), never forgotten.
+        intents: dict[int, JobRecord] = {}
+        for number in todo:
+            part, kept_path = parts[number], kept[number]
             part_endpoint = endpoint or _endpoint_of(kept_path) or "/v1/chat/completions"
             metadata = {LABEL_METADATA_KEY: label} if label else {}
             record = self.store.record_intent(
@@ -470,9 +466,56 @@ class Workspace:
                 options={"endpoint": part_endpoint, "metadata": metadata},
             )
             run_id = record.run_id
+            intents[number] = record
             self._emit(record)
-            records.append(await self._send(record.local_id, progress=progress))
-        return records
+        sent: dict[int, JobRecord] = dict(existing)
+        try:
+            for number in todo:
+                sent[number] = await self._send(intents[number].local_id, progress=progress)
+        except BaseException:
+            for number in todo:
+                if number not in sent:
+                    self._drop_unsent(intents[number].local_id)
+            raise
+        return [sent[i] for i in range(len(parts))]
+
+    def _already_sent(
+        self, profile: str, parts: list[Any]
+    ) -> tuple[dict[int, JobRecord], str | None]:
+        """Parts of this input that already have a job, and the run to add the others to.
+
+        Raises DuplicateInput when every part has one (or when they cannot be one earlier
+        split of the same input); a split input sent only in part is resumed instead, so the
+        parts already paid for are not sent again.
+        """
+        found: dict[int, JobRecord] = {}
+        for number, part in enumerate(parts):
+            jobs = self.store.find_by_sha256(profile, part.sha256)
+            if jobs:
+                found[number] = jobs[0]
+        if not found:
+            return {}, None
+        first = found[min(found)]
+        refusal = DuplicateInput(
+            f"this input was already submitted on profile {profile!r} as "
+            f"{first.display_id} ({first.status.value}); use --again to submit it anyway"
+        )
+        if len(found) == len(parts):
+            raise refusal
+        runs = {job.run_id for job in found.values()}
+        same_split = all(job.part_index == number for number, job in found.items())
+        if len(runs) != 1 or not same_split:
+            raise refusal
+        return found, runs.pop()
+
+    def _drop_unsent(self, local_id: str) -> None:
+        """Settle a recorded part whose create was never sent (an earlier part failed)."""
+        intent = self.store.get_intent(local_id)
+        if intent is None or intent.state.value not in ("recorded", "queued"):
+            return  # it got further: leave it to send_intent's own bookkeeping
+        with contextlib.suppress(BatchtuiError):
+            self.store.mark_abandoned(local_id, "not sent: an earlier part of the input failed")
+            self._emit(self.store.get(local_id))
 
     async def _send(self, local_id: str, *, progress: ProgressCallback | None = None) -> JobRecord:
         intent = self.store.get_intent(local_id)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from workflow_helpers import (
@@ -12,13 +14,16 @@ from workflow_helpers import (
     KINDS,
     Env,
     ids_in,
+    intents,
     neutral_line,
     write_input,
     write_jsonl,
 )
 
 from batchtui.core.inputs import limits as limits_module
+from batchtui.core.provider import ProviderError
 from batchtui.core.store import JobStore
+from batchtui.core.workspace import Workspace, _default_factory
 
 
 def kept_input(env: Env, ident: str) -> Path:
@@ -300,3 +305,62 @@ def test_recover_while_its_recovery_runs_sends_nothing(env: Env) -> None:
     run = env("recover", parent["id"])
     assert run.rc == 1 and "in flight" in run.err
     assert env.batch_ids("openai") == before
+
+
+class FailSecondUpload:
+    """A real OpenAI adapter whose second upload meets a 503 from the emulator."""
+
+    def __init__(self, inner: Any, server: Any) -> None:
+        self._inner = inner
+        self._server = server
+        self.uploads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def upload_input(self, *args: Any, **kwargs: Any) -> Any:
+        self.uploads += 1
+        if self.uploads == 2:
+            self._server.set_faults("503=1")
+        try:
+            return await self._inner.upload_input(*args, **kwargs)
+        finally:
+            self._server.set_faults("")
+
+
+def test_a_split_input_sent_in_part_is_resumed_not_resent(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(
+        limits_module.LIMITS, "openai", limits_module.LIMITS["openai"].with_(max_requests=4)
+    )
+    source = write_input(env.work / "big.jsonl", "openai", 10, prefix="part")
+
+    async def first_try() -> None:
+        ws = Workspace.open(
+            env.home, provider_factory=lambda p: FailSecondUpload(_default_factory(p), env.emulator)
+        )
+        try:
+            with pytest.raises(ProviderError):
+                await ws.submit_file(source, "openai", label="big")
+        finally:
+            await ws.aclose()
+
+    asyncio.run(first_try())
+    (first_batch,) = env.batch_ids("openai")
+    states = sorted(r["state"] for r in intents(env.home))
+    assert states == ["abandoned", "created", "failed"]  # part 3 was never sent
+
+    # Submitting the same file again sends only the parts that have no batch, in the same run.
+    jobs = env.ok("submit", source, "--profile", "openai", "--label", "big")
+    assert [j["part"] for j in jobs] == [0, 1, 2]
+    assert jobs[0]["id"] == first_batch
+    assert len({j["run_id"] for j in jobs}) == 1
+    assert sorted(env.batch_ids("openai")) == sorted(j["id"] for j in jobs)
+    # Once every part has a batch, the same file is refused.
+    again = env("submit", source, "--profile", "openai")
+    assert again.rc == 1 and first_batch in again.err
+    assert len(env.batch_ids("openai")) == 3
+    finish(env, *(j["id"] for j in jobs))
+    merged = merged_run(env, first_batch)
+    assert sorted(merged) == ids_in(source)
