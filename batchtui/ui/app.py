@@ -44,7 +44,9 @@ class BatchTuiApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("f1", "help", "Help", show=False, id="app.help_f1"),
-        Binding("ctrl+p", "command_palette", "Commands", priority=True, id="app.palette"),
+        Binding(
+            "ctrl+p", "command_palette", "Commands", show=False, priority=True, id="app.palette"
+        ),
         Binding("colon", "command_palette", "Commands", show=False, id="app.palette_colon"),
     ]
 

@@ -4,69 +4,82 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from batchtui.core.models import BatchResult
-from batchtui.ui.models.results import LineSource, ResultSummary, summarize
+from batchtui.core.models import BatchResult, Outcome, ResultFlag
+from batchtui.ui.models.results import LineSource, ResultQuery, ResultSummary
 
 EXPORT_COLUMNS = ("custom_id", "outcome", "flag", "text", "usage", "error", "job_id", "raw")
 
 
-class HandleSource:
-    """A `LineSource` over a core results handle, whatever its method names turn out to be."""
+class IndexSource:
+    """A `LineSource` over the core's `ResultIndex` and the adapter's parser.
 
-    def __init__(self, handle: Any) -> None:
-        self.handle = handle
+    Reads one line per call (positioned reads) and filters through the core's columnar
+    filters, so it works the same for 100 or 100,000 results.
+    """
+
+    def __init__(self, index: Any, parse: Callable[[Any], BatchResult]) -> None:
+        self.index = index
+        self.parse = parse
 
     @property
     def count(self) -> int:
-        count = getattr(self.handle, "count", None)
-        if callable(count):
-            return int(count())
-        if count is not None:
-            return int(count)
-        return len(self.handle)
+        return int(self.index.count)
 
     def get_line(self, index: int) -> str:
-        for name in ("get_line", "line", "raw_line"):
-            method = getattr(self.handle, name, None)
-            if method is not None:
-                value = method(index)
-                return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-        raise AttributeError("results handle has no line accessor")
+        return self.index.get_line(index).decode("utf-8", "replace")
 
     def get_result(self, index: int) -> BatchResult:
-        for name in ("get_result", "result", "parse"):
-            method = getattr(self.handle, name, None)
-            if method is not None:
-                return method(index)
-        raise AttributeError("results handle has no result accessor")
+        return self.index.get_result(index, self.parse)
 
     def get_summary(self, index: int) -> ResultSummary:
-        for name in ("get_summary", "entry", "index_entry"):
-            method = getattr(self.handle, name, None)
-            if method is not None:
-                entry = method(index)
-                return ResultSummary(
-                    custom_id=str(entry.custom_id),
-                    outcome=str(getattr(entry.outcome, "value", entry.outcome)),
-                    flag=_value(getattr(entry, "flag", None)),
-                    error_type=getattr(entry, "error_type", None),
-                )
-        return summarize(self.get_result(index))
+        flag = self.index.flag(index)
+        return ResultSummary(
+            custom_id=self.index.custom_id(index),
+            outcome=self.index.outcome(index).value,
+            flag=flag.value if flag is not None else None,
+            error_type=self.index.error_type(index),
+        )
+
+    def filter_rows(self, query: ResultQuery) -> list[int]:
+        """Every row passing `query`, through the core's filters."""
+        from batchtui.core.results import filters
+
+        index = self.index
+        rows: Any = None
+        if query.outcomes:
+            wanted = {o for o in Outcome if any(o.value.startswith(q) for q in query.outcomes)}
+            rows = filters.by_outcome(index, wanted)
+        if query.flags:
+            flags = {f for f in ResultFlag if any(f.value.startswith(q) for q in query.flags)}
+            rows = filters.by_flag(index, flags, within=rows)
+        if query.error_types:
+            names = {
+                name
+                for name in index.error_type_names
+                if name and any(t in name.lower() for t in query.error_types)
+            }
+            rows = filters.by_error_type(index, names, within=rows)
+        if query.problems_only:
+            bad = {o for o in Outcome if o is not Outcome.SUCCEEDED}
+            problems = set(filters.by_outcome(index, bad)) | set(filters.flagged(index))
+            base = range(index.count) if rows is None else rows
+            rows = [row for row in base if row in problems]
+        for word in query.words:
+            rows = filters.search_text(index, word, within=rows)
+        return list(range(index.count) if rows is None else rows)
 
 
-def _value(item: Any) -> str | None:
-    return None if item is None else str(getattr(item, "value", item))
-
-
-def line_source(handle: Any) -> LineSource:
-    """The handle itself when it already is a `LineSource`, else an adapter around it."""
+def line_source(handle: Any, parse: Callable[[Any], BatchResult] | None = None) -> LineSource:
+    """The handle itself when it already is a `LineSource`, else a view over a core index."""
     if isinstance(handle, LineSource):
         return handle
-    return HandleSource(handle)
+    if parse is None:
+        raise TypeError("a parser is needed to read a results index")
+    return IndexSource(handle, parse)
 
 
 def export_row(result: BatchResult, job_id: str) -> dict[str, Any]:
@@ -91,9 +104,12 @@ def export_results(
     job_id: str,
 ) -> int:
     """Write the given lines (all when None) as JSONL or CSV; returns how many were written."""
-    exporter = getattr(getattr(source, "handle", source), "export", None)
-    if exporter is not None:
-        return int(exporter(Path(path), format=fmt, indices=indices))
+    if isinstance(source, IndexSource):
+        from batchtui.core.results.export import export_rows
+
+        rows = range(source.count) if indices is None else indices
+        target = Path(path).expanduser()
+        return int(export_rows(source.index, rows, target, parse=source.parse, format=fmt))  # type: ignore[arg-type]
     rows = range(source.count) if indices is None else indices
     written = 0
     target = Path(path).expanduser()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.core.clock import FixedClock
+from batchtui.core.inputs import ValidationReport, validate_file
 from batchtui.core.models import (
     BatchJob,
     BatchResult,
@@ -23,7 +24,7 @@ from batchtui.core.models import (
     Timestamps,
     Usage,
 )
-from batchtui.ui.models.inputs import ErrorItem, ValidationView
+from batchtui.core.store import JobRecord
 from batchtui.ui.models.results import ListSource
 from batchtui.ui.models.runs import RunRow, RunSummary
 
@@ -37,19 +38,39 @@ class FakeProfile:
     default_model: str | None = None
 
 
-@dataclass(frozen=True)
-class FakeRecord:
-    """Shaped like the store's JobRecord as far as the UI reads it."""
-
-    local_id: str
-    label: str
-    profile: str
-    provider: str
-    status: BatchStatus
-    job: BatchJob | None = None
-    parent_id: str | None = None
-    input_path: str | None = None
-    created_at: datetime | None = None
+def record(
+    local_id: str,
+    label: str,
+    profile: str,
+    provider: str,
+    status: BatchStatus,
+    job: BatchJob | None = None,
+    *,
+    parent_id: str | None = None,
+    input_path: str | None = None,
+    created_at: datetime | None = None,
+) -> JobRecord:
+    """A real store record as the store would return it."""
+    return JobRecord(
+        local_id=local_id,
+        id=job.id if job else None,
+        provider=provider,
+        profile=profile,
+        status=status,
+        raw_status=job.raw_status if job else None,
+        counts=job.counts if job else RequestCounts(),
+        times=job.times if job else Timestamps(),
+        run_id=f"run-{parent_id or local_id}",
+        label=label,
+        parent_local_id=parent_id,
+        model=job.model if job else None,
+        input_path=Path(input_path) if input_path else None,
+        input_file_id=job.input_file_id if job else None,
+        output_file_id=job.output_file_id if job else None,
+        error_file_id=job.error_file_id if job else None,
+        created_at=created_at,
+        snapshot=job,
+    )
 
 
 def parse_line(line: str) -> BatchResult:
@@ -82,11 +103,12 @@ ERROR_KINDS = (
 def result_lines(prefix: str, total: int, errored: int, flagged: int = 0) -> list[str]:
     """Deterministic result lines: errors spread over three types, some truncated successes."""
     lines = []
+    step = max(1, total // errored) if errored else 0
     for n in range(total):
         custom_id = f"{prefix}-{n:04d}"
         row: dict[str, Any] = {"custom_id": custom_id, "model": "gpt-4o-mini"}
-        if n % max(1, total // max(1, errored)) == 1 and errored > 0:
-            kind = ERROR_KINDS[n % 3]
+        if step and n % step == 1 and errored > 0:
+            kind = ERROR_KINDS[(n // step) % 3]
             row.update(
                 outcome="errored",
                 error={"type": kind[0], "code": kind[1], "message": kind[2]},
@@ -129,13 +151,13 @@ def _job(
     )
 
 
-def seed_records() -> list[FakeRecord]:
+def seed_records() -> list[JobRecord]:
     """The fixed set of jobs every snapshot shows."""
     t = START
     h = timedelta(hours=1)
     m = timedelta(minutes=1)
     return [
-        FakeRecord(
+        record(
             "j1",
             "translate-fr",
             "openai-main",
@@ -155,7 +177,7 @@ def seed_records() -> list[FakeRecord]:
             input_path="/data/translate-fr.jsonl",
             created_at=t - 3 * h,
         ),
-        FakeRecord(
+        record(
             "j2",
             "translate-fr retry",
             "openai-main",
@@ -173,7 +195,7 @@ def seed_records() -> list[FakeRecord]:
             parent_id="j1",
             created_at=t - 20 * m,
         ),
-        FakeRecord(
+        record(
             "j3",
             "summaries-q1",
             "anthropic",
@@ -190,7 +212,7 @@ def seed_records() -> list[FakeRecord]:
             input_path="/data/summaries.jsonl",
             created_at=t - 40 * m,
         ),
-        FakeRecord(
+        record(
             "j4",
             "eval-run-7",
             "openai-main",
@@ -208,7 +230,7 @@ def seed_records() -> list[FakeRecord]:
             ),
             created_at=t - 5 * h,
         ),
-        FakeRecord(
+        record(
             "j5",
             "classify-xl",
             "anthropic",
@@ -226,7 +248,7 @@ def seed_records() -> list[FakeRecord]:
             ),
             created_at=t - 26 * h,
         ),
-        FakeRecord(
+        record(
             "j6",
             "bad-input",
             "openai-main",
@@ -253,7 +275,7 @@ def seed_records() -> list[FakeRecord]:
             ),
             created_at=t - 10 * m,
         ),
-        FakeRecord(
+        record(
             "j7",
             "nightly-digest",
             "anthropic",
@@ -270,7 +292,7 @@ class FakeWorkspace:
 
     def __init__(self, clock: FixedClock | None = None, *, chunk: int = 20) -> None:
         self.clock = clock or FixedClock(START)
-        self.records: dict[str, FakeRecord] = {r.local_id: r for r in seed_records()}
+        self.records: dict[str, JobRecord] = {r.local_id: r for r in seed_records()}
         self.lines: dict[str, list[str]] = {
             "j1": result_lines("fr", 60, 6, flagged=2),
             "j2": result_lines("fr-retry", 4, 0),
@@ -278,9 +300,11 @@ class FakeWorkspace:
             "j5": result_lines("cls", 21, 0),
         }
         self.cached: dict[str, ListSource] = {}
+        self.live: dict[str, ListSource] = {}
         self.listeners: list[Callable[[Any], None]] = []
         self.calls: list[tuple[str, Any]] = []
         self.chunk = chunk
+        self.chunk_delay = 0.0
         self.fail_next: BaseException | None = None
         self.slow: float = 0.0
         self._polling = asyncio.Event()
@@ -294,14 +318,14 @@ class FakeWorkspace:
             FakeProfile("anthropic", "anthropic", "claude-haiku-4-5"),
         ]
 
-    def jobs(self) -> list[FakeRecord]:
+    def jobs(self) -> list[JobRecord]:
         return list(self.records.values())
 
-    def job(self, id_or_local_id: str) -> FakeRecord:
+    def job(self, id_or_local_id: str) -> JobRecord:
         return self.records[id_or_local_id]
 
-    def children(self, local_id: str) -> list[FakeRecord]:
-        return [r for r in self.records.values() if r.parent_id == local_id]
+    def children(self, local_id: str) -> list[JobRecord]:
+        return [r for r in self.records.values() if r.parent_local_id == local_id]
 
     # -------------------------------------------------------------- live
 
@@ -309,17 +333,17 @@ class FakeWorkspace:
         self.listeners.append(callback)
         return lambda: self.listeners.remove(callback) if callback in self.listeners else None
 
-    def publish(self, record: FakeRecord) -> None:
+    def publish(self, record: JobRecord) -> None:
         self.records[record.local_id] = record
         for listener in list(self.listeners):
             listener(record)
 
-    def set_status(self, local_id: str, status: BatchStatus, **counts: int) -> FakeRecord:
+    def set_status(self, local_id: str, status: BatchStatus, **counts: int) -> JobRecord:
         """Move a job as the poller would, and tell the listeners."""
-        record = self.records[local_id]
-        job = record.job
+        current = self.records[local_id]
+        job = current.snapshot
+        new_counts = replace(current.counts, **counts) if counts else current.counts
         if job is not None:
-            new_counts = replace(job.counts, **counts) if counts else job.counts
             job = replace(
                 job,
                 status=status,
@@ -327,9 +351,11 @@ class FakeWorkspace:
                 counts=new_counts,
                 results_available=status.is_terminal or job.results_available,
             )
-        record = replace(record, status=status, job=job)
-        self.publish(record)
-        return record
+        updated = replace(
+            current, status=status, raw_status=status.value, counts=new_counts, snapshot=job
+        )
+        self.publish(updated)
+        return updated
 
     async def start_polling(self) -> None:
         self.calls.append(("start_polling", None))
@@ -352,57 +378,23 @@ class FakeWorkspace:
 
     def validate(
         self, path: Path, profile: str, *, defaults: Any = None, progress: Any = None
-    ) -> ValidationView:
+    ) -> ValidationReport:
+        """The core's real validator (pure, no network) for the profile's provider."""
         self.calls.append(("validate", (str(path), profile)))
-        errors: list[ErrorItem] = []
-        models: dict[str, int] = {}
-        seen: set[str] = set()
-        count = 0
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-        for number, line in enumerate(lines, start=1):
-            if progress is not None:
-                progress(number, len(lines))
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as error:
-                errors.append(ErrorItem(number, None, f"bad JSON: {error.msg}"))
-                continue
-            count += 1
-            custom_id = data.get("custom_id")
-            if not custom_id:
-                errors.append(ErrorItem(number, "custom_id", "missing"))
-            elif custom_id in seen:
-                errors.append(ErrorItem(number, "custom_id", f"duplicate {custom_id!r}"))
-            seen.add(str(custom_id))
-            model = data.get("model")
-            if not model:
-                errors.append(ErrorItem(number, "model", "missing"))
-            else:
-                models[model] = models.get(model, 0) + 1
-        return ValidationView(
-            path=str(path),
-            format="neutral JSONL",
-            requests=count,
-            models=models,
-            input_tokens=count * 42,
-            splits=(count,),
-            errors=tuple(errors),
-            total_errors=len(errors),
-        )
+        provider = "openai" if profile.startswith("openai") else "anthropic"
+        return validate_file(path, provider, defaults=defaults, progress=progress)
 
     def _new_id(self) -> str:
         self._counter += 1
         return f"j{self._counter}"
 
-    async def submit_file(self, path: Path, profile: str, **kwargs: Any) -> list[FakeRecord]:
+    async def submit_file(self, path: Path, profile: str, **kwargs: Any) -> list[JobRecord]:
         self.calls.append(("submit_file", (str(path), profile)))
         await self._maybe_fail("submit")
         lines = Path(path).read_text(encoding="utf-8").splitlines()
         provider = "openai" if profile.startswith("openai") else "anthropic"
         local_id = self._new_id()
-        record = FakeRecord(
+        new = record(
             local_id,
             Path(path).stem,
             profile,
@@ -419,22 +411,22 @@ class FakeWorkspace:
             input_path=str(path),
             created_at=self.clock.now(),
         )
-        self.publish(record)
-        return [record]
+        self.publish(new)
+        return [new]
 
-    async def cancel(self, id: str) -> FakeRecord:
+    async def cancel(self, id: str) -> JobRecord:
         self.calls.append(("cancel", id))
         await self._maybe_fail("cancel")
         return self.set_status(id, BatchStatus.CANCELLING)
 
-    async def retry(self, id: str, **kwargs: Any) -> FakeRecord:
+    async def retry(self, id: str, **kwargs: Any) -> JobRecord:
         self.calls.append(("retry", (id, kwargs)))
         await self._maybe_fail("retry")
         parent = self.records[id]
         ids = kwargs.get("custom_ids") or []
-        total = len(ids) or (parent.job.counts.errored if parent.job else 0)
+        total = len(ids) or parent.counts.errored
         local_id = self._new_id()
-        record = FakeRecord(
+        new = record(
             local_id,
             f"{parent.label} retry",
             parent.profile,
@@ -451,10 +443,10 @@ class FakeWorkspace:
             parent_id=id,
             created_at=self.clock.now(),
         )
-        self.publish(record)
-        return record
+        self.publish(new)
+        return new
 
-    async def recover(self, id: str) -> FakeRecord:
+    async def recover(self, id: str) -> JobRecord:
         self.calls.append(("recover", id))
         return await self.retry(id)
 
@@ -463,6 +455,7 @@ class FakeWorkspace:
         await self._maybe_fail("fetch")
         lines = self.lines.get(id, [])
         source = ListSource([], parse_line)
+        self.live[id] = source
         total = sum(len(line) + 1 for line in lines)
         done = 0
         for start in range(0, len(lines), self.chunk):
@@ -470,17 +463,18 @@ class FakeWorkspace:
             source.append(part)
             done += sum(len(line) + 1 for line in part)
             if on_lines is not None:
-                on_lines(source)
+                on_lines(part)
             if progress is not None:
                 progress(done, total)
-            await asyncio.sleep(0)
+            await asyncio.sleep(self.chunk_delay)
         self.cached[id] = source
+        self.live.pop(id, None)
         return source
 
     def results(self, id: str) -> ListSource | None:
-        return self.cached.get(id)
+        return self.cached.get(id) or self.live.get(id)
 
-    def run_view(self, id: str) -> RunSummary:
+    async def run_view(self, id: str) -> RunSummary:
         self.calls.append(("run_view", id))
         family = [id] + [r.local_id for r in self.children(id)]
         latest: dict[str, RunRow] = {}
@@ -508,4 +502,4 @@ class FakeWorkspace:
         self._polling.set()
 
 
-__all__ = ["START", "FakeRecord", "FakeWorkspace", "parse_line"]
+__all__ = ["START", "FakeWorkspace", "parse_line", "record"]

@@ -43,63 +43,31 @@ class ValidationView:
 
     @property
     def ok(self) -> bool:
-        return self.total_errors == 0 and not self.errors
-
-
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        if isinstance(obj, Mapping) and name in obj:
-            return obj[name]
-        value = getattr(obj, name, None)
-        if value is not None:
-            return value
-    return default
-
-
-def error_item(error: Any) -> ErrorItem:
-    """An `ErrorItem` from a core validation error (or a plain string)."""
-    if isinstance(error, str):
-        return ErrorItem(None, None, error)
-    line = _get(error, "line", "lineno")
-    return ErrorItem(
-        line=int(line) if line is not None else None,
-        field=_get(error, "field", "param"),
-        message=str(_get(error, "message", "msg", default=error)),
-    )
+        return self.total_errors == 0
 
 
 def validation_view(report: Any, path: str | Path) -> ValidationView:
-    """Flatten a core validation report into a `ValidationView`."""
+    """Flatten the core's `ValidationReport` into a `ValidationView`."""
     if isinstance(report, ValidationView):
         return report
-    errors = tuple(error_item(e) for e in _get(report, "errors", default=()) or ())
-    models = _get(report, "models", default={}) or {}
-    if not isinstance(models, Mapping):
-        models = {str(m): 0 for m in models}
-    splits = _get(report, "splits", "split_plan", "plan", default=()) or ()
-    splits = tuple(
-        s if isinstance(s, int) else int(_get(s, "count", "requests", default=0)) for s in splits
+    summary = report.summary
+    errors = tuple(
+        ErrorItem(issue.line, issue.field or None, issue.message)
+        if issue.is_error
+        else ErrorItem(issue.line, issue.field or None, f"warning: {issue.message}")
+        for issue in report.issues
     )
-    estimate = _get(report, "estimate", default=None)
-    tokens = _get(report, "input_tokens", "estimated_input_tokens", default=None)
-    if tokens is None and estimate is not None:
-        tokens = _get(estimate, "input_tokens", default=None)
-    cost = None
-    if estimate is not None:
-        low = _get(estimate, "cost_usd_low", default=None)
-        high = _get(estimate, "cost_usd_high", default=None)
-        if low is not None and high is not None:
-            cost = f"${low:,.2f}–${high:,.2f}"
+    models = {name: int(getattr(totals, "requests", 0)) for name, totals in summary.models.items()}
     return ValidationView(
         path=str(path),
-        format=str(_get(report, "format", "detected_format", default="") or ""),
-        requests=int(_get(report, "requests", "request_count", "count", default=0) or 0),
-        models=dict(models),
-        input_tokens=tokens,
-        splits=splits,
+        format=str(report.format),
+        requests=int(summary.requests),
+        models=models,
+        input_tokens=int(summary.input_tokens),
+        splits=tuple(int(part.requests) for part in summary.parts),
         errors=errors,
-        total_errors=int(_get(report, "total_errors", "error_count", default=len(errors))),
-        cost=cost,
+        total_errors=int(report.error_count),
+        cost=None,
     )
 
 

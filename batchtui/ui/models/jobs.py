@@ -41,6 +41,7 @@ class JobView:
     errors: tuple[ProviderErrorDetail, ...] = ()
     parent_id: str | None = None
     results_available: bool = False
+    results_complete: bool = False
     cost_usd: float | None = None
     note: str | None = None
 
@@ -54,68 +55,58 @@ class JobView:
         return self.local_id
 
 
-def _first(obj: Any, *names: str, default: Any = None) -> Any:
-    """The first attribute of `obj` among `names` that is present and not None."""
-    for name in names:
-        value = getattr(obj, name, None)
-        if value is not None:
-            return value
-    return default
-
-
 def job_view(record: Any) -> JobView:
-    """Flatten a store record (or a bare `BatchJob`) into a `JobView`.
-
-    Reads attributes by name so it works with the store's `JobRecord` and test fakes alike.
-    """
+    """Flatten the store's `JobRecord` (or a bare `BatchJob` snapshot) into a `JobView`."""
     if isinstance(record, JobView):
         return record
-    snap: BatchJob | None = record if isinstance(record, BatchJob) else None
-    if snap is None:
-        snap = _first(record, "job", "snapshot", "batch")
-    local_id = str(_first(record, "local_id", "id", default=""))
-    status = _first(record, "status", default=None)
-    if status is None and snap is not None:
-        status = snap.status
-    status = BatchStatus(status) if status is not None else BatchStatus.QUEUED
-    provider = _first(record, "provider", default=None) or (snap.provider if snap else "")
-    profile = _first(record, "profile", default=None) or (snap.profile if snap else "") or ""
-    provider_id = _first(record, "provider_id", "batch_id", default=None)
-    if provider_id is None and snap is not None:
-        provider_id = snap.id
-    label = _first(record, "label", default=None) or ""
+    if isinstance(record, BatchJob):
+        return _from_snapshot(record)
+    snap: BatchJob | None = getattr(record, "snapshot", None)
+    input_path = getattr(record, "input_path", None)
     return JobView(
-        local_id=local_id,
-        label=str(label),
-        provider=str(provider),
-        profile=str(profile),
-        status=status,
-        raw_status=str(
-            _first(record, "raw_status", default=None) or (snap.raw_status if snap else "")
-        ),
-        provider_id=provider_id,
-        counts=_first(record, "counts", default=None) or (snap.counts if snap else RequestCounts()),
-        times=snap.times if snap else _first(record, "times", default=Timestamps()),
-        created_at=_first(record, "created_at", "submitted_at", default=None)
-        or (snap.times.created_at if snap else None),
-        model=_first(record, "model", default=None) or (snap.model if snap else None),
-        input_path=_str_or_none(_first(record, "input_path", "input_copy", default=None)),
-        input_file_id=snap.input_file_id if snap else _first(record, "input_file_id"),
-        output_file_id=snap.output_file_id if snap else _first(record, "output_file_id"),
-        error_file_id=snap.error_file_id if snap else _first(record, "error_file_id"),
-        errors=tuple(snap.errors) if snap else tuple(_first(record, "errors", default=())),
-        parent_id=_first(record, "parent_local_id", "parent_id", "parent", default=None),
-        results_available=bool(
-            _first(record, "results_available", default=None)
-            or (snap.results_available if snap else False)
-        ),
-        cost_usd=_first(record, "cost_usd", default=None),
-        note=_first(record, "note", "error", "last_error", default=None),
+        local_id=str(record.local_id),
+        label=record.label or "",
+        provider=record.provider,
+        profile=record.profile,
+        status=BatchStatus(record.status),
+        raw_status=record.raw_status or "",
+        provider_id=record.id,
+        counts=record.counts,
+        times=record.times,
+        created_at=record.created_at or record.times.created_at,
+        model=record.model or (snap.model if snap else None),
+        input_path=None if input_path is None else str(input_path),
+        input_file_id=record.input_file_id,
+        output_file_id=record.output_file_id,
+        error_file_id=record.error_file_id,
+        errors=tuple(snap.errors) if snap else (),
+        parent_id=record.parent_local_id,
+        results_available=bool(record.results_available),
+        results_complete=bool(getattr(record, "results_complete", False)),
+        cost_usd=getattr(record, "cost_usd", None),
+        note=getattr(record, "notes", None),
     )
 
 
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
+def _from_snapshot(job: BatchJob) -> JobView:
+    return JobView(
+        local_id=job.id,
+        label=job.metadata.get("label", ""),
+        provider=job.provider,
+        profile=job.profile or "",
+        status=job.status,
+        raw_status=job.raw_status,
+        provider_id=job.id,
+        counts=job.counts,
+        times=job.times,
+        created_at=job.times.created_at,
+        model=job.model,
+        input_file_id=job.input_file_id,
+        output_file_id=job.output_file_id,
+        error_file_id=job.error_file_id,
+        errors=tuple(job.errors),
+        results_available=job.results_available,
+    )
 
 
 # --------------------------------------------------------------------------- cell formatting

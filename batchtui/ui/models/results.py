@@ -181,6 +181,9 @@ def filter_indices(
 ) -> list[int] | None:
     """Indices in [start, stop) that pass `query`; None if `cancelled()` turned true midway."""
     stop = source.count if stop is None else stop
+    fast: Callable[[ResultQuery], Sequence[int]] | None = getattr(source, "filter_rows", None)
+    if fast is not None and start == 0:
+        return [row for row in fast(query) if row < stop]
     matched: list[int] = []
     for index in range(start, stop):
         if cancelled is not None and index % 2048 == 0 and cancelled():

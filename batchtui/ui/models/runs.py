@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,44 +36,32 @@ class RunSummary:
         return not self.missing
 
 
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        if isinstance(obj, Mapping) and name in obj:
-            return obj[name]
-        value = getattr(obj, name, None)
-        if value is not None:
-            return value
-    return default
+def run_summary(merge: Any, root_id: str = "") -> RunSummary:
+    """Flatten the core's `RunMerge` into a `RunSummary` (one row per custom_id with a result).
 
-
-def _row(custom_id: str, item: Any) -> RunRow:
-    result = _get(item, "result", default=item)
-    outcome = _get(result, "outcome", default="succeeded")
-    text = _get(result, "text", default="") or ""
-    return RunRow(
-        custom_id=str(_get(result, "custom_id", default=custom_id)),
-        outcome=str(getattr(outcome, "value", outcome)),
-        job_id=str(_get(item, "job_id", "local_id", default="")),
-        text=str(text).replace("\n", " ")[:200],
-    )
-
-
-def run_summary(view: Any, root_id: str = "") -> RunSummary:
-    """Flatten the core's run view into a `RunSummary`."""
-    if isinstance(view, RunSummary):
-        return view
-    latest = _get(view, "latest", "succeeded", "rows", default={}) or {}
-    if isinstance(latest, Mapping):
-        rows = [_row(cid, item) for cid, item in latest.items()]
-    else:
-        rows = [_row("", item) for item in latest]
-    missing = [str(m) for m in (_get(view, "missing", default=()) or ())]
-    job_ids = tuple(str(j) for j in (_get(view, "job_ids", "jobs", default=()) or ()))
-    total = int(_get(view, "total", default=len(rows) + len(missing)) or 0)
+    Run this off the event loop: it walks every custom_id of the run.
+    """
+    if isinstance(merge, RunSummary):
+        return merge
+    rows: list[RunRow] = []
+    for custom_id in merge.order:
+        picked = merge.pick(custom_id)
+        if picked is None:
+            continue
+        outcome = merge.outcome(custom_id)
+        flag = merge.flag(custom_id)
+        rows.append(
+            RunRow(
+                custom_id=custom_id,
+                outcome=outcome.value if outcome is not None else "",
+                job_id=picked[0],
+                text=f"flag: {flag.value}" if flag is not None else "",
+            )
+        )
     return RunSummary(
-        root_id=str(_get(view, "root_id", "root", default=root_id)),
-        job_ids=job_ids,
+        root_id=root_id,
+        job_ids=tuple(merge.job_ids),
         rows=rows,
-        missing=missing,
-        total=total,
+        missing=list(merge.missing),
+        total=len(merge.order),
     )

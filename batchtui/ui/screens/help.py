@@ -25,24 +25,25 @@ class HelpRow:
 
 
 def help_rows(screen: Screen) -> list[HelpRow]:
-    """Every described binding active on `screen`: the screen's, the focused widgets', the app's."""
-    rows: list[tuple[int, HelpRow]] = []
-    seen: set[tuple[str, str]] = set()
+    """Every described binding active on `screen`: the screen's, the focused widgets', the app's.
+
+    Keys bound to the same action of the same node share one row (``↓ / j``).
+    """
     app = screen.app
+    rows: dict[tuple[str, str], tuple[int, list[str], str]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
         if binding.system or not binding.description:
             continue
         node = active.node
-        keys = app.get_key_display(binding)
         where = "app" if node is app else type(node).__name__
-        if (where, binding.action) in seen:
-            continue
-        seen.add((where, binding.action))
         rank = 0 if node is screen else 2 if node is app else 1
-        rows.append((rank, HelpRow(keys, binding.description, where)))
-    rows.sort(key=lambda pair: pair[0])
-    return [row for _, row in rows]
+        key = app.get_key_display(binding)
+        entry = rows.setdefault((where, binding.action), (rank, [], binding.description))
+        if key not in entry[1]:
+            entry[1].append(key)
+    ordered = sorted(rows.items(), key=lambda item: item[1][0])
+    return [HelpRow(" / ".join(keys), text, where) for (where, _), (_, keys, text) in ordered]
 
 
 class HelpScreen(BaseModal):

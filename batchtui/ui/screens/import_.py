@@ -36,6 +36,14 @@ class InputTree(DirectoryTree):
         ]
 
 
+def display_path(path: Path) -> str:
+    """`path` relative to the working directory when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def summary_content(view: ValidationView) -> Content:
     """The summary block under the progress bar."""
     tone = "$text-success" if view.ok else "$text-error"
@@ -104,7 +112,7 @@ class ImportScreen(BaseScreen):
 
     @on(DirectoryTree.FileSelected, "#import-tree")
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
-        self.query_one("#import-path", Input).value = str(event.path)
+        self.query_one("#import-path", Input).value = display_path(event.path)
         self.choose(event.path)
 
     @on(Input.Submitted, "#import-path")

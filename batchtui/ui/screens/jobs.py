@@ -24,6 +24,8 @@ class JobsScreen(BaseScreen):
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (170, "-wide")]
 
+    _pending_select: str | None = None
+
     BINDINGS = [
         Binding("enter", "open_results", "Results", id="jobs.open"),
         Binding("slash", "filter", "Filter", id="jobs.filter"),
@@ -32,9 +34,9 @@ class JobsScreen(BaseScreen):
         Binding("S", "reverse_sort", "Reverse sort", show=False, id="jobs.sort_reverse"),
         Binding("r", "refresh", "Refresh", id="jobs.refresh"),
         Binding("c", "cancel_job", "Cancel", id="jobs.cancel"),
-        Binding("R", "retry_job", "Retry errored", id="jobs.retry"),
+        Binding("R", "retry_job", "Retry", id="jobs.retry"),
         Binding("v", "recover_job", "Recover", id="jobs.recover"),
-        Binding("u", "run_view", "Run", id="jobs.run"),
+        Binding("u", "run_view", "Run view", show=False, id="jobs.run"),
         Binding("n", "app.compose", "Compose", id="jobs.compose"),
         Binding("i", "app.import_file", "Import", id="jobs.import"),
     ]
@@ -71,6 +73,8 @@ class JobsScreen(BaseScreen):
     def apply(self, view: JobView) -> None:
         """Apply one changed job (the `JobChanged` path); only its changed cells repaint."""
         self.table.upsert(view, self.clock.now())
+        if self._pending_select == view.local_id:
+            self.select_job(view.local_id)
         current = self.table.current_view
         if current is not None and (
             current.local_id == view.local_id or view.parent_id == current.local_id
@@ -79,10 +83,13 @@ class JobsScreen(BaseScreen):
         self._update_status()
 
     def select_job(self, local_id: str) -> None:
-        """Move the cursor to a job if it is shown."""
+        """Move the cursor to a job (now if shown, else as soon as it arrives)."""
         table = self.table
         if local_id in table.shown_ids:
+            self._pending_select = None
             table.move_cursor(row=table.get_row_index(local_id))
+        else:
+            self._pending_select = local_id
 
     def _tick(self) -> None:
         self.table.tick(self.clock.now())

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from batchtui.core.models import Outcome
+from batchtui.core.provider import BatchtuiError, ProviderError
 from batchtui.ui.messages import ResultsGrew
 from batchtui.ui.models.jobs import JobView
 from batchtui.ui.models.results import LineSource, ResultQuery, filter_indices
@@ -33,13 +34,13 @@ class ResultsScreen(BaseScreen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="results.back"),
         Binding("slash", "filter", "Filter", id="results.filter"),
-        Binding("e", "problems", "Errors only", id="results.errors"),
-        Binding("o", "cycle_outcome", "Outcome", id="results.outcome"),
+        Binding("e", "problems", "Errors", id="results.errors"),
+        Binding("o", "cycle_outcome", "Cycle outcome", show=False, id="results.outcome"),
         Binding("t", "triage", "Triage", id="results.triage"),
-        Binding("R", "retry_marked", "Retry marked", id="results.retry"),
+        Binding("R", "retry_marked", "Retry", id="results.retry"),
         Binding("x", "export", "Export", id="results.export"),
         Binding("y", "copy_id", "Copy id", id="results.copy"),
-        Binding("u", "run_view", "Run", id="results.run"),
+        Binding("u", "run_view", "Run view", show=False, id="results.run"),
     ]
 
     def __init__(self, local_id: str, view: JobView | None = None) -> None:
@@ -51,6 +52,7 @@ class ResultsScreen(BaseScreen):
         self._generation = 0
         self._filtered_upto = 0
         self.downloading = False
+        self.note = ""
 
     def compose(self) -> ComposeResult:
         name = (self.job.label if self.job else "") or self.local_id
@@ -77,17 +79,42 @@ class ResultsScreen(BaseScreen):
         return self.query_one(ResultsView)
 
     def on_mount(self) -> None:
+        self._set_title()
         self.view.focus()
+        self.app.job_signal.subscribe(self, self._job_changed)
         handle = self.workspace.results(self.local_id)
         if handle is not None:
-            self._use_source(line_source(handle))
-        if handle is None or not bool(getattr(handle, "complete", True)) or not self._job_ended():
+            self._use_source(self._source_of(handle))
+        complete = self.job is not None and self.job.results_complete
+        if handle is None or not complete or not self._job_ended():
             self.download()
         else:
             self._set_progress(None, None, finished=True)
 
     def _job_ended(self) -> bool:
         return self.job is None or self.job.is_terminal
+
+    def _source_of(self, handle: Any) -> LineSource:
+        if isinstance(handle, LineSource):
+            return handle
+        return line_source(handle, self.workspace.parse_fn(self.local_id))  # type: ignore[attr-defined]
+
+    def _job_changed(self, view: JobView) -> None:
+        """Follow the job: new title, and fetch again once it has ended (partial results)."""
+        if view.local_id != self.local_id:
+            return
+        was_live = self.job is not None and not self.job.is_terminal
+        self.job = view
+        self._set_title()
+        if was_live and view.is_terminal and not self.downloading:
+            self.download()
+
+    def _set_title(self) -> None:
+        name = (self.job.label if self.job else "") or self.local_id
+        status = self.job.status.value if self.job else ""
+        self.query_one("#results-title", Static).update(
+            Content.assemble((name, "bold"), "  ", (status, "$text-muted"))
+        )
 
     # ------------------------------------------------------------------ download
 
@@ -100,9 +127,11 @@ class ResultsScreen(BaseScreen):
             count = self.source.count if self.source else 0
             self.post_message(ResultsGrew(self.local_id, count, done, total))
 
-        def on_lines(arg: Any = None) -> None:
-            if arg is not None and not isinstance(arg, int) and self.source is None:
-                self._use_source(line_source(arg))
+        def on_lines(_lines: Any = None) -> None:
+            if self.source is None:
+                handle = self.workspace.results(self.local_id)
+                if handle is not None:
+                    self._use_source(self._source_of(handle))
             count = self.source.count if self.source else 0
             self.post_message(ResultsGrew(self.local_id, count, None, None))
 
@@ -110,10 +139,18 @@ class ResultsScreen(BaseScreen):
             handle = await self.workspace.fetch_results(
                 self.local_id, progress=progress, on_lines=on_lines
             )
+        except BatchtuiError as error:
+            if isinstance(error, ProviderError):
+                raise
+            self._set_progress(None, None, finished=True, note=str(error))
+            return
         finally:
             self.downloading = False
-        if self.source is None:
-            self._use_source(line_source(handle))
+        current = self.source
+        if current is None or (
+            current is not handle and getattr(current, "index", None) is not handle
+        ):
+            self._use_source(self._source_of(handle))
         self._grow()
         self._set_progress(None, None, finished=True)
 
@@ -143,13 +180,16 @@ class ResultsScreen(BaseScreen):
             self._show_current()
         self._refresh_counter()
 
-    def _set_progress(self, done: int | None, total: int | None, finished: bool = False) -> None:
+    def _set_progress(
+        self, done: int | None, total: int | None, finished: bool = False, note: str = ""
+    ) -> None:
         bar = self.query_one("#results-progress", ProgressBar)
         if finished:
             bar.update(total=1, progress=1)
             bar.add_class("-done")
         else:
             bar.update(total=total, progress=done or 0)
+        self.note = note
         self._refresh_counter()
 
     def _refresh_counter(self) -> None:
@@ -158,6 +198,8 @@ class ResultsScreen(BaseScreen):
         text = f"{shown:,} of {total:,} results"
         if self.downloading:
             text += " · downloading…"
+        if self.note:
+            text += f" · {self.note}"
         if not self.query_filter.is_empty:
             text += f" · filter: {self.query_filter.text()}"
         if self.view.marked:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -58,12 +61,13 @@ class RunScreen(BaseScreen):
         self.app.job_signal.subscribe(self, self._job_changed)
         self.load()
 
-    @work(
-        thread=True, group="run-view", exclusive=True, exit_on_error=False, description="run view"
-    )
-    def load(self) -> None:
-        summary = run_summary(self.workspace.run_view(self.local_id), self.local_id)
-        self.app.call_from_thread(self._show, summary)
+    @work(group="run-view", exclusive=True, exit_on_error=False, description="run view")
+    async def load(self) -> None:
+        merged = self.workspace.run_view(self.local_id)
+        if inspect.isawaitable(merged):
+            merged = await merged
+        summary = await asyncio.to_thread(run_summary, merged, self.local_id)
+        self._show(summary)
 
     def _show(self, summary: RunSummary) -> None:
         self.summary = summary
@@ -90,9 +94,15 @@ class RunScreen(BaseScreen):
     def _job_changed(self, view: JobView) -> None:
         if self.summary is None:
             return
-        if view.local_id in self.summary.job_ids or view.parent_id in (
-            self.local_id,
-            *self.summary.job_ids,
+        ids = self.summary.job_ids
+        if (
+            view.local_id in ids
+            or view.provider_id in ids
+            or view.parent_id
+            in (
+                self.local_id,
+                *self.summary.job_ids,
+            )
         ):
             self.load()
 

@@ -1,0 +1,146 @@
+"""The pure view models: cells, ordering, filters, triage groups, drafts, file windows."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from ui_fakes import START, FakeWorkspace, parse_line, result_lines
+
+from batchtui.core.models import BatchStatus, RequestCounts
+from batchtui.ui.models.inputs import ComposeDraft, PromptItem, move, next_custom_id, read_window
+from batchtui.ui.models.jobs import (
+    JobQuery,
+    JobRow,
+    JobView,
+    eta_text,
+    job_row,
+    job_view,
+    order_jobs,
+    progress_text,
+    short_id,
+)
+from batchtui.ui.models.results import ListSource, ResultQuery, filter_indices, group_problems
+
+
+def views() -> dict[str, JobView]:
+    return {v.local_id: v for v in map(job_view, FakeWorkspace().jobs())}
+
+
+def test_progress_bar_text() -> None:
+    view = JobView(
+        "a", "x", "openai", "p", BatchStatus.IN_PROGRESS, counts=RequestCounts(50, 19, 30, 1)
+    )
+    assert progress_text(view) == "▰▰▰▰▰▱▱▱  62%"
+    done = JobView("b", "x", "openai", "p", BatchStatus.COMPLETED)
+    assert progress_text(done).startswith("▰" * 8)
+    unknown = JobView("c", "x", "openai", "p", BatchStatus.QUEUED)
+    assert progress_text(unknown).endswith("?")
+
+
+def test_eta_is_linear_from_progress_so_far() -> None:
+    view = JobView(
+        "a",
+        "x",
+        "openai",
+        "p",
+        BatchStatus.IN_PROGRESS,
+        counts=RequestCounts(total=100, succeeded=25),
+        created_at=START - timedelta(minutes=10),
+    )
+    assert eta_text(view, START) == "~30m"
+    assert eta_text(view, START - timedelta(minutes=10)) == "—"
+
+
+def test_job_view_reads_the_store_record() -> None:
+    all_views = views()
+    retry = all_views["j2"]
+    assert retry.parent_id == "j1"
+    assert retry.provider_id == "batch_68f2b7d0aa11c3e9"
+    assert all_views["j6"].errors[0].code == "invalid_model"
+    assert all_views["j7"].provider_id is None
+    assert short_id(None, "j7") == "local:j7"
+
+
+def test_row_diff_names_only_changed_columns() -> None:
+    row = job_row(views()["j3"], START)
+    later = job_row(views()["j3"], START + timedelta(minutes=5))
+    assert set(later.changed(row)) == {"age", "eta"}
+    assert row.changed(None) == list(JobRow.__dataclass_fields__)
+
+
+def test_retries_sit_under_their_parent_whatever_the_sort() -> None:
+    all_views = views()
+    for key in ("created", "label", "status", "progress"):
+        for reverse in (False, True):
+            order = order_jobs(all_views, key, reverse)
+            assert order.index("j2") == order.index("j1") + 1, (key, reverse)
+            assert sorted(order) == sorted(all_views)
+    assert job_row(all_views["j2"], START, depth=1).label.startswith("└ ")
+
+
+def test_job_query() -> None:
+    all_views = views()
+    assert [v for v in all_views if JobQuery.parse("status:failed").matches(all_views[v])] == ["j6"]
+    anthropic = {v for v in all_views if JobQuery.parse("p:anthropic").matches(all_views[v])}
+    assert anthropic == {"j3", "j5", "j7"}
+    assert JobQuery.parse("translate retry").matches(all_views["j2"])
+    assert not JobQuery.parse("translate retry").matches(all_views["j1"])
+
+
+def test_result_query_and_filter() -> None:
+    source = ListSource(result_lines("r", 60, 6, flagged=2), parse_line)
+    errored = filter_indices(source, ResultQuery.parse("outcome:errored"))
+    assert len(errored) == 6
+    problems = filter_indices(source, ResultQuery.parse("is:problem"))
+    assert len(problems) == 8
+    assert set(errored) < set(problems)
+    rate = filter_indices(source, ResultQuery.parse("type:rate"))
+    assert rate and all(source.get_summary(i).error_type == "rate_limit_error" for i in rate)
+    words = filter_indices(source, ResultQuery.parse("numéro 7"))
+    assert source.get_summary(words[0]).custom_id == "r-0007"
+    assert ResultQuery.parse("o:errored is:problem x").text() == "outcome:errored is:problem x"
+
+
+def test_triage_groups_by_type_and_flag() -> None:
+    source = ListSource(result_lines("r", 60, 6, flagged=2), parse_line)
+    groups = group_problems(source)
+    assert sum(g.count for g in groups) == 8
+    assert [g.count for g in groups] == sorted((g.count for g in groups), reverse=True)
+    labels = {g.label for g in groups}
+    assert "flag: truncated" in labels and "rate_limit_error" in labels
+    for group in groups:
+        assert len(group.custom_ids) == group.count
+
+
+def test_compose_draft_jsonl() -> None:
+    draft = ComposeDraft(
+        model="m",
+        system="sys",
+        max_tokens=10,
+        temperature=None,
+        prompts=(PromptItem("a", "hello"), PromptItem("b", "bye")),
+    )
+    lines = [json.loads(line) for line in draft.jsonl().splitlines()]
+    assert lines[0] == {
+        "custom_id": "a",
+        "model": "m",
+        "messages": [{"role": "user", "content": "hello"}],
+        "system": "sys",
+        "max_tokens": 10,
+    }
+    assert draft.problems() == []
+    dup = ComposeDraft(model="", prompts=(PromptItem("a", "x"), PromptItem("a", "")))
+    assert len(dup.problems()) == 3
+    assert next_custom_id(["request-001", "request-002"]) == "request-003"
+    assert move(["a", "b", "c"], 0, 1) == (["b", "a", "c"], 1)
+    assert move(["a", "b", "c"], 0, -1) == (["a", "b", "c"], 0)
+
+
+def test_read_window_reads_only_the_needed_lines(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(f"line {n}\n" for n in range(1, 1001)))
+    window = read_window(path, 500, before=2, after=3)
+    assert window == [(n, f"line {n}") for n in range(498, 504)]
+    assert read_window(path, 1, before=5, after=1) == [(1, "line 1"), (2, "line 2")]
