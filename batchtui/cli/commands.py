@@ -174,6 +174,7 @@ def _print_records(ws: Workspace, records: list[JobRecord], as_json: bool) -> No
 
 
 async def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
+    failed = 0
     if args.refresh:
         await ws.reconcile()
         for record in ws.jobs():
@@ -181,6 +182,7 @@ async def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
                 try:
                     await ws.refresh(record.local_id)
                 except ProviderError as exc:
+                    failed += 1
                     _err(f"{record.display_id}: {exc}")
     records = [r for r in ws.jobs() if not args.profile or r.profile == args.profile]
     if args.json:
@@ -189,7 +191,7 @@ async def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
         print("no jobs yet: `batchtui submit FILE` sends one")
     else:
         _print_records(ws, records, False)
-    return 0
+    return 2 if failed else 0  # the list is printed from the store either way
 
 
 async def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
@@ -221,6 +223,8 @@ async def _watch(
                 try:
                     record = await ws.refresh(local_id)
                 except ProviderError as exc:
+                    if not exc.retryable:
+                        raise  # a wrong key or a deleted job will not get better by waiting
                     _err(f"{record.display_id}: {exc} (will retry)")
             line = job_line(record, ws.clock.now())
             key = f"{record.status.value}|{record.counts}"

@@ -595,6 +595,13 @@ class Workspace:
         parent = await self.resolve(ident)
         index = await self.fetch_results(parent.local_id)
         ids = retry_ids(index, error_types=error_types, custom_ids=custom_ids, flag=flag)
+        if custom_ids:
+            unknown = sorted(set(custom_ids) - set(ids))
+            if unknown:
+                shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+                raise BatchtuiError(
+                    f"job {parent.display_id} has no result for custom_id(s) {shown}"
+                )
         what = (
             f"flag {flag}"
             if flag

@@ -150,6 +150,7 @@ def test_list_refresh_against_a_dead_server_reports_and_keeps_the_jobs(env: Env)
     job = env.ok("submit", source, "--profile", "openai")
     dead_config(env.home, free_port())
     run = env("list", "--refresh")
+    assert run.rc == 2, "a refresh that failed is a provider error, though the list prints"
     assert job["id"] in run.out
     assert "Traceback" not in run.err
     assert job["id"] in run.err  # the failed refresh is named
@@ -205,3 +206,25 @@ def test_ctrl_c_during_watch_leaves_the_job_running(live_env: Env) -> None:
     assert "Traceback" not in err
     assert "interrupted" in err
     assert env.ok("show", job["id"])["status"] == "in_progress"
+
+
+def test_watch_stops_on_an_error_waiting_will_not_fix(env: Env) -> None:
+    source = write_input(env.work / "in.jsonl", "anthropic", 2)
+    job = env.ok("submit", source, "--profile", "anthropic")
+    env.emulator.config.api_key = "rotated-key-the-cli-does-not-have"
+    try:
+        run = env("watch", job["id"], "--interval", "0.05")
+    finally:
+        env.emulator.config.api_key = None
+    assert run.rc == 2
+    assert "401" in run.err.strip().splitlines()[-1]
+
+
+def test_retry_of_unknown_custom_ids_names_them(env: Env) -> None:
+    source = write_input(env.work / "in.jsonl", "openai", 3)
+    job = env.ok("submit", source, "--profile", "openai")
+    env.advance(100)
+    run = env("retry", job["id"], "--custom-id", "req-001", "--custom-id", "typo-9")
+    assert run.rc == 1
+    assert "typo-9" in one_line(run.err) and "req-001" not in run.err
+    assert env.batch_ids("openai") == [job["id"]]
