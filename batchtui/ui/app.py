@@ -37,7 +37,9 @@ ENDED_SEVERITY = {
 class BatchTuiApp(App[None]):
     """The batchtui dashboard; every workspace call runs in a worker, never on the loop."""
 
-    CSS_PATH = "batchtui.tcss"
+    CSS_PATH = str(
+        Path(__file__).with_name("batchtui.tcss")
+    )  # absolute: subclasses may live elsewhere
     TITLE = "batchtui"
     COMMANDS = App.COMMANDS | {ActionCommands, JobCommands}
     BINDINGS = [

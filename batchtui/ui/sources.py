@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.core.models import BatchResult, Outcome, ResultFlag
+from batchtui.core.results import ResultIndex
 from batchtui.ui.models.results import LineSource, ResultQuery, ResultSummary
 
 EXPORT_COLUMNS = ("custom_id", "outcome", "flag", "text", "usage", "error", "job_id", "raw")
@@ -73,13 +74,14 @@ class IndexSource:
         return list(range(index.count) if rows is None else rows)
 
 
-def line_source(handle: Any, parse: Callable[[Any], BatchResult] | None = None) -> LineSource:
-    """The handle itself when it already is a `LineSource`, else a view over a core index."""
+def line_source(handle: Any, parser: Callable[[], Callable[[Any], BatchResult]]) -> LineSource:
+    """A `LineSource` for what the workspace returned: a view over a core `ResultIndex`
+    (parsed by ``parser()``, the adapter's parser), or the handle itself if it is one."""
+    if isinstance(handle, ResultIndex):
+        return IndexSource(handle, parser())
     if isinstance(handle, LineSource):
         return handle
-    if parse is None:
-        raise TypeError("a parser is needed to read a results index")
-    return IndexSource(handle, parse)
+    raise TypeError(f"cannot read results from {type(handle).__name__}")
 
 
 def export_row(result: BatchResult, job_id: str) -> dict[str, Any]:

@@ -95,9 +95,7 @@ class ResultsScreen(BaseScreen):
         return self.job is None or self.job.is_terminal
 
     def _source_of(self, handle: Any) -> LineSource:
-        if isinstance(handle, LineSource):
-            return handle
-        return line_source(handle, self.workspace.parse_fn(self.local_id))  # type: ignore[attr-defined]
+        return line_source(handle, lambda: self.workspace.parse_fn(self.local_id))  # type: ignore[attr-defined]
 
     def _job_changed(self, view: JobView) -> None:
         """Follow the job: new title, and fetch again once it has ended (partial results)."""

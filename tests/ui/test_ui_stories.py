@@ -1,0 +1,295 @@
+"""The three user stories, pressed as a user would, against the real Workspace and the emulator.
+
+The emulator's job clock is a FixedClock the test advances (time passing is not a key press);
+the workspace polls for real over loopback HTTP, so rows change with no key pressed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Tree
+from ui_helpers import settle, wait_for
+
+from batchtui.core.clock import FixedClock
+from batchtui.core.config import Config, Profile
+from batchtui.core.workspace import Workspace
+from batchtui.emulator import EmulatorServer
+from batchtui.ui.app import BatchTuiApp, make_app
+from batchtui.ui.screens.confirm import ConfirmModal
+from batchtui.ui.screens.import_ import ImportScreen
+from batchtui.ui.screens.jobs import JobsScreen
+from batchtui.ui.screens.results import ResultsScreen
+from batchtui.ui.screens.run import RunScreen
+from batchtui.ui.screens.triage import TriageScreen
+from batchtui.ui.widgets.results_view import ResultsView
+
+pytestmark = pytest.mark.slow
+
+SIZE = (120, 36)
+KEY_ENV = "BATCHTUI_UI_TEST_KEY"
+JOB_SECONDS = 20.0
+
+
+@dataclass
+class Story:
+    """A running dashboard on a real workspace against one emulator."""
+
+    app: BatchTuiApp
+    ws: Workspace
+    server: EmulatorServer
+    inputs: Path
+
+    @property
+    def clock(self) -> FixedClock:
+        return self.server.clock  # type: ignore[return-value]
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+
+def write_input(path: Path, count: int, *, prefix: str, model: str = "gpt-4o-mini") -> Path:
+    """A neutral JSONL input of `count` requests."""
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(1, count + 1):
+            line = {
+                "custom_id": f"{prefix}-{n:03d}",
+                "model": model,
+                "messages": [{"role": "user", "content": f"Summarise ticket {n}."}],
+                "max_tokens": 64,
+            }
+            out.write(json.dumps(line) + "\n")
+    return path
+
+
+@pytest.fixture
+async def story(
+    make_emulator: Callable[..., EmulatorServer],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Callable[..., Story]]:
+    """Factory: story(**emulator config) -> Story (app not yet running)."""
+    made: list[Workspace] = []
+
+    def factory(**config: Any) -> Story:
+        config.setdefault("clock", FixedClock(time.time()))
+        config.setdefault("job_seconds", JOB_SECONDS)
+        server = make_emulator(**config)
+        monkeypatch.setenv(KEY_ENV, "test-key")
+        common: dict[str, Any] = {
+            "api_key_env": KEY_ENV,
+            "poll_min_s": 0.05,
+            "poll_max_s": 0.2,
+            "list_interval_s": 3600.0,
+            "retry_budget_s": 5.0,
+        }
+        profiles = {
+            "openai": Profile(
+                name="openai",
+                provider="openai",
+                base_url=server.openai_base_url,
+                default_model="gpt-4o-mini",
+                **common,
+            ),
+            "anthropic": Profile(
+                name="anthropic",
+                provider="anthropic",
+                base_url=server.anthropic_base_url,
+                default_model="claude-haiku-4-5",
+                **common,
+            ),
+        }
+        ws = Workspace.open(
+            tmp_path / "home", config=Config(profiles=profiles, default_profile="openai")
+        )
+        made.append(ws)
+        inputs = tmp_path / "inputs"
+        inputs.mkdir(exist_ok=True)
+        app = make_app(ws, ws.clock, cursor_blink=False, start_dir=inputs, compose_dir=inputs)
+        return Story(app, ws, server, inputs)
+
+    yield factory
+    for ws in made:
+        await ws.aclose()
+
+
+async def wait_status(pilot, app: BatchTuiApp, local_id: str, status: str) -> None:
+    table = app.jobs_screen.table
+    await wait_for(
+        pilot,
+        lambda: table.row_text(local_id) is not None and table.row_text(local_id).status == status,
+        timeout=20,
+    )
+
+
+async def test_story_1_submit_from_import_and_watch_it_complete(story) -> None:
+    s = story()
+    path = write_input(s.inputs / "tickets.jsonl", 12, prefix="t")
+    async with s.app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        screen = s.app.screen
+        assert isinstance(screen, ImportScreen)
+        await pilot.press("ctrl+l", *str(path), "enter")
+        await wait_for(pilot, lambda: screen.report is not None)
+        assert screen.report.ok and screen.report.requests == 12
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(s.app.screen, JobsScreen), timeout=20)
+        table = s.app.jobs_screen.table
+        await wait_for(pilot, lambda: table.current_id is not None and table.row_count == 1)
+        local_id = table.current_id
+        assert table.views[local_id].provider_id
+        # No key from here on: the poller brings the row to its end as time passes.
+        s.advance(JOB_SECONDS / 2)
+        await wait_for(pilot, lambda: table.row_text(local_id).status == "in_progress", 20)
+        s.advance(JOB_SECONDS)
+        await wait_status(pilot, s.app, local_id, "completed")
+        row = table.row_text(local_id)
+        assert row.counts == "12/0/12"
+        assert row.progress.endswith("100%")
+
+
+async def test_story_2_triage_failures_and_retry_a_group(story) -> None:
+    s = story(fail_rate=0.35)
+    path = write_input(s.inputs / "evals.jsonl", 30, prefix="e")
+    (parent,) = await s.ws.submit_file(path, "openai", label="evals")
+    async with s.app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        s.advance(JOB_SECONDS * 2)
+        await wait_status(pilot, s.app, parent.local_id, "completed")
+        table = s.app.jobs_screen.table
+        errored = table.views[parent.local_id].counts.errored
+        assert errored > 0
+        s.app.jobs_screen.select_job(parent.local_id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(s.app.screen, ResultsScreen))
+        results = s.app.screen
+        view = results.query_one(ResultsView)
+        await wait_for(pilot, lambda: view.row_count == 30 and not results.downloading, 20)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: view.indices is not None and view.row_count >= errored)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(s.app.screen, TriageScreen))
+        triage = s.app.screen
+        tree = triage.query_one(Tree)
+        await wait_for(pilot, lambda: bool(tree.root.children))
+        group = triage.groups[tree.root.children[0].data.group]
+        await pilot.press("space", "R")
+        await wait_for(pilot, lambda: table.row_count == 2, 20)
+        child_id = next(i for i in table.shown_ids if i != parent.local_id)
+        child = table.views[child_id]
+        assert child.parent_id == parent.local_id
+        assert table.shown_ids.index(child_id) == table.shown_ids.index(parent.local_id) + 1
+        assert table.row_text(child_id).label.startswith("└ ")
+        assert s.ws.job(child_id).request_count == group.count
+
+
+async def test_story_3_cancel_partial_results_recover_and_complete(story) -> None:
+    s = story()
+    path = write_input(s.inputs / "long.jsonl", 20, prefix="l")
+    (job,) = await s.ws.submit_file(path, "openai", label="long job")
+    async with s.app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = s.app.jobs_screen.table
+        s.advance(JOB_SECONDS * 0.5)
+        await wait_for(pilot, lambda: table.views[job.local_id].counts.done > 0, 20)
+        s.app.jobs_screen.select_job(job.local_id)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(s.app.screen, ConfirmModal))
+        await pilot.press("y")
+        await wait_status(pilot, s.app, job.local_id, "cancelling")
+        s.advance(JOB_SECONDS)
+        await wait_status(pilot, s.app, job.local_id, "cancelled")
+        kept = table.views[job.local_id].counts.succeeded
+        assert 0 < kept < 20
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(s.app.screen, ResultsScreen))
+        view = s.app.screen.query_one(ResultsView)
+        await wait_for(pilot, lambda: not s.app.screen.downloading and view.row_count > 0, 20)
+        assert (
+            sum(
+                1
+                for i in range(view.row_count)
+                if view.source.get_result(i).outcome.value == "succeeded"
+            )
+            == kept
+        )
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(s.app.screen, JobsScreen))
+        await pilot.press("v")
+        await wait_for(pilot, lambda: table.row_count == 2, 20)
+        child_id = next(i for i in table.shown_ids if i != job.local_id)
+        assert table.views[child_id].parent_id == job.local_id
+        assert s.ws.job(child_id).request_count == 20 - kept
+        s.advance(JOB_SECONDS * 2)
+        await wait_status(pilot, s.app, child_id, "completed")
+        s.app.jobs_screen.select_job(job.local_id)
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(s.app.screen, RunScreen))
+        run = s.app.screen
+        await wait_for(pilot, lambda: run.summary is not None, 20)
+        assert run.summary.complete
+        assert run.summary.succeeded == 20
+
+
+async def test_keys_answer_while_the_provider_is_slow_or_rate_limited(story) -> None:
+    s = story()
+    path = write_input(s.inputs / "busy.jsonl", 10, prefix="b")
+    (job,) = await s.ws.submit_file(path, "openai", label="busy")
+    # A gate in the emulator holds every status poll until the test opens it: a provider
+    # call is provably in flight while the keys below are handled (no timing involved).
+    gate = threading.Event()
+    held: list[str] = []
+    handle = s.server.app.handle
+
+    def gated(request: Any) -> Any:
+        if request.method == "GET" and "/batches/" in request.path:
+            held.append(request.path)
+            gate.wait(60)
+        return handle(request)
+
+    s.server.app.handle = gated
+    try:
+        async with s.app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            table = s.app.jobs_screen.table
+
+            async def use_keys() -> None:
+                for text in ("busy", "nothing-matches", "provider:openai"):
+                    await pilot.press("slash", *text, "enter")
+                    expected = [] if text == "nothing-matches" else [job.local_id]
+                    assert table.shown_ids == expected
+                    await pilot.press("escape")
+                await pilot.press("question_mark")
+                await wait_for(pilot, lambda: type(s.app.screen).__name__ == "HelpScreen")
+                await pilot.press("escape")
+                await pilot.press("enter")
+                await wait_for(pilot, lambda: isinstance(s.app.screen, ResultsScreen))
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: isinstance(s.app.screen, JobsScreen))
+
+            s.advance(JOB_SECONDS / 2)
+            await pilot.press("r")
+            await wait_for(pilot, lambda: bool(held), 20)
+            await use_keys()
+            assert not gate.is_set() and table.row_text(job.local_id).status == "validating"
+            gate.set()
+            await wait_for(pilot, lambda: table.row_text(job.local_id).status != "validating", 20)
+            # 429 on every call: the poller backs off and the keys still work.
+            s.server.set_faults("429=1:1")
+            await pilot.press("r")
+            await use_keys()
+            assert s.app.is_running
+            s.server.set_faults("")
+            s.advance(JOB_SECONDS)
+            await wait_status(pilot, s.app, job.local_id, "completed")
+    finally:
+        gate.set()
