@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             "load_before": load_before,
             "load_after": load_after,
             "sizes": sizes.__dict__,
+            "pieces": ctx.raw,
         },
     )
     print(f"\nwrote {args.results}")

@@ -12,7 +12,7 @@ import importlib
 import json
 import sys
 
-from bench.measure import MB, RESULT_TAG, peak_rss_bytes, rss_bytes
+from bench.measure import CPU, MB, RESULT_TAG, peak_rss_bytes, rss_bytes
 
 PIECES = {
     "b1_core": "bench.pieces.results:b1_core",
@@ -40,6 +40,8 @@ def main(argv: list[str]) -> int:
     gc.collect()
     base = rss_bytes()
     result = dict(run())
+    if CPU:
+        result["cpu_s"] = {key: round(value, 4) for key, value in CPU.items()}
     result["rss_growth_mb"] = round((peak_rss_bytes() - base) / MB, 2)
     result["rss_after_setup_mb"] = round(base / MB, 2)
     print(RESULT_TAG + json.dumps(result), flush=True)

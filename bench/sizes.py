@@ -18,7 +18,7 @@ class Sizes:
     b4_requests: int  # finished batch to download and index
     b5_jobs: int  # live jobs in the store, split over two profiles
     b5_warmup_s: float  # polling runs this long before the idle window
-    b5_idle_s: float  # idle CPU / request-rate window
+    b5_idle_s: float  # idle CPU / request-rate window (>= the 120 s max poll interval)
     b5_presses: int  # key presses timed
     repeats: int  # best-of-N for the cheap timings
 
@@ -36,8 +36,8 @@ FULL = Sizes(
     b3_anthropic_requests=100_000,
     b4_requests=50_000,
     b5_jobs=1_000,
-    b5_warmup_s=8.0,
-    b5_idle_s=20.0,
+    b5_warmup_s=5.0,
+    b5_idle_s=125.0,
     b5_presses=60,
     repeats=3,
 )

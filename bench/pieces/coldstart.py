@@ -17,8 +17,15 @@ def main() -> int:
     from batchtui.ui import app as app_module
     from batchtui.ui.app import BatchTuiApp
 
+    def anchored(css: object) -> object:
+        """The app's CSS_PATH made absolute (relative paths are read from the app's module)."""
+        if isinstance(css, list | tuple):
+            return [anchored(item) for item in css]
+        path = Path(str(css))
+        return str(path if path.is_absolute() else Path(app_module.__file__).parent / path)
+
     class FirstFrame(BatchTuiApp):
-        CSS_PATH = str(Path(app_module.__file__).with_name(BatchTuiApp.CSS_PATH))
+        CSS_PATH = anchored(BatchTuiApp.CSS_PATH)  # type: ignore[assignment]
 
         def on_ready(self) -> None:
             rows = self.jobs_screen.table.row_count

@@ -29,7 +29,7 @@ def b2_validate(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
     heavy = int(args.get("heavy_repeats", 1))
 
     def run() -> dict[str, Any]:
-        seconds, report = best_of(heavy, lambda: validate_file(path, "openai"))
+        seconds, report = best_of(heavy, lambda: validate_file(path, "openai"), "work")
         return {
             "seconds": seconds,
             "ok": bool(report.ok),
@@ -55,7 +55,7 @@ def b2_floor(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
         return n
 
     def run() -> dict[str, Any]:
-        seconds, rows = best_of(heavy, parse_all)
+        seconds, rows = best_of(heavy, parse_all, "work")
         return {"seconds": seconds, "rows": rows, "decoder": name}
 
     return run

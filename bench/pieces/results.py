@@ -60,7 +60,7 @@ def b1_core(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
             holder["index"] = index
             return index.count
 
-        out["full_index_s"], out["rows"] = best_of(heavy, full)
+        out["full_index_s"], out["rows"] = best_of(heavy, full, "full_index")
         index = holder["index"]
         count = index.count
 
@@ -123,9 +123,9 @@ def b1_naive(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
 
     def run() -> dict[str, Any]:
         out: dict[str, Any] = {}
-        out["floor_s"], out["rows"] = best_of(heavy, floor)
+        out["floor_s"], out["rows"] = best_of(heavy, floor, "floor")
         out["scan_end_s"], _ = best_of(heavy, scan_to_end)
-        out["filter_s"], out["errored_rows"] = best_of(heavy, naive_filter)
+        out["filter_s"], out["errored_rows"] = best_of(heavy, naive_filter, "filter")
         start = time.perf_counter()
         with path.open("rb") as handle:
             everything = [loads(line) for line in handle if line.strip()]

@@ -196,6 +196,18 @@ class RequestCounter:
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
+        self.times: list[float] = []
+        self.paths: dict[str, int] = {}
+
+    def timeline(self, start: float, step: float = 10.0) -> list[int]:
+        """Requests per ``step`` seconds since ``start``."""
+        slots: list[int] = []
+        for moment in self.times:
+            slot = int((moment - start) // step)
+            if slot >= 0:
+                slots.extend([0] * (slot + 1 - len(slots)))
+                slots[slot] += 1
+        return slots
 
     def total(self) -> int:
         return sum(self.counts.values())
@@ -210,8 +222,11 @@ class RequestCounter:
             name = profile.name
             self.counts.setdefault(name, 0)
 
-            async def hook(_request: httpx.Request) -> None:
+            async def hook(request: httpx.Request) -> None:
                 self.counts[name] += 1
+                self.times.append(time.perf_counter())
+                path = request.url.path
+                self.paths[path] = self.paths.get(path, 0) + 1
 
             client = httpx.AsyncClient(event_hooks={"request": [hook]}, timeout=60.0)
             return make_provider(profile.provider, **provider_kwargs(profile), client=client)
@@ -240,12 +255,8 @@ def b5_dashboard(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
             out["jobs_shown"] = table.row_count
             began = time.perf_counter()
             await asyncio.sleep(float(args["warmup_s"]))
-            if poll:  # the start-up burst: every live job is polled once at start
-                jobs = int(args.get("jobs", 0))
-                limit = began + float(args.get("warmup_max_s", 300.0))
-                while counter.total() < jobs and time.perf_counter() < limit:
-                    await asyncio.sleep(0.1)
-                await asyncio.sleep(1.0)
+            if poll:  # let the start-up burst (every live job polled at once) pass first
+                await _burst_over(counter, int(args.get("jobs", 0)), began + 300.0)
             out["warmup_s"] = time.perf_counter() - began
             out["warmup_requests"] = counter.total()
             requests0, cpu0, wall0 = counter.total(), time.process_time(), time.perf_counter()
@@ -258,6 +269,9 @@ def b5_dashboard(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
             out["requests_per_min"] = 60.0 * (counter.total() - requests0) / wall
             out["requests_by_profile"] = dict(counter.counts)
             out["idle_frames_per_s"] = (len(frames.times) - frames0) / wall
+            out["requests_per_10s"] = counter.timeline(began)
+            out["requests_before_start"] = sum(1 for t in counter.times if t < began)
+            out["max_requests_one_job"] = max(counter.paths.values(), default=0)
             latencies = []
             for i in range(presses):
                 key = "j" if i < presses // 2 else "k"
@@ -280,6 +294,16 @@ def b5_dashboard(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
             return {"error": f"{type(exc).__name__}: {exc}"[:300]}
 
     return run
+
+
+async def _burst_over(counter: RequestCounter, jobs: int, limit: float) -> None:
+    """Wait until the start-up polls are over: the last 5 s saw few requests (or ``limit``)."""
+    quiet = max(5, jobs // 100)
+    while time.perf_counter() < limit:
+        await asyncio.sleep(0.5)
+        now = time.perf_counter()
+        if sum(1 for t in counter.times[-(quiet + 1) :] if t > now - 5.0) <= quiet:
+            return
 
 
 def _percentile(values: list[float], pct: float) -> float:
