@@ -155,9 +155,10 @@ async def test_result_lines_resume_from_offset(honour_range: bool) -> None:
     job = _job(output_file_id="file-out")
     offset = FILE.index(b'{"custom_id":"2"}')
     lines = [line async for line in provider.result_lines(job, start={"output": offset})]
+    # `end` is just past each line's own newline in the stream (CRLF and blank lines count).
     assert lines == [
-        ResultLine("output", b'{"custom_id":"2"}'),
-        ResultLine("output", b'{"custom_id":"3"}'),
+        ResultLine("output", b'{"custom_id":"2"}', end=FILE.index(b"\r\n") + 2),
+        ResultLine("output", b'{"custom_id":"3"}', end=len(FILE)),
     ]
     assert seen[0].headers["range"] == f"bytes={offset}-"
     assert seen[0].headers["accept-encoding"] == "identity"
@@ -178,8 +179,8 @@ async def test_result_lines_read_output_then_error_file() -> None:
     job = _job(output_file_id="file-out", error_file_id="file-err")
     lines = [line async for line in openai_with(handler).result_lines(job)]
     assert lines == [
-        ResultLine("output", b'{"f":"file-out"}'),
-        ResultLine("error", b'{"f":"file-err"}'),
+        ResultLine("output", b'{"f":"file-out"}', end=17),
+        ResultLine("error", b'{"f":"file-err"}', end=17),
     ]
 
 
