@@ -48,6 +48,11 @@ def _csv(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _batches(summary: Any) -> int:
+    """How many batches the input makes (none when it holds no request)."""
+    return len(summary.parts) or (1 if summary.requests else 0)
+
+
 def print_report_issues(report: Any) -> None:
     """Every issue of a validation report on stderr, FILE:LINE: field: message."""
     for line in report.lines():
@@ -73,7 +78,7 @@ def cmd_validate(ws: Workspace, args: argparse.Namespace) -> int:
         verdict = "ok" if report.ok else f"{report.error_count} error(s)"
         print(
             f"{args.file}: {verdict}; {s.requests} requests, {len(s.models)} model(s), "
-            f"~{s.input_tokens} input tokens, {len(s.parts) or 1} batch(es) for {s.provider}"
+            f"~{s.input_tokens} input tokens, {_batches(s)} batch(es) for {s.provider}"
         )
     return 0 if report.ok else 1
 
@@ -102,7 +107,7 @@ async def cmd_submit(ws: Workspace, args: argparse.Namespace) -> int:
         else:
             print_report_issues(report)
             print(
-                f"dry run: {summary.requests} requests in {len(summary.parts) or 1} batch(es), "
+                f"dry run: {summary.requests} requests in {_batches(summary)} batch(es), "
                 f"~{summary.input_tokens} input tokens; nothing was sent"
             )
         return 0 if report.ok else 1

@@ -134,6 +134,8 @@ def test_validate_names_every_error(env: Env, name: str, kind: str) -> None:
     assert len(errors) == len(expected[kind]), run.err
     assert f"{len(expected[kind])} error(s)" in run.out
     assert "Traceback" not in run.err
+    if not lines:
+        assert "0 requests" in run.out and "0 batch(es)" in run.out
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES)
