@@ -81,7 +81,13 @@ def b1_ui(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
 
     home = Path(tempfile.mkdtemp(prefix="bench-b1ui-"))
     atexit.register(shutil.rmtree, home, True)
-    profile = Profile(name="openai", provider="openai", base_url="http://127.0.0.1:9/v1")
+    os.environ["BENCH_OPENAI_KEY"] = "bench-key-not-secret"  # parsing needs the adapter
+    profile = Profile(
+        name="openai",
+        provider="openai",
+        base_url="http://127.0.0.1:9/v1",
+        api_key_env="BENCH_OPENAI_KEY",
+    )
     config = Config(profiles={"openai": profile}, default_profile="openai")
     workspace = Workspace.open(home, config=config)
     job = BatchJob(
@@ -94,7 +100,14 @@ def b1_ui(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
         profile="openai",
     )
     record, _ = workspace.store.upsert_snapshot(job, "openai")
-    (workspace.results_dir / "batch_bench.output.jsonl").symlink_to(Path(args["path"]).resolve())
+    source = Path(args["path"]).resolve()
+    (workspace.results_dir / "batch_bench.output.jsonl").symlink_to(source)
+    record = workspace.store.set_results_state(
+        record.local_id,
+        path=str(workspace.results_dir),
+        offsets={"output": source.stat().st_size},
+        complete=True,
+    )
     view = job_view(record)
 
     async def go() -> dict[str, Any]:
@@ -109,7 +122,8 @@ def b1_ui(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
                 screen = app.screen
                 if not isinstance(screen, ResultsScreen):
                     return False
-                return screen.query_one(ResultsView).row_count > 0
+                views = screen.query(ResultsView)
+                return bool(views) and views.first().row_count > 0
 
             shown = await _wait_for(rows_shown)
             drawn = await frames.frame_after(shown)
