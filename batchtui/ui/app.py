@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,16 @@ from textual.worker import Worker
 from batchtui.core.clock import Clock, SystemClock
 from batchtui.core.models import BatchStatus
 from batchtui.ui.commands import ActionCommands, JobCommands
-from batchtui.ui.messages import JobChanged
+from batchtui.ui.messages import JobChanged, PollFailed
 from batchtui.ui.models.inputs import ComposeDraft
-from batchtui.ui.models.jobs import JobView, job_view
+from batchtui.ui.models.jobs import JobView, display_label, job_view
 from batchtui.ui.models.workspace import WorkspaceAPI
 from batchtui.ui.screens.help import HelpScreen, help_rows
 from batchtui.ui.screens.jobs import JobsScreen
-from batchtui.ui.workers import report_worker_state
+from batchtui.ui.workers import error_text, error_title, report_worker_state
+
+POLL_ERROR_QUIET_S = 60.0
+"""A background polling error of one profile and kind is shown at most this often."""
 
 ENDED_SEVERITY = {
     BatchStatus.COMPLETED: "information",
@@ -74,12 +78,21 @@ class BatchTuiApp(App[None]):
         self.last_draft: ComposeDraft | None = None
         self._statuses: dict[str, BatchStatus] = {}
         self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe_errors: Callable[[], None] | None = None
+        self._poll_errors_shown: dict[tuple[str, str], float] = {}
 
     def get_default_screen(self) -> Screen:
         return self.jobs_screen
 
     def on_mount(self) -> None:
         self._unsubscribe = self.workspace.subscribe(self._record_changed)
+        subscribe_errors = getattr(self.workspace, "subscribe_errors", None)
+        if subscribe_errors is not None:
+            self._unsubscribe_errors = subscribe_errors(
+                lambda profile, batch_id, error: self.post_message(
+                    PollFailed(profile, batch_id, error)
+                )
+            )
         if self.poll:
             self.run_polling()
 
@@ -109,13 +122,34 @@ class BatchTuiApp(App[None]):
         severity = ENDED_SEVERITY.get(view.status, "information")
         if view.status is BatchStatus.COMPLETED and counts.errored:
             severity = "warning"
-        detail = f"{counts.succeeded:,} succeeded, {counts.errored:,} errored of {counts.total:,}"
+        detail = f"{counts.succeeded:,} succeeded, {counts.errored:,} errored"
+        if counts.canceled:
+            detail += f", {counts.canceled:,} canceled"
+        if counts.expired:
+            detail += f", {counts.expired:,} expired"
+        detail += f" of {counts.total:,}"
         if view.errors:
             detail += f" — {view.errors[0].message}"
         self.notify(
             escape(detail),
-            title=escape(f"{view.label or view.local_id} {view.status.value}"),
+            title=escape(f"{display_label(view)} {view.status.value}"),
             severity=severity,  # type: ignore[arg-type]
+            timeout=8,
+        )
+
+    def on_poll_failed(self, message: PollFailed) -> None:
+        """Show a background polling error, at most once a minute per profile and kind."""
+        error = message.error
+        key = (message.profile, type(error).__name__)
+        now = time.monotonic()
+        if now - self._poll_errors_shown.get(key, -POLL_ERROR_QUIET_S) < POLL_ERROR_QUIET_S:
+            return
+        self._poll_errors_shown[key] = now
+        retrying = bool(getattr(error, "retryable", False))
+        self.notify(
+            error_text(error) + (" — retrying" if retrying else ""),
+            title=escape(f"{message.profile}: {error_title(error)}"),
+            severity="warning" if retrying else "error",
             timeout=8,
         )
 
@@ -156,9 +190,10 @@ class BatchTuiApp(App[None]):
         self.notify("Polling every live job now.")
 
     async def action_quit(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        for unsubscribe in (self._unsubscribe, self._unsubscribe_errors):
+            if unsubscribe is not None:
+                unsubscribe()
+        self._unsubscribe = self._unsubscribe_errors = None
         if self.poll:
             try:
                 await asyncio.wait_for(self.workspace.stop_polling(), timeout=2.0)

@@ -8,7 +8,7 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from batchtui.ui.models.jobs import JobView
+from batchtui.ui.models.jobs import JobView, display_label
 
 
 class ActionCommands(Provider):
@@ -49,7 +49,7 @@ class JobCommands(Provider):
         screen: Any = self.app.jobs_screen
         commands: list[tuple[str, Callable[[], Any], str]] = []
         for view in self._jobs():
-            name = view.label or view.local_id
+            name = display_label(view)
             ident = view.provider_id or view.local_id
             commands.append(
                 (f"Open results: {name}", partial(screen.open_results, view.local_id), ident)

@@ -39,3 +39,13 @@ class ValidationProgressed(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ValidationProgressed)
+
+
+class PollFailed(Message):
+    """A background poll of a profile failed (the poller retries on its own)."""
+
+    def __init__(self, profile: str, batch_id: str | None, error: Exception) -> None:
+        super().__init__()
+        self.profile = profile
+        self.batch_id = batch_id
+        self.error = error

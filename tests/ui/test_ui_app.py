@@ -10,7 +10,7 @@ from ui_fakes import FakeWorkspace
 from ui_helpers import settle, wait_for
 
 from batchtui.core.models import BatchStatus
-from batchtui.core.provider import RateLimitedError
+from batchtui.core.provider import AuthError, RateLimitedError
 from batchtui.ui.app import BatchTuiApp
 from batchtui.ui.screens import compose, confirm, help, import_, jobs, results, run, triage
 from batchtui.ui.screens.help import HelpScreen
@@ -149,3 +149,26 @@ async def test_keys_answer_while_the_workspace_is_slow(
         await wait_for(pilot, lambda: table.row_text("j3").status == "failed")
         for worker in cancelling:
             worker.cancel()
+
+
+async def test_background_poll_errors_are_shown_once_a_minute(
+    ui_app: BatchTuiApp, fake_ws: FakeWorkspace
+) -> None:
+    async with ui_app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        for _ in range(3):
+            fake_ws.poll_error(
+                "openai-main",
+                "batch_x",
+                RateLimitedError("Slow down [now]", provider="openai", request_id="req_9"),
+            )
+        fake_ws.poll_error("anthropic", None, AuthError("invalid x-api-key", provider="anthropic"))
+        await wait_for(pilot, lambda: len(ui_app._notifications) >= 2)
+        await settle(pilot)
+        notes = list(ui_app._notifications)
+        assert len(notes) == 2
+        rate, auth = notes
+        assert rate.severity == "warning" and "Slow down \\[now]" in rate.message
+        assert "req_9" in rate.message and "retrying" in rate.message
+        assert auth.severity == "error" and "invalid x-api-key" in auth.message
+        assert auth.title.startswith("anthropic")

@@ -39,15 +39,15 @@ async def test_compose_add_edit_move_delete_and_save(ui_app: BatchTuiApp, tmp_pa
         assert screen.query_one("#compose-model", Input).value == "gpt-4o-mini"
         screen.query_one("#compose-system", TextArea).text = "Be brief."
         screen.query_one("#compose-prompts").focus()
-        await add_prompt(pilot, "first [prompt]")
-        await add_prompt(pilot, "second")
-        await add_prompt(pilot, "third")
+        await add_prompt(pilot, "1 [x]")
+        await add_prompt(pilot, "two")
+        await add_prompt(pilot, "3")
         ids = [p.custom_id for p in screen.draft.prompts]
         assert ids == ["request-001", "request-002", "request-003"]
         preview = str(screen.query_one("#compose-preview", Static).render())
-        assert '"content": "third"' in preview and '"system": "Be brief."' in preview
+        assert '"content": "3"' in preview and '"system": "Be brief."' in preview
         await pilot.press("K")
-        assert [p.text for p in screen.draft.prompts] == ["first [prompt]", "third", "second"]
+        assert [p.text for p in screen.draft.prompts] == ["1 [x]", "3", "two"]
         await pilot.press("e")
         await settle(pilot)
         modal = ui_app.screen
@@ -69,14 +69,14 @@ async def test_compose_add_edit_move_delete_and_save(ui_app: BatchTuiApp, tmp_pa
             {
                 "custom_id": "custom-x",
                 "model": "gpt-4o-mini",
-                "messages": [{"role": "user", "content": "third"}],
+                "messages": [{"role": "user", "content": "3"}],
                 "system": "Be brief.",
                 "max_tokens": 1024,
             },
             {
                 "custom_id": "request-002",
                 "model": "gpt-4o-mini",
-                "messages": [{"role": "user", "content": "second"}],
+                "messages": [{"role": "user", "content": "two"}],
                 "system": "Be brief.",
                 "max_tokens": 1024,
             },

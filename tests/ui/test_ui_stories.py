@@ -263,9 +263,9 @@ async def test_keys_answer_while_the_provider_is_slow_or_rate_limited(story) -> 
             table = s.app.jobs_screen.table
 
             async def use_keys() -> None:
-                for text in ("busy", "nothing-matches", "provider:openai"):
+                for text in ("bus", "zz"):
                     await pilot.press("slash", *text, "enter")
-                    expected = [] if text == "nothing-matches" else [job.local_id]
+                    expected = [] if text == "zz" else [job.local_id]
                     assert table.shown_ids == expected
                     await pilot.press("escape")
                 await pilot.press("question_mark")

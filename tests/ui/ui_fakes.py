@@ -302,6 +302,7 @@ class FakeWorkspace:
         self.cached: dict[str, ListSource] = {}
         self.live: dict[str, ListSource] = {}
         self.listeners: list[Callable[[Any], None]] = []
+        self.error_listeners: list[Callable[[str, str | None, Exception], None]] = []
         self.calls: list[tuple[str, Any]] = []
         self.chunk = chunk
         self.chunk_delay = 0.0
@@ -332,6 +333,15 @@ class FakeWorkspace:
     def subscribe(self, callback: Callable[[Any], None]) -> Callable[[], None]:
         self.listeners.append(callback)
         return lambda: self.listeners.remove(callback) if callback in self.listeners else None
+
+    def subscribe_errors(self, callback: Callable[[str, str | None, Exception], None]) -> Any:
+        self.error_listeners.append(callback)
+        return lambda: self.error_listeners.remove(callback)
+
+    def poll_error(self, profile: str, batch_id: str | None, error: Exception) -> None:
+        """Report a background polling error, as the poller would."""
+        for listener in list(self.error_listeners):
+            listener(profile, batch_id, error)
 
     def publish(self, record: JobRecord) -> None:
         self.records[record.local_id] = record

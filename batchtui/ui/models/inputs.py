@@ -46,7 +46,7 @@ class ValidationView:
         return self.total_errors == 0
 
 
-def validation_view(report: Any, path: str | Path) -> ValidationView:
+def validation_view(report: Any, path: str | Path, *, with_cost: bool = False) -> ValidationView:
     """Flatten the core's `ValidationReport` into a `ValidationView`."""
     if isinstance(report, ValidationView):
         return report
@@ -58,6 +58,7 @@ def validation_view(report: Any, path: str | Path) -> ValidationView:
         for issue in report.issues
     )
     models = {name: int(getattr(totals, "requests", 0)) for name, totals in summary.models.items()}
+    cost = estimate_text(report) if with_cost else None
     return ValidationView(
         path=str(path),
         format=str(report.format),
@@ -67,8 +68,29 @@ def validation_view(report: Any, path: str | Path) -> ValidationView:
         splits=tuple(int(part.requests) for part in summary.parts),
         errors=errors,
         total_errors=int(report.error_count),
-        cost=None,
+        cost=cost,
     )
+
+
+def estimate_text(report: Any) -> str | None:
+    """The report's cost range at batch prices (``$0.0012–$0.0150``), "no price" for unknown
+    models, or None when it cannot be estimated. Loads the price database: call it off the loop."""
+    try:
+        from batchtui.core.costs import estimate, format_usd
+
+        per_model = {
+            name: (t.requests, t.input_tokens, t.max_tokens)
+            for name, t in report.summary.models.items()
+            if name and name != "(none)"
+        }
+        result = estimate(report.provider, per_model)
+    except Exception:  # no price database, odd report: the summary still shows the rest
+        return None
+    if result.cost_usd_low is None or result.cost_usd_high is None:
+        return "no price" + (
+            f" ({', '.join(result.unpriced_models)})" if result.unpriced_models else ""
+        )
+    return f"{format_usd(result.cost_usd_low)}–{format_usd(result.cost_usd_high)}"
 
 
 def read_window(

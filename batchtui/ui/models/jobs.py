@@ -231,9 +231,14 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
 """(column key, header, fixed width or None) of the job table, in display order."""
 
 
+def display_label(view: JobView) -> str:
+    """The job's label, else its provider id (a job adopted from elsewhere), else its local id."""
+    return view.label or view.provider_id or view.local_id
+
+
 def job_row(view: JobView, now: datetime, depth: int = 0) -> JobRow:
     """The cells of one job for the table; `depth` > 0 marks a retry under its parent."""
-    label = view.label or view.local_id
+    label = display_label(view)
     if depth:
         label = "  " * (depth - 1) + "└ " + label
     provider = view.profile or view.provider
@@ -264,7 +269,7 @@ _STATUS_ORDER = {status: index for index, status in enumerate(BatchStatus)}
 def sort_value(view: JobView, key: str) -> Any:
     """The value a job sorts by for a sort key (a column key or "created")."""
     if key == "label":
-        return (view.label or view.local_id).lower()
+        return display_label(view).lower()
     if key == "provider":
         return (view.provider, view.profile)
     if key == "status":

@@ -36,12 +36,15 @@ class InputTree(DirectoryTree):
         ]
 
 
-def display_path(path: Path) -> str:
-    """`path` relative to the working directory when it lies below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+def display_path(path: Path, *bases: Path) -> str:
+    """`path` relative to the first of `bases` (then the working directory) it lies below."""
+    resolved = path.resolve()
+    for base in (*bases, Path.cwd()):
+        try:
+            return str(resolved.relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)
 
 
 def summary_content(view: ValidationView) -> Content:
@@ -112,7 +115,7 @@ class ImportScreen(BaseScreen):
 
     @on(DirectoryTree.FileSelected, "#import-tree")
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
-        self.query_one("#import-path", Input).value = display_path(event.path)
+        self.query_one("#import-path", Input).value = display_path(event.path, self.start)
         self.choose(event.path)
 
     @on(Input.Submitted, "#import-path")
@@ -155,7 +158,8 @@ class ImportScreen(BaseScreen):
             self.post_message(ValidationProgressed(done, total))
 
         report = self.workspace.validate(path, profile, progress=progress)
-        self.app.call_from_thread(self._validated, validation_view(report, path), generation)
+        view = validation_view(report, path, with_cost=True)
+        self.app.call_from_thread(self._validated, view, generation)
 
     def on_validation_progressed(self, message: ValidationProgressed) -> None:
         self.query_one("#import-progress", ProgressBar).update(

@@ -7,10 +7,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.markup import escape
 from textual.widgets import DataTable, Footer, Input, Static
 
 from batchtui.core.models import BatchStatus
-from batchtui.ui.models.jobs import JobQuery, JobView, children_of, job_view
+from batchtui.ui.models.jobs import JobQuery, JobView, children_of, display_label, job_view
 from batchtui.ui.screens.base import BaseScreen
 from batchtui.ui.screens.confirm import ConfirmModal
 from batchtui.ui.widgets.job_detail import JobDetail
@@ -180,7 +181,7 @@ class JobsScreen(BaseScreen):
     def action_refresh(self) -> None:
         view = self.table.current_view
         self.workspace.poll_now(view.local_id if view else None)
-        self.notify("Polling now." if view is None else f"Polling {view.label or view.local_id}.")
+        self.notify("Polling now." if view is None else f"Polling {escape(display_label(view))}.")
 
     def action_open_results(self) -> None:
         view = self._current("open")
@@ -214,7 +215,7 @@ class JobsScreen(BaseScreen):
         if view is None:
             return
         if view.is_terminal:
-            self.notify(f"{view.label or local_id} already ended ({view.status.value}).")
+            self.notify(f"{escape(display_label(view))} already ended ({view.status.value}).")
             return
         done = view.counts.done
 
@@ -224,7 +225,7 @@ class JobsScreen(BaseScreen):
 
         self.app.push_screen(
             ConfirmModal(
-                f"Cancel job {view.label or local_id}?",
+                f"Cancel job {display_label(view)}?",
                 f"{done} of {view.counts.total} requests are done; finished results are kept "
                 "and can be recovered.",
                 yes="Cancel job",
@@ -252,7 +253,7 @@ class JobsScreen(BaseScreen):
 
         self.app.push_screen(
             ConfirmModal(
-                f"Retry the errored requests of {view.label or view.local_id}?",
+                f"Retry the errored requests of {display_label(view)}?",
                 f"{view.counts.errored} errored requests go out as a new batch under this job.",
                 yes="Retry",
                 no="Back",
@@ -266,7 +267,7 @@ class JobsScreen(BaseScreen):
         child = job_view(record)
         self.apply(child)
         self.select_job(child.local_id)
-        self.notify(f"Retry job {child.label or child.local_id} submitted.")
+        self.notify(f"Retry job {escape(display_label(child))} submitted.")
 
     def action_recover_job(self) -> None:
         view = self._current("recover")
@@ -287,4 +288,4 @@ class JobsScreen(BaseScreen):
         child = job_view(record)
         self.apply(child)
         self.select_job(child.local_id)
-        self.notify(f"Recovery job {child.label or child.local_id} submitted.")
+        self.notify(f"Recovery job {escape(display_label(child))} submitted.")

@@ -82,11 +82,20 @@ class ResultsScreen(BaseScreen):
         self._set_title()
         self.view.focus()
         self.app.job_signal.subscribe(self, self._job_changed)
+        self.open_cached()
+
+    @work(thread=True, group="results-open", exit_on_error=False, description="open results")
+    def open_cached(self) -> None:
+        """Open the cached index off the event loop (it may index bytes not yet indexed)."""
         handle = self.workspace.results(self.local_id)
-        if handle is not None:
-            self._use_source(self._source_of(handle))
+        source = self._source_of(handle) if handle is not None else None
+        self.app.call_from_thread(self._cached_opened, source)
+
+    def _cached_opened(self, source: LineSource | None) -> None:
+        if source is not None and self.source is None:
+            self._use_source(source)
         complete = self.job is not None and self.job.results_complete
-        if handle is None or not complete or not self._job_ended():
+        if source is None or not complete or not self._job_ended():
             self.download()
         else:
             self._set_progress(None, None, finished=True)
@@ -160,7 +169,7 @@ class ResultsScreen(BaseScreen):
 
     def on_results_grew(self, message: ResultsGrew) -> None:
         self._grow()
-        if message.done is not None:
+        if message.done is not None and self.downloading:
             self._set_progress(message.done, message.total)
 
     def _grow(self) -> None:

@@ -11,7 +11,13 @@ from textual.content import Content
 from textual.widgets import Static
 
 from batchtui.core.models import BatchStatus
-from batchtui.ui.models.jobs import NO_VALUE, JobView, duration_text, progress_text
+from batchtui.ui.models.jobs import (
+    NO_VALUE,
+    JobView,
+    display_label,
+    duration_text,
+    progress_text,
+)
 
 KEY = "$text-muted"
 HEAD = "bold $text-primary"
@@ -40,7 +46,7 @@ def job_detail_content(
     All provider text is plain (never parsed as markup).
     """
     overview: list[Content] = [
-        Content.assemble((view.label or view.local_id, "bold"), "\n"),
+        Content.assemble((display_label(view), "bold"), "\n"),
         _line("local id", view.local_id),
         _line("provider id", view.provider_id),
         _line("provider", f"{view.provider} / {view.profile}"),
@@ -87,7 +93,7 @@ def job_detail_content(
 
 
 def _name(view: JobView) -> str:
-    return f"{view.label or view.local_id} ({view.status.value})"
+    return f"{display_label(view)} ({view.status.value})"
 
 
 def _status_tone(view: JobView) -> str:
