@@ -19,6 +19,8 @@ from batchtui.ui.models.inputs import ComposeDraft, PromptItem
 
 DATA = Path(__file__).parent / "data"
 SIZE = (120, 36)
+_SCRATCH = tempfile.TemporaryDirectory(prefix="batchtui-ui-")  # removed at interpreter exit
+SCRATCH = Path(_SCRATCH.name)
 
 Step = Callable[[Pilot], Awaitable[None]]
 
@@ -37,8 +39,7 @@ class Scenario:
     def app(self) -> BatchTuiApp:
         """A fresh app on a fresh fake workspace (blink off, fixed clock)."""
         ws = FakeWorkspace()
-        scratch = Path(tempfile.mkdtemp(prefix="batchtui-ui-"))
-        app = make_app(ws, ws.clock, cursor_blink=False, start_dir=DATA, compose_dir=scratch)
+        app = make_app(ws, ws.clock, cursor_blink=False, start_dir=DATA, compose_dir=SCRATCH)
         if self.draft:
             app.last_draft = DRAFT
         return app

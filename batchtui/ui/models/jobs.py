@@ -231,14 +231,19 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
 """(column key, header, fixed width or None) of the job table, in display order."""
 
 
+LABEL_MAX = 40
+
+
 def display_label(view: JobView) -> str:
-    """The job's label, else its provider id (a job adopted from elsewhere), else its local id."""
-    return view.label or view.provider_id or view.local_id
+    """The job's label, else its (short) provider id, e.g. for a job adopted from elsewhere."""
+    return view.label or short_id(view.provider_id, view.local_id, width=20)
 
 
 def job_row(view: JobView, now: datetime, depth: int = 0) -> JobRow:
     """The cells of one job for the table; `depth` > 0 marks a retry under its parent."""
     label = display_label(view)
+    if len(label) > LABEL_MAX:
+        label = label[: LABEL_MAX - 1] + "…"
     if depth:
         label = "  " * (depth - 1) + "└ " + label
     provider = view.profile or view.provider
