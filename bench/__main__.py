@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--results", type=Path, default=Path(__file__).resolve().parent / "results.json"
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="benchmarks run side by side (default: 1 for the full run, 3 for --quick)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
@@ -35,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = machine_load()
     ctx = Context(sizes=sizes, seed=args.seed, data_dir=args.data, log=log)
     start = time.perf_counter()
-    rows = run_all(ctx, only)
+    jobs = args.jobs if args.jobs is not None else (3 if args.quick else 1)
+    rows = run_all(ctx, only, jobs)
     elapsed = time.perf_counter() - start
     load_after = machine_load()
     print(f"batchtui benchmarks ({sizes.name}, seed {args.seed}) in {elapsed:.0f} s; "
@@ -46,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         rows,
         {
             "mode": sizes.name,
+            "jobs": jobs,
             "seed": args.seed,
             "seconds": elapsed,
             "load_before": load_before,

@@ -9,6 +9,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -373,17 +374,32 @@ BENCHES: dict[str, Callable[[Context], list[Row]]] = {
 }
 
 
-def run_all(ctx: Context, only: list[str] | None = None) -> list[Row]:
-    """Every benchmark in order (``only``: a subset such as ["B1", "B4"]; B6 runs with B5)."""
-    rows: list[Row] = []
-    for name, bench in BENCHES.items():
-        if only and name not in only and not (name == "B5" and "B6" in only):
-            continue
+def run_all(ctx: Context, only: list[str] | None = None, jobs: int = 1) -> list[Row]:
+    """Every benchmark in order (``only``: a subset such as ["B1", "B4"]; B6 runs with B5).
+
+    ``jobs`` > 1 runs benchmarks side by side (the quick run does, to stay short; its figures
+    then only show that the harness works, never speed).
+    """
+    chosen = [
+        (name, bench)
+        for name, bench in BENCHES.items()
+        if not only or name in only or (name == "B5" and "B6" in only)
+    ]
+
+    def one(item: tuple[str, Callable[[Context], list[Row]]]) -> list[Row]:
+        name, bench = item
         ctx.log(f"{name} ...")
         start = time.perf_counter()
-        rows += bench(ctx)
+        rows = bench(ctx)
         ctx.log(f"{name} done in {time.perf_counter() - start:.1f} s")
-    return rows
+        return rows
+
+    if jobs <= 1:
+        results = [one(item) for item in chosen]
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(one, chosen))
+    return [row for rows in results for row in rows]
 
 
 def machine_load() -> str:
