@@ -1,0 +1,112 @@
+"""Results: the Workspace's half that downloads, caches and merges what jobs answered."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from batchtui.core.provider import BatchtuiError, ProgressCallback
+from batchtui.core.recovery import submitted_ids
+from batchtui.core.results import ResultIndex, ResultsFile, RunMerge, download_results, merge_run
+from batchtui.core.store import JobRecord
+from batchtui.core.workspace_base import WorkspaceBase
+
+
+class NoResults(BatchtuiError):
+    """The job has no results to fetch (yet)."""
+
+
+class ResultsMixin(WorkspaceBase):
+    """Fetch, cache and merge job results."""
+
+    def _results_file(self, record: JobRecord) -> ResultsFile:
+        assert record.id is not None
+        return ResultsFile.open(self.results_dir, record.id, provider=record.provider)
+
+    def results(self, ident: str) -> ResultIndex | None:
+        """The cached results index of a job, or None when nothing is cached."""
+        record = self.job(ident)
+        if record.id is None:
+            return None
+        cached = self._indexes.get(record.local_id)
+        if cached is not None:
+            return cached
+        results = self._results_file(record)
+        if not results.sources:
+            return None
+        index = ResultIndex.open(results, update=True)
+        self._indexes[record.local_id] = index
+        return index
+
+    async def fetch_results(
+        self,
+        ident: str,
+        *,
+        progress: ProgressCallback | None = None,
+        on_lines: Callable[[list[Any]], None] | None = None,
+        index: ResultIndex | None = None,
+    ) -> ResultIndex:
+        """Download (or resume) a job's results into the cache and return its index."""
+        record = await self.resolve(ident)
+        if record.id is None:
+            raise NoResults(f"job {record.display_id} was never accepted by the provider")
+        if record.results_complete:
+            cached = self.results(record.local_id)
+            if cached is not None:
+                return cached
+        provider = self.provider(record.profile)
+        job = await provider.get(record.id)
+        record = self._remember(job, record.profile)
+        if not job.results_available:
+            raise NoResults(
+                f"job {record.display_id} has no results yet ({job.status.value}"
+                f"{'' if job.is_terminal else '; they appear when it ends'})"
+            )
+        results = self._results_file(record)
+        index = index or self._indexes.get(record.local_id) or ResultIndex.open(results)
+        index.update()
+        results = await download_results(
+            provider, job, self.results_dir, progress=progress, on_lines=on_lines, index=index
+        )
+        self._indexes[record.local_id] = index
+        record = self.store.set_results_state(
+            record.local_id,
+            path=str(self.results_dir),
+            offsets=dict(results.offsets),
+            complete=results.complete,
+        )
+        self._emit(record)
+        return index
+
+    def parse_fn(self, ident: str) -> Callable[[Any], Any]:
+        """The adapter's result parser for a job (for exports and the detail pane)."""
+        return self.provider(self.job(ident).profile).parse_result
+
+    def run_jobs(self, ident: str) -> list[JobRecord]:
+        """The jobs of a job's run: parts, then retries oldest first."""
+        return self.store.run_jobs(self.job(ident).run_id)
+
+    async def run_view(self, ident: str, *, fetch: bool = True) -> RunMerge:
+        """The merged results of a job's run: latest success per custom_id, and what is missing."""
+        jobs = self.run_jobs(ident)
+        pairs: list[tuple[str, ResultIndex]] = []
+        submitted: list[str] = []
+        seen_inputs: set[Path] = set()
+        for record in jobs:
+            path = record.input_path
+            first = record.parent_local_id is None and path is not None
+            if first and path.exists() and path not in seen_inputs:
+                seen_inputs.add(path)
+                submitted += await asyncio.to_thread(submitted_ids, path)
+            index = self.results(record.local_id)
+            if fetch and record.id and not record.results_complete:
+                record = await self._fresh(record)  # the stored snapshot may be stale
+                if record.results_available:
+                    with contextlib.suppress(NoResults):
+                        index = await self.fetch_results(record.local_id)
+            if index is not None and record.id:
+                pairs.append((record.id, index))
+        return merge_run(pairs, submitted or None)

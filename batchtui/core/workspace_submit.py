@@ -1,0 +1,379 @@
+"""Submission, retry, recovery and cancel: the Workspace's half that sends work to providers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from batchtui.core.config import Profile
+from batchtui.core.inputs import ValidationReport, validate_file, write_native
+from batchtui.core.models import Capability, ResultFlag
+from batchtui.core.provider import BatchtuiError, ProgressCallback
+from batchtui.core.recovery import retry_ids, submitted_ids, unfinished_ids, write_subset
+from batchtui.core.results import ResultIndex
+from batchtui.core.store import LABEL_METADATA_KEY, JobRecord
+from batchtui.core.submit import DuplicateInput, keep_part, send_intent
+from batchtui.core.workspace_base import WorkspaceBase
+from batchtui.core.workspace_results import NoResults
+
+
+class SubmitMixin(WorkspaceBase):
+    """Validate and submit inputs; retry, recover and cancel jobs."""
+
+    def validate(
+        self,
+        path: Path | str,
+        profile: str | None = None,
+        *,
+        defaults: Mapping[str, Any] | None = None,
+        progress: ProgressCallback | None = None,
+        split: bool = True,
+        csv_template: str | None = None,
+        csv_id_column: str | None = None,
+        csv_system: str | None = None,
+    ) -> ValidationReport:
+        """Validate an input for a profile's provider (streams the whole file).
+
+        ``csv_template`` (``{column}`` placeholders), ``csv_id_column`` and ``csv_system``
+        apply to CSV/TSV inputs.
+        """
+        prof = self.profile(profile)
+        return validate_file(
+            path,
+            prof.provider,
+            defaults=self.defaults(prof, defaults),
+            progress=progress,
+            split=split,
+            csv_template=csv_template,
+            csv_id_column=csv_id_column,
+            csv_system=csv_system,
+        )
+
+    def defaults(self, prof: Profile, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Request parameters a record may lack, from the caller then the profile."""
+        out: dict[str, Any] = {}
+        if prof.default_model:
+            out["model"] = prof.default_model
+        if prof.default_max_tokens:
+            out["max_tokens"] = prof.default_max_tokens
+        for key, value in (given or {}).items():
+            if value is not None:
+                out[key] = value
+        return out
+
+    async def submit_file(
+        self,
+        path: Path | str,
+        profile: str | None = None,
+        *,
+        model: str | None = None,
+        max_tokens: int | None = None,
+        endpoint: str | None = None,
+        label: str | None = None,
+        split: bool = True,
+        again: bool = False,
+        progress: ProgressCallback | None = None,
+        csv_template: str | None = None,
+        csv_id_column: str | None = None,
+        csv_system: str | None = None,
+    ) -> list[JobRecord]:
+        """Validate, keep, and submit an input (split into parts of one run when over limits).
+
+        ``csv_template``, ``csv_id_column`` and ``csv_system`` apply to CSV/TSV inputs.
+        """
+        prof = self.profile(profile)
+        self.provider(prof.name)  # no key, no intent: fail before anything is recorded
+        defaults = self.defaults(prof, {"model": model, "max_tokens": max_tokens})
+        if endpoint:
+            defaults["endpoint"] = endpoint
+        parts = await asyncio.to_thread(
+            functools.partial(
+                write_native,
+                path,
+                prof.provider,
+                self.staging_dir,
+                split=split,
+                defaults=defaults,
+                csv_template=csv_template,
+                csv_id_column=csv_id_column,
+                csv_system=csv_system,
+            )
+        )
+        kept = [keep_part(self.store, part.path, part.sha256) for part in parts]
+        todo = list(range(len(parts)))
+        existing: dict[int, JobRecord] = {}
+        run_id = None
+        if not again:
+            await self.reconcile(prof.name)
+            existing, run_id = self._already_sent(prof.name, parts)
+            todo = [i for i in todo if i not in existing]
+        summary = parts.report.summary
+        models = sorted(getattr(summary, "models", {}) or {})
+        # Record every part before sending any, so a failure part-way leaves each unsent part
+        # recorded (and then settled as not sent), never forgotten.
+        intents: dict[int, JobRecord] = {}
+        for number in todo:
+            part, kept_path = parts[number], kept[number]
+            part_endpoint = endpoint or _endpoint_of(kept_path) or "/v1/chat/completions"
+            metadata = {LABEL_METADATA_KEY: label} if label else {}
+            record = self.store.record_intent(
+                profile=prof.name,
+                provider=prof.provider,
+                input_path=kept_path,
+                sha256=part.sha256,
+                request_count=part.requests,
+                label=label
+                if len(parts) == 1
+                else f"{label or Path(path).stem} {number + 1}/{len(parts)}",
+                run_id=run_id,
+                part_index=number if len(parts) > 1 else None,
+                model=models[0] if len(models) == 1 else None,
+                endpoint=part_endpoint if prof.provider == "openai" else None,
+                options={"endpoint": part_endpoint, "metadata": metadata},
+            )
+            run_id = record.run_id
+            intents[number] = record
+            self._emit(record)
+        sent: dict[int, JobRecord] = dict(existing)
+        try:
+            for number in todo:
+                sent[number] = await self._send(intents[number].local_id, progress=progress)
+        except BaseException:
+            for number in todo:
+                if number not in sent:
+                    self._drop_unsent(intents[number].local_id)
+            raise
+        return [sent[i] for i in range(len(parts))]
+
+    def _already_sent(
+        self, profile: str, parts: list[Any]
+    ) -> tuple[dict[int, JobRecord], str | None]:
+        """Parts of this input that already have a job, and the run to add the others to.
+
+        Raises DuplicateInput when every part has one (or when they cannot be one earlier
+        split of the same input); a split input sent only in part is resumed instead, so the
+        parts already paid for are not sent again.
+        """
+        found: dict[int, JobRecord] = {}
+        for number, part in enumerate(parts):
+            jobs = self.store.find_by_sha256(profile, part.sha256)
+            if jobs:
+                found[number] = jobs[0]
+        if not found:
+            return {}, None
+        first = found[min(found)]
+        refusal = DuplicateInput(
+            f"this input was already submitted on profile {profile!r} as "
+            f"{first.display_id} ({first.status.value}); use --again to submit it anyway"
+        )
+        if len(found) == len(parts):
+            raise refusal
+        runs = {job.run_id for job in found.values()}
+        same_split = all(job.part_index == number for number, job in found.items())
+        if len(runs) != 1 or not same_split:
+            raise refusal
+        return found, runs.pop()
+
+    def _drop_unsent(self, local_id: str) -> None:
+        """Settle a recorded part whose create was never sent (an earlier part failed)."""
+        intent = self.store.get_intent(local_id)
+        if intent is None or intent.state.value not in ("recorded", "queued"):
+            return  # it got further: leave it to send_intent's own bookkeeping
+        with contextlib.suppress(BatchtuiError):
+            self.store.mark_abandoned(local_id, "not sent: an earlier part of the input failed")
+            self._emit(self.store.get(local_id))
+
+    async def _send(self, local_id: str, *, progress: ProgressCallback | None = None) -> JobRecord:
+        intent = self.store.get_intent(local_id)
+        assert intent is not None
+        self._in_flight.add(local_id)
+        try:
+            record = await send_intent(
+                self.store,
+                self.provider(intent.profile),
+                intent,
+                clock=self.clock,
+                progress=progress,
+            )
+        except BaseException:
+            self._emit(self.store.get(local_id))
+            raise
+        finally:
+            self._in_flight.discard(local_id)
+        self._emit(record)
+        self._track(record)
+        return record
+
+    async def _submit_child(
+        self,
+        parent: JobRecord,
+        custom_ids: list[str],
+        *,
+        max_tokens: int | None,
+        note: str,
+    ) -> JobRecord:
+        self.provider(parent.profile)  # no key, no intent: fail before anything is recorded
+        if parent.input_path is None or not parent.input_path.exists():
+            raise BatchtuiError(
+                f"job {parent.display_id} has no kept input (adopted from elsewhere?), "
+                "so its requests cannot be resubmitted"
+            )
+        staging = self.staging_dir / f"{parent.local_id}-retry.jsonl"
+        count, sha, _size = await asyncio.to_thread(
+            write_subset, parent.input_path, custom_ids, staging, max_tokens=max_tokens
+        )
+        kept = keep_part(self.store, staging, sha)
+        intent = self.store.get_intent(parent.local_id)
+        options = dict(intent.options) if intent else {}
+        options.setdefault("endpoint", parent.endpoint or "/v1/chat/completions")
+        label = f"{parent.label or parent.display_id} ({note})"
+        if parent.provider == "openai":
+            options["metadata"] = {LABEL_METADATA_KEY: label[:512]}
+        record = self.store.record_intent(
+            profile=parent.profile,
+            provider=parent.provider,
+            input_path=kept,
+            sha256=sha,
+            request_count=count,
+            label=label,
+            parent=parent.local_id,
+            model=parent.model,
+            endpoint=parent.endpoint,
+            options=options,
+        )
+        self._emit(record)
+        return await self._send(record.local_id)
+
+    async def retry(
+        self,
+        ident: str,
+        *,
+        error_types: list[str] | None = None,
+        custom_ids: list[str] | None = None,
+        flag: ResultFlag | str | None = None,
+        max_tokens: int | None = None,
+    ) -> JobRecord:
+        """Resubmit a job's errored (or flagged, or chosen) requests as a child job.
+
+        Requests that an earlier retry of the job already answered, or that a retry still in
+        flight holds, are left out unless named with ``custom_ids``.
+        """
+        parent = await self.resolve(ident)
+        index = await self.fetch_results(parent.local_id)
+        ids = retry_ids(index, error_types=error_types, custom_ids=custom_ids, flag=flag)
+        if custom_ids:
+            unknown = sorted(set(custom_ids) - set(ids))
+            if unknown:
+                shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+                raise BatchtuiError(
+                    f"job {parent.display_id} has no result for custom_id(s) {shown}"
+                )
+        what = (
+            f"flag {flag}"
+            if flag
+            else "errors" + (f" of type {', '.join(error_types)}" if error_types else "")
+        )
+        if not ids:
+            raise BatchtuiError(f"job {parent.display_id} has no {what} to retry")
+        if not custom_ids:
+            later, pending = await self._descendants_outcome(parent)
+            ids = [i for i in unfinished_ids(ids, later) if i not in pending]
+            if not ids:
+                raise BatchtuiError(
+                    f"job {parent.display_id}: every one of its {what} was already retried "
+                    "(answered or still in flight in a retry job)"
+                )
+        note = f"retry of {len(ids)}"
+        return await self._submit_child(parent, ids, max_tokens=max_tokens, note=note)
+
+    async def recover(self, ident: str) -> JobRecord:
+        """Keep a stopped job's partial results and resubmit exactly its unfinished requests.
+
+        Unfinished means: no success in the job nor in any retry made from it (their results
+        are fetched as needed), and not held by a retry still in flight.
+        """
+        parent = await self._fresh(await self.resolve(ident))
+        if not parent.is_terminal:
+            hint = (
+                "wait for it to end"
+                if parent.status.value == "cancelling"
+                else ("cancel it first or wait for it to end")
+            )
+            raise BatchtuiError(f"job {parent.display_id} is still {parent.status.value}; {hint}")
+        if parent.input_path is None:
+            raise BatchtuiError(f"job {parent.display_id} has no kept input to resubmit from")
+        indexes = []
+        if parent.results_available:
+            indexes.append(await self.fetch_results(parent.local_id))
+        later, pending = await self._descendants_outcome(parent)
+        submitted = await asyncio.to_thread(submitted_ids, parent.input_path)
+        missing = [i for i in unfinished_ids(submitted, [*indexes, *later]) if i not in pending]
+        if not missing:
+            if pending:
+                raise BatchtuiError(
+                    f"job {parent.display_id}: every request has a success or is still in "
+                    "flight in a retry job; wait for it to end"
+                )
+            raise BatchtuiError(f"job {parent.display_id}: every request already has a success")
+        return await self._submit_child(
+            parent, missing, max_tokens=None, note=f"recovery of {len(missing)}"
+        )
+
+    async def _descendants_outcome(self, record: JobRecord) -> tuple[list[ResultIndex], set[str]]:
+        """The result indexes of a job's retry jobs (all generations, fetched when available),
+        and the custom_ids those still in flight hold."""
+        indexes: list[ResultIndex] = []
+        pending: set[str] = set()
+        queue = list(self.store.children(record.local_id))
+        while queue:
+            child = await self._fresh(queue.pop(0))
+            queue.extend(self.store.children(child.local_id))
+            dropped = child.intent_state is not None and child.intent_state.value in (
+                "failed",
+                "abandoned",
+            )
+            if dropped and child.id is None:
+                continue
+            if not child.is_terminal or child.id is None:
+                if child.input_path is not None and child.input_path.exists():
+                    pending.update(await asyncio.to_thread(submitted_ids, child.input_path))
+                continue
+            index = self.results(child.local_id)
+            if child.results_available and not child.results_complete:
+                with contextlib.suppress(NoResults):
+                    index = await self.fetch_results(child.local_id)
+            if index is not None:
+                indexes.append(index)
+        return indexes, pending
+
+    async def cancel(self, ident: str) -> JobRecord:
+        """Ask the provider to cancel a job; its finished part is kept."""
+        record = await self.resolve(ident)
+        if record.id is None:
+            raise BatchtuiError(f"job {record.display_id} is not at the provider yet")
+        if record.is_terminal:
+            raise BatchtuiError(f"job {record.display_id} already ended ({record.status.value})")
+        provider = self.provider(record.profile)
+        if not provider.capabilities & Capability.CANCEL:
+            raise BatchtuiError(f"{record.provider} batches cannot be cancelled")
+        job = await provider.cancel(record.id)
+        record = self._remember(job, record.profile)
+        self._track(record)
+        self.poll_now(record.local_id)
+        return record
+
+
+def _endpoint_of(path: Path) -> str | None:
+    """The url of the first line of an OpenAI native input (None for Anthropic inputs)."""
+    with open(path, "rb") as handle:
+        first = handle.readline()
+    try:
+        url = json.loads(first).get("url")
+    except (ValueError, AttributeError):
+        return None
+    return url if isinstance(url, str) else None
