@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,11 +15,15 @@ from batchtui.core.provider import (
     AuthError,
     BatchtuiError,
     ProgressCallback,
-    ProviderError,
     SubmitOptions,
 )
+from batchtui.providers.base import HttpAdapter
 from batchtui.providers.download import stream_result_lines
-from batchtui.providers.http import SUBMIT_TIMEOUT, RetryPolicy, Sleep, Transport, json_body
+from batchtui.providers.http import (
+    SUBMIT_TIMEOUT,
+    cursor_pages,
+    json_body,
+)
 from batchtui.providers.jsonl import CHUNK_SIZE, read_chunks
 from batchtui.providers.result_parsing import parse_anthropic_line
 from batchtui.providers.status import anthropic_job
@@ -61,7 +65,7 @@ async def requests_body(path: Path, *, chunk_size: int = CHUNK_SIZE) -> AsyncIte
     yield b"]}"
 
 
-class AnthropicProvider:
+class AnthropicProvider(HttpAdapter):
     """One Anthropic workspace key speaking the Message Batches API."""
 
     name = "anthropic"
@@ -73,27 +77,12 @@ class AnthropicProvider:
         base_url: str | None = None,
         *,
         version: str = DEFAULT_VERSION,
-        client: httpx.AsyncClient | None = None,
-        max_retries: int = 10,
-        retry_budget: float = 60.0,
-        timeout: httpx.Timeout | float | None = None,
-        profile: str | None = None,
-        sleep: Sleep | None = None,
-        monotonic: Callable[[], float] | None = None,
+        **options: Any,
     ) -> None:
-        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self.profile = profile
-        self._headers: dict[str, str] = {"anthropic-version": version}
+        headers: dict[str, str] = {"anthropic-version": version}
         if api_key:
-            self._headers["x-api-key"] = api_key
-        self._http = Transport(
-            self.name,
-            client=client,
-            timeout=timeout,
-            retry=RetryPolicy(max_retries=max_retries, budget=retry_budget),
-            sleep=sleep,
-            monotonic=monotonic,
-        )
+            headers["x-api-key"] = api_key
+        super().__init__(base_url or DEFAULT_BASE_URL, headers, **options)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> AnthropicProvider:
@@ -104,26 +93,12 @@ class AnthropicProvider:
         kwargs.setdefault("base_url", os.environ.get("ANTHROPIC_BASE_URL") or None)
         return cls(api_key, **kwargs)
 
-    def __repr__(self) -> str:
-        return f"AnthropicProvider(base_url={self.base_url!r}, profile={self.profile!r})"
-
-    def _url(self, path: str) -> str:
-        return f"{self.base_url}{path}"
-
     @staticmethod
     def _batch_path(batch_id: str, suffix: str = "") -> str:
         return f"/v1/messages/batches/{quote(batch_id, safe='')}{suffix}"
 
-    async def _json(self, method: str, path: str, *, idempotent: bool, **kw: Any) -> Any:
-        response = await self._http.request(
-            method, self._url(path), headers=self._headers, idempotent=idempotent, **kw
-        )
-        return json_body(self.name, response)
-
     def _job(self, data: Any) -> BatchJob:
-        if not isinstance(data, dict) or not data.get("id"):
-            raise ProviderError("the provider answered without a batch object", provider=self.name)
-        return anthropic_job(data, profile=self.profile)
+        return anthropic_job(self._checked(data), profile=self.profile)
 
     async def upload_input(
         self, path: Path, *, progress: ProgressCallback | None = None
@@ -185,21 +160,12 @@ class AnthropicProvider:
     async def list(self, *, page_size: int = 100) -> AsyncIterator[BatchJob]:
         """Every batch of the workspace, newest first, following ``after_id``/``has_more``."""
         limit = max(1, min(page_size, LIST_PAGE_MAX))
-        after: str | None = None
-        while True:
-            params: dict[str, Any] = {"limit": limit}
-            if after:
-                params["after_id"] = after
-            page = await self._json("GET", "/v1/messages/batches", idempotent=True, params=params)
-            items = page.get("data") if isinstance(page, dict) else None
-            if not isinstance(items, list):
-                raise ProviderError("batch list answered without data", provider=self.name)
-            for item in items:
-                yield self._job(item)
-            last = page.get("last_id") or (items[-1].get("id") if items else None)
-            if not page.get("has_more") or not items or not last or last == after:
-                return
-            after = last
+
+        def fetch(params: dict[str, Any]) -> Awaitable[Any]:
+            return self._json("GET", "/v1/messages/batches", idempotent=True, params=params)
+
+        async for item in cursor_pages(fetch, cursor="after_id", limit=limit, provider=self.name):
+            yield self._job(item)
 
     async def cancel(self, batch_id: str) -> BatchJob:
         """Ask for a cancel (the batch goes to ``canceling``); safe to repeat, so retried."""
@@ -251,12 +217,3 @@ class AnthropicProvider:
     def parse_result(self, line: ResultLine) -> BatchResult:
         """Parse one results line."""
         return parse_anthropic_line(line)
-
-    async def results(self, job: BatchJob) -> AsyncIterator[BatchResult]:
-        """Every result of an ended job (succeeded, errored, canceled, expired)."""
-        async for line in self.result_lines(job):
-            yield parse_anthropic_line(line)
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this adapter created it."""
-        await self._http.aclose()

@@ -6,7 +6,7 @@ import asyncio
 import email.utils
 import random
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -297,3 +297,32 @@ class Transport:
         if should == "true":
             return True
         return response.status_code in RETRY_STATUSES or response.status_code >= 500
+
+
+async def cursor_pages(
+    fetch: Callable[[dict[str, Any]], Awaitable[Any]],
+    *,
+    cursor: str,
+    limit: int,
+    provider: str,
+) -> AsyncIterator[dict[str, Any]]:
+    """Every item of a cursor-paged list (``data``, ``has_more``, ``last_id``), page by page.
+
+    ``fetch(params)`` returns one page; ``cursor`` names the query parameter that carries the
+    last id seen (OpenAI ``after``, Anthropic ``after_id``). Stops on a page that would repeat.
+    """
+    after: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": limit}
+        if after:
+            params[cursor] = after
+        page = await fetch(params)
+        items = page.get("data") if isinstance(page, dict) else None
+        if not isinstance(items, list):
+            raise ProviderError("batch list answered without data", provider=provider)
+        for item in items:
+            yield item
+        last = page.get("last_id") or (items[-1].get("id") if items else None)
+        if not page.get("has_more") or not items or not last or last == after:
+            return
+        after = last

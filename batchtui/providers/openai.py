@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-
-import httpx
 
 from batchtui.core.models import BatchJob, BatchResult, Capability, ResultLine
 from batchtui.core.provider import (
@@ -20,8 +18,13 @@ from batchtui.core.provider import (
     ProviderError,
     SubmitOptions,
 )
+from batchtui.providers.base import HttpAdapter
 from batchtui.providers.download import stream_result_lines
-from batchtui.providers.http import SUBMIT_TIMEOUT, RetryPolicy, Sleep, Transport, json_body
+from batchtui.providers.http import (
+    SUBMIT_TIMEOUT,
+    cursor_pages,
+    json_body,
+)
 from batchtui.providers.jsonl import read_chunks
 from batchtui.providers.result_parsing import parse_openai_line
 from batchtui.providers.status import openai_job
@@ -36,7 +39,7 @@ def _upload_filename(path: Path) -> str:
     return f"{stem[:100]}.jsonl"
 
 
-class OpenAIProvider:
+class OpenAIProvider(HttpAdapter):
     """One OpenAI account (or an OpenAI-compatible endpoint) speaking the Batch API."""
 
     name = "openai"
@@ -55,31 +58,16 @@ class OpenAIProvider:
         *,
         organization: str | None = None,
         project: str | None = None,
-        client: httpx.AsyncClient | None = None,
-        max_retries: int = 10,
-        retry_budget: float = 60.0,
-        timeout: httpx.Timeout | float | None = None,
-        profile: str | None = None,
-        sleep: Sleep | None = None,
-        monotonic: Callable[[], float] | None = None,
+        **options: Any,
     ) -> None:
-        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self.profile = profile
-        self._headers: dict[str, str] = {}
+        headers: dict[str, str] = {}
         if api_key:
-            self._headers["Authorization"] = f"Bearer {api_key}"
+            headers["Authorization"] = f"Bearer {api_key}"
         if organization:
-            self._headers["OpenAI-Organization"] = organization
+            headers["OpenAI-Organization"] = organization
         if project:
-            self._headers["OpenAI-Project"] = project
-        self._http = Transport(
-            self.name,
-            client=client,
-            timeout=timeout,
-            retry=RetryPolicy(max_retries=max_retries, budget=retry_budget),
-            sleep=sleep,
-            monotonic=monotonic,
-        )
+            headers["OpenAI-Project"] = project
+        super().__init__(base_url or DEFAULT_BASE_URL, headers, **options)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> OpenAIProvider:
@@ -92,22 +80,8 @@ class OpenAIProvider:
         kwargs.setdefault("project", os.environ.get("OPENAI_PROJECT_ID") or None)
         return cls(api_key, **kwargs)
 
-    def __repr__(self) -> str:
-        return f"OpenAIProvider(base_url={self.base_url!r}, profile={self.profile!r})"
-
-    def _url(self, path: str) -> str:
-        return f"{self.base_url}{path}"
-
-    async def _json(self, method: str, path: str, *, idempotent: bool, **kw: Any) -> Any:
-        response = await self._http.request(
-            method, self._url(path), headers=self._headers, idempotent=idempotent, **kw
-        )
-        return json_body(self.name, response)
-
     def _job(self, data: Any) -> BatchJob:
-        if not isinstance(data, dict) or not data.get("id"):
-            raise ProviderError("the provider answered without a batch object", provider=self.name)
-        return openai_job(data, profile=self.profile)
+        return openai_job(self._checked(data), profile=self.profile)
 
     async def upload_input(
         self, path: Path, *, progress: ProgressCallback | None = None
@@ -188,21 +162,12 @@ class OpenAIProvider:
     async def list(self, *, page_size: int = 100) -> AsyncIterator[BatchJob]:
         """Every batch of the account, newest first, following ``after``/``has_more``."""
         limit = max(1, min(page_size, LIST_PAGE_MAX))
-        after: str | None = None
-        while True:
-            params: dict[str, Any] = {"limit": limit}
-            if after:
-                params["after"] = after
-            page = await self._json("GET", "/batches", idempotent=True, params=params)
-            items = page.get("data") if isinstance(page, dict) else None
-            if not isinstance(items, list):
-                raise ProviderError("batch list answered without data", provider=self.name)
-            for item in items:
-                yield self._job(item)
-            last = page.get("last_id") or (items[-1].get("id") if items else None)
-            if not page.get("has_more") or not items or not last or last == after:
-                return
-            after = last
+
+        def fetch(params: dict[str, Any]) -> Awaitable[Any]:
+            return self._json("GET", "/batches", idempotent=True, params=params)
+
+        async for item in cursor_pages(fetch, cursor="after", limit=limit, provider=self.name):
+            yield self._job(item)
 
     async def cancel(self, batch_id: str) -> BatchJob:
         """Ask for a cancel (the batch goes to ``cancelling``); safe to repeat, so retried."""
@@ -245,12 +210,3 @@ class OpenAIProvider:
     def parse_result(self, line: ResultLine) -> BatchResult:
         """Parse one output- or error-file line."""
         return parse_openai_line(line)
-
-    async def results(self, job: BatchJob) -> AsyncIterator[BatchResult]:
-        """Every result available for the job, error lines included."""
-        async for line in self.result_lines(job):
-            yield parse_openai_line(line)
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this adapter created it."""
-        await self._http.aclose()

@@ -1,0 +1,72 @@
+"""What both adapters share: base URL, auth headers, the retrying transport, JSON calls."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+
+from batchtui.core.models import BatchJob, BatchResult
+from batchtui.core.provider import ProviderError
+from batchtui.providers.http import RetryPolicy, Sleep, Transport, json_body
+
+
+class HttpAdapter:
+    """The plumbing of one provider account: subclasses add the batch API itself."""
+
+    name = ""
+
+    def __init__(
+        self,
+        base_url: str,
+        headers: dict[str, str],
+        *,
+        client: httpx.AsyncClient | None = None,
+        max_retries: int = 10,
+        retry_budget: float = 60.0,
+        timeout: httpx.Timeout | float | None = None,
+        profile: str | None = None,
+        sleep: Sleep | None = None,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        """``client`` is shared if given (never closed here); ``retry_budget`` is the seconds
+        that retries of one call may take in all; ``sleep``/``monotonic`` are for tests."""
+        self.base_url = base_url.rstrip("/")
+        self.profile = profile
+        self._headers = headers
+        self._http = Transport(
+            self.name,
+            client=client,
+            timeout=timeout,
+            retry=RetryPolicy(max_retries=max_retries, budget=retry_budget),
+            sleep=sleep,
+            monotonic=monotonic,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, profile={self.profile!r})"
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    async def _json(self, method: str, path: str, *, idempotent: bool, **kw: Any) -> Any:
+        response = await self._http.request(
+            method, self._url(path), headers=self._headers, idempotent=idempotent, **kw
+        )
+        return json_body(self.name, response)
+
+    def _checked(self, data: Any) -> dict[str, Any]:
+        """A batch object from an answer, or a ProviderError when it is not one."""
+        if not isinstance(data, dict) or not data.get("id"):
+            raise ProviderError("the provider answered without a batch object", provider=self.name)
+        return data
+
+    async def results(self, job: BatchJob) -> AsyncIterator[BatchResult]:
+        """Every result the provider has for the job (any outcome), parsed, streamed."""
+        async for line in self.result_lines(job):  # type: ignore[attr-defined]
+            yield self.parse_result(line)  # type: ignore[attr-defined]
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this adapter created it."""
+        await self._http.aclose()
