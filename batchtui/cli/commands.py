@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from batchtui.cli.output import emit_json, job_details, job_line
+from batchtui.cli.output import emit_json, job_details, job_line, usd
+from batchtui.core.budget import BudgetExceeded
 from batchtui.core.config import dumps_config, write_default_config
 from batchtui.core.inputs import InputValidationError
+from batchtui.core.models import BatchStatus
 from batchtui.core.paths import config_path
-from batchtui.core.provider import BatchtuiError, ProviderError
+from batchtui.core.provider import ProviderError
 from batchtui.core.results import (
-    RequestLookup,
     by_error_type,
     by_flag,
     by_outcome,
@@ -83,36 +85,15 @@ def cmd_validate(ws: Workspace, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _estimate_json(guess: Any) -> dict[str, Any]:
+    """The `estimate` object of `submit --dry-run --json`."""
+    return guess.run.as_dict()
+
+
 async def cmd_submit(ws: Workspace, args: argparse.Namespace) -> int:
+    _report_background_errors(ws)
     if args.dry_run:
-        report = ws.validate(
-            args.file, args.profile, defaults=_defaults(args), split=args.split, **_csv(args)
-        )
-        summary = report.summary
-        if args.json:
-            emit_json(
-                {
-                    "ok": report.ok,
-                    "dry_run": True,
-                    "profile": ws.profile(args.profile).name,
-                    "issues": [str(i) for i in report.issues],
-                    "estimate": {
-                        "requests": summary.requests,
-                        "input_tokens": summary.input_tokens,
-                        "max_output_tokens": summary.max_tokens_total,
-                    },
-                    "parts": [p.as_dict() for p in summary.parts],
-                }
-            )
-        else:
-            print_report_issues(report)
-            print(
-                f"dry run: {summary.requests} requests in {_batches(summary)} batch(es), "
-                f"~{summary.input_tokens} input tokens; nothing was sent"
-            )
-        return 0 if report.ok else 1
-    if args.max_cost is not None:
-        check_max_cost(ws, args)
+        return await _dry_run(ws, args)
     records = await ws.submit_file(
         args.file,
         args.profile,
@@ -122,65 +103,104 @@ async def cmd_submit(ws: Workspace, args: argparse.Namespace) -> int:
         label=args.label,
         split=args.split,
         again=args.again,
+        max_cost_usd=args.max_cost,
         **_csv(args),
     )
     _print_records(ws, records, args.json)
+    queued = [r for r in records if r.status is BatchStatus.QUEUED]
+    if queued:
+        profile = queued[0].profile
+        _err(
+            f"{len(queued)} job(s) queued on profile {profile!r} ({ws.queue_text(profile)}); "
+            "they go out by themselves as earlier jobs end while `batchtui watch`, "
+            "`batchtui list --refresh` or the dashboard runs"
+        )
     if args.wait:
         return await _watch(ws, [r.local_id for r in records], args, quiet=args.json)
     return 0
 
 
-def check_max_cost(ws: Workspace, args: argparse.Namespace) -> None:
-    """Refuse (before anything is recorded or uploaded) when the high estimate tops --max-cost.
-
-    A request without max_tokens has no output ceiling and a model without a price has no
-    price, so either makes the estimate unbounded: refused too, saying why.
-    """
-    from batchtui.core.costs import estimate, format_usd
-
+async def _dry_run(ws: Workspace, args: argparse.Namespace) -> int:
+    """Validate and estimate (and check budgets) without recording or sending anything."""
     report = ws.validate(
         args.file, args.profile, defaults=_defaults(args), split=args.split, **_csv(args)
     )
-    if not report.ok:
-        raise InputValidationError(report)
     summary = report.summary
-    provider = ws.profile(args.profile).provider
-    missing = sum(t.max_tokens_missing for t in summary.models.values())
-    if missing:
-        raise BatchtuiError(
-            f"--max-cost: {missing} request(s) set no max_tokens, so the cost has no ceiling; "
-            "set max_tokens (or --max-tokens) to bound it"
+    guess = await asyncio.to_thread(ws.estimate_report, report) if report.ok else None
+    refusal = None
+    if guess is not None:
+        try:
+            ws.check_budget(guess, args.profile, max_cost_usd=args.max_cost)
+        except BudgetExceeded as exc:
+            refusal = str(exc)
+    if args.json:
+        estimate = {
+            "requests": summary.requests,
+            "input_tokens": summary.input_tokens,
+            "max_output_tokens": summary.max_tokens_total,
+        }
+        if guess is not None:
+            estimate.update(_estimate_json(guess))
+        parts = [p.as_dict() for p in summary.parts]
+        if guess is not None and len(guess.parts) == len(parts):
+            for part, part_guess in zip(parts, guess.parts, strict=True):
+                part["estimate"] = part_guess.as_dict()
+        emit_json(
+            {
+                "ok": report.ok and refusal is None,
+                "dry_run": True,
+                "profile": ws.profile(args.profile).name,
+                "issues": [str(i) for i in report.issues],
+                "estimate": estimate,
+                "budget": refusal,
+                "parts": parts,
+            }
         )
-    per_model = {
-        name: (t.requests, t.input_tokens, t.max_tokens) for name, t in summary.models.items()
-    }
-    guess = estimate(provider, per_model)
-    if guess.cost_usd_high is None:
-        raise BatchtuiError(
-            f"--max-cost: no price known for {', '.join(guess.unpriced_models)}; "
-            "cannot tell whether the batch stays under the limit"
+    else:
+        print_report_issues(report)
+        money = ""
+        if guess is not None:
+            run = guess.run
+            if run.priced:
+                money = f", est. {usd(run.cost_usd_low)} - {usd(run.cost_usd_high)} at batch prices"
+            else:
+                money = f", no price for {', '.join(run.unpriced_models)}"
+        print(
+            f"dry run: {summary.requests} requests in {_batches(summary)} batch(es), "
+            f"~{summary.input_tokens} input tokens{money}; nothing was sent"
         )
-    if guess.cost_usd_high > args.max_cost:
-        raise BatchtuiError(
-            f"--max-cost: the high estimate is {format_usd(guess.cost_usd_high)} (low "
-            f"{format_usd(guess.cost_usd_low)}), over the limit of {format_usd(args.max_cost)}; "
-            "nothing was sent"
-        )
+        if refusal:
+            _err(refusal)
+    return 0 if report.ok and refusal is None else 1
+
+
+def _report_background_errors(ws: Workspace) -> None:
+    """Print errors of work the command set going in the background (e.g. queued sends)."""
+    ws.subscribe_errors(lambda profile, batch_id, exc: _err(f"{batch_id or profile}: {exc}"))
+
+
+def record_json(ws: Workspace, record: JobRecord) -> dict[str, Any]:
+    """A job's `--json` object: the store's, plus ``stale_since`` (null unless stale)."""
+    data = record.to_json()
+    since = ws.stale_since(record)
+    data["stale_since"] = since.isoformat() if since else None
+    return data
 
 
 def _print_records(ws: Workspace, records: list[JobRecord], as_json: bool) -> None:
     if as_json:
-        data = [r.to_json() for r in records]
+        data = [record_json(ws, r) for r in records]
         emit_json(data[0] if len(data) == 1 else data)
     else:
         now = ws.clock.now()
         for record in records:
-            print(job_line(record, now))
+            print(job_line(record, now, stale=ws.stale_since(record, now) is not None))
 
 
 async def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
     failed = 0
     if args.refresh:
+        _report_background_errors(ws)
         await ws.reconcile()
         for record in ws.jobs():
             if record.id and not record.is_terminal:
@@ -189,9 +209,10 @@ async def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
                 except ProviderError as exc:
                     failed += 1
                     _err(f"{record.display_id}: {exc}")
+        await ws.dispatch_queued(args.profile)
     records = [r for r in ws.jobs() if not args.profile or r.profile == args.profile]
     if args.json:
-        emit_json([r.to_json() for r in records])
+        emit_json([record_json(ws, r) for r in records])
     elif not records:
         print("no jobs yet: `batchtui submit FILE` sends one")
     else:
@@ -199,16 +220,71 @@ async def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
     return 2 if failed else 0  # the list is printed from the store either way
 
 
+async def cmd_costs(ws: Workspace, args: argparse.Namespace) -> int:
+    totals = ws.cost_totals(ws.profile(args.profile).name if args.profile else None)
+    if args.json:
+        emit_json([t.as_dict() for t in totals])
+        return 0
+    if not totals:
+        print("no jobs yet")
+        return 0
+    print(
+        f"{'PROFILE':<12} {'DAY':<10} {'JOBS':>5} {'COST':>10} {'SYNC':>10} {'SAVED':>10} "
+        f"{'PENDING<=':>10}"
+    )
+    for t in totals:
+        print(
+            f"{t.profile:<12} {t.day or 'all days':<10} {t.jobs:>5} {usd(t.cost_usd):>10} "
+            f"{usd(t.sync_cost_usd):>10} {usd(t.saved_usd):>10} {usd(t.pending_usd_high):>10}"
+            + (f"  ({t.unpriced_jobs} job(s) without a price)" if t.unpriced_jobs else "")
+        )
+    return 0
+
+
+async def cmd_clean(ws: Workspace, args: argparse.Namespace) -> int:
+    cleaning = ws.clean_plan(args.profile)
+    if args.json and (args.dry_run or not cleaning):
+        emit_json({"dry_run": args.dry_run, **cleaning.as_dict(), "deleted": [], "failed": []})
+        return 0
+    if not cleaning:
+        print("nothing to clean: no ended job with fully cached results has provider files left")
+        return 0
+    if not args.json:
+        for item in cleaning.items:
+            print(item.describe())
+    if args.dry_run:
+        if not args.json:
+            print(f"dry run: {len(cleaning)} object(s) would be deleted; nothing was deleted")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            _err(f"{len(cleaning)} object(s) would be deleted; pass --yes to delete them")
+            return 1
+        answer = input(f"delete these {len(cleaning)} object(s) at the provider? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing was deleted")
+            return 0
+    report = await ws.clean(cleaning)
+    if args.json:
+        emit_json({"dry_run": False, **cleaning.as_dict(), **report.as_dict()})
+    else:
+        print(f"deleted {len(report.deleted)} object(s)")
+    for item, message in report.failed:
+        _err(f"{item.describe()}: {message}")
+    return 2 if report.failed else 0
+
+
 async def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
     record = ws.store.get(args.id)
     if record is None or not args.cached:
         record = await ws.refresh(args.id, args.profile)
     if args.json:
-        data = record.to_json()
-        data["children"] = [c.to_json() for c in ws.children(record.local_id)]
+        data = record_json(ws, record)
+        data["children"] = [record_json(ws, c) for c in ws.children(record.local_id)]
         emit_json(data)
     else:
-        print("\n".join(job_details(record, ws.children(record.local_id))))
+        children = ws.children(record.local_id)
+        print("\n".join(job_details(record, children, stale_since=ws.stale_since(record))))
     return 0
 
 
@@ -222,6 +298,8 @@ async def _watch(
     as_json = getattr(args, "json", False) and not quiet
     while True:
         pending = False
+        if any(ws.job(i).status is BatchStatus.QUEUED for i in watched):
+            await ws.dispatch_queued()
         for local_id in watched:
             record = ws.job(local_id)
             if record.id and not record.is_terminal:
@@ -231,12 +309,13 @@ async def _watch(
                     if not exc.retryable:
                         raise  # a wrong key or a deleted job will not get better by waiting
                     _err(f"{record.display_id}: {exc} (will retry)")
-            line = job_line(record, ws.clock.now())
-            key = f"{record.status.value}|{record.counts}"
+            stale = ws.stale_since(record) is not None
+            line = job_line(record, ws.clock.now(), stale=stale)
+            key = f"{record.status.value}|{record.counts}|{stale}|{record.id}"
             if last.get(local_id) != key:
                 last[local_id] = key
                 if as_json:
-                    print(__import__("json").dumps(record.to_json()), flush=True)
+                    print(json.dumps(record_json(ws, record)), flush=True)
                 elif not quiet:
                     print(line, flush=True)
             pending = pending or not record.is_terminal
@@ -249,7 +328,12 @@ async def _watch(
 
 
 async def cmd_watch(ws: Workspace, args: argparse.Namespace) -> int:
-    idents = args.ids or [r.local_id for r in ws.jobs() if not r.is_terminal and r.id is not None]
+    _report_background_errors(ws)
+    idents = args.ids or [
+        r.local_id
+        for r in ws.jobs()
+        if not r.is_terminal and (r.id is not None or r.status is BatchStatus.QUEUED)
+    ]
     if not idents:
         print("no live jobs to watch")
         return 0
@@ -268,13 +352,22 @@ async def cmd_cancel(ws: Workspace, args: argparse.Namespace) -> int:
 async def cmd_results(ws: Workspace, args: argparse.Namespace) -> int:
     record = await ws.resolve(args.id, args.profile)
     out: Any = args.output or sys.stdout
-    join = RequestLookup(record.input_path) if args.join and record.input_path else None
-    if args.join and join is None:
-        raise BatchtuiError(f"job {record.display_id} has no kept input to join results to")
+    join = ws.join_source(record.local_id) if args.join else None
+    joined = join.export_kwargs() if join is not None else {}
+    try:
+        return await _export_results(ws, record, args, out, joined)
+    finally:
+        if join is not None:
+            join.close()
+
+
+async def _export_results(
+    ws: Workspace, record: JobRecord, args: argparse.Namespace, out: Any, joined: dict[str, Any]
+) -> int:
     parse = ws.parse_fn(record.local_id)
     if args.run:
         merged = await ws.run_view(record.local_id)
-        count = merged.export(out, parse=parse, format=args.format, join=join)
+        count = merged.export(out, parse=parse, format=args.format, **joined)
         missing = len(merged.missing)
         _err(f"{count} results written; {missing} custom_id(s) still without a success")
         return 0
@@ -288,7 +381,7 @@ async def cmd_results(ws: Workspace, args: argparse.Namespace) -> int:
         filtered = args.outcome or args.flag
         rows = by_error_type(index, [args.error_type], within=rows if filtered else None)
     count = export_rows(
-        index, rows, out, parse=parse, format=args.format, job_id=record.id, join=join
+        index, rows, out, parse=parse, format=args.format, job_id=record.id, **joined
     )
     if args.output:
         _err(f"{count} results written to {args.output}")
@@ -350,6 +443,8 @@ ASYNC_COMMANDS = {
     "results": cmd_results,
     "retry": cmd_retry,
     "recover": cmd_recover,
+    "costs": cmd_costs,
+    "clean": cmd_clean,
 }
 
 

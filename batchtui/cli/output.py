@@ -40,18 +40,79 @@ def counts_text(record: JobRecord) -> str:
     return f"{text} /{total}"
 
 
-def job_line(record: JobRecord, now: datetime) -> str:
-    """One line per job for `list` and `watch`."""
+def usd(value: float | None) -> str:
+    """Money for the CLI: ``$0.0123``, or "no price" for None."""
+    from batchtui.core.costs import format_usd
+
+    return format_usd(value)
+
+
+def cost_cell(record: JobRecord) -> str:
+    """The cost column: the actual cost, else ``<=`` the high estimate, else ``-``."""
+    if record.cost is not None:
+        return usd(record.cost.get("cost_usd"))
+    if record.estimate is not None:
+        high = record.estimate.get("cost_usd_high")
+        return "no price" if high is None else f"<={usd(high)}"
+    return "-"
+
+
+def job_line(record: JobRecord, now: datetime, *, stale: bool = False) -> str:
+    """One line per job for `list` and `watch` (cost: actual, else ``<=`` high estimate)."""
     ident = record.id or f"({record.local_id})"
     label = record.label or ""
+    marks = ""
+    if stale:
+        marks += "[stale] "
+    if record.limit_error:
+        marks += f"[{record.limit_error['code']}] "
     indent = "  └ " if record.parent_local_id else ""
     return (
         f"{indent}{ident:<40} {record.profile:<10} {record.status.value:<11} "
-        f"{counts_text(record):<28} {age(record, now):>5}  {label}"
+        f"{counts_text(record):<28} {age(record, now):>5} {cost_cell(record):>11}  "
+        f"{marks}{label}"
     ).rstrip()
 
 
-def job_details(record: JobRecord, children: list[JobRecord]) -> list[str]:
+def estimate_text(estimate: dict[str, Any] | None) -> str:
+    """An estimate in one line, e.g. ``$0.0010 - $0.0050 (12 requests, ~300 input tokens)``."""
+    if not estimate:
+        return "-"
+    low, high = estimate.get("cost_usd_low"), estimate.get("cost_usd_high")
+    if high is None:
+        models = ", ".join(estimate.get("unpriced_models") or []) or "the model"
+        money = f"no price ({models})"
+    else:
+        money = f"{usd(low)} - {usd(high)}"
+    text = (
+        f"{money} ({estimate.get('requests', 0)} requests, ~{estimate.get('input_tokens', 0)} "
+        f"input tokens, <= {estimate.get('max_output_tokens', 0)} output tokens)"
+    )
+    if estimate.get("uncapped_requests"):
+        text += f"; {estimate['uncapped_requests']} request(s) without max_tokens (no ceiling)"
+    return text
+
+
+def cost_lines(cost: dict[str, Any] | None) -> list[str]:
+    """The actual cost, the synchronous price of the same, and what batching saved."""
+    if not cost:
+        return ["cost:        - (known once the results are fetched)"]
+    source = {"results": "from the results' usage", "batch_usage": "from the batch's usage"}
+    lines = [
+        f"cost:        {usd(cost.get('cost_usd'))} at batch prices "
+        f"({source.get(cost.get('source') or '', 'from usage')}: "
+        f"{cost.get('input_tokens', 0)} input, {cost.get('output_tokens', 0)} output tokens)",
+        f"sync cost:   {usd(cost.get('sync_cost_usd'))}",
+        f"saved:       {usd(cost.get('saved_usd'))}",
+    ]
+    if cost.get("unpriced_models"):
+        lines.append(f"no price:    {', '.join(cost['unpriced_models'])}")
+    return lines
+
+
+def job_details(
+    record: JobRecord, children: list[JobRecord], *, stale_since: datetime | None = None
+) -> list[str]:
     """Every fact of one job, for `show`."""
     lines = [
         f"id:          {record.id or '-'}",
@@ -70,7 +131,19 @@ def job_details(record: JobRecord, children: list[JobRecord]) -> list[str]:
         + (" (cached)" if record.results_complete else ""),
         f"run:         {record.run_id}",
         f"parent:      {record.parent_id or record.parent_local_id or '-'}",
+        f"estimate:    {estimate_text(record.estimate)}",
+        *cost_lines(record.cost),
     ]
+    if stale_since is not None:
+        lines.append(f"stale:       since {stale_since.isoformat()} (its counts stopped moving)")
+    if record.limit_error:
+        err = record.limit_error
+        lines.append(f"limit:       {err['code']}: {err['message']} (not retried)")
+    if record.cleaned:
+        gone = [f"{role} file {fid}" for fid, role in (record.cleaned.get("files") or {}).items()]
+        if record.cleaned.get("batch"):
+            gone.append("the batch")
+        lines.append(f"cleaned:     deleted at the provider: {', '.join(gone)}")
     for name, value in record.times.as_dict().items():
         if value:
             lines.append(f"{name + ':':<13}{value}")

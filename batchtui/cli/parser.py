@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from batchtui import __version__
 
@@ -26,7 +27,7 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
+    if not value > 0 or not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
     return value
 
@@ -98,7 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list every job in the store")
     _common(p)
-    p.add_argument("--refresh", action="store_true", help="ask the providers first")
+    p.add_argument(
+        "--refresh",
+        action="store_true",
+        help="ask the providers first, and send queued jobs that now fit",
+    )
+
+    p = sub.add_parser("costs", help="what jobs cost, per profile and per day")
+    _common(p)
 
     p = sub.add_parser("show", help="show one job (fresh from the provider)")
     _common(p)
@@ -159,10 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--force", action="store_true", help="init: overwrite an existing file")
 
-    p = sub.add_parser("clean", help="delete provider-side files of fully cached jobs")
+    p = sub.add_parser(
+        "clean",
+        help="delete provider-side files (and ended Anthropic batches) of fully cached jobs",
+    )
     _common(p)
-    p.add_argument("--dry-run", action="store_true")
-    p.add_argument("--yes", action="store_true", help="do not ask")
+    p.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    p.add_argument("--yes", action="store_true", help="do not ask before deleting")
 
     p = sub.add_parser("demo", help="the dashboard on an embedded emulator with sample jobs")
     p.add_argument("--seed", type=int, default=7)

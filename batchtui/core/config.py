@@ -7,6 +7,7 @@ that holds its key (default the SDK's own) or a file of mode 0600 holding it.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import stat
@@ -85,6 +86,7 @@ class Profile:
     max_in_flight: int | None = None
     max_enqueued_tokens: int | None = None
     stale_after_s: float | None = None
+    max_requests_per_minute: int | None = None
 
     def __post_init__(self) -> None:
         if self.provider not in PROVIDERS:
@@ -172,6 +174,7 @@ _PROFILE_SPEC: dict[str, tuple[str, float | None]] = {
     "max_in_flight": (_INT, 1),
     "max_enqueued_tokens": (_INT, 1),
     "stale_after_s": (_FLOAT, 0),
+    "max_requests_per_minute": (_INT, 1),
 }
 _TOP_KEYS = ("default_profile", "profiles", "ui", "keymap")
 _UI_KEYS = ("theme",)
@@ -207,6 +210,8 @@ def _check_value(value: Any, kind: str, minimum: float | None, path: Path, key: 
         raise ConfigError(f"expected {article} {kind}, got {_type_name(value)}", path=path, key=key)
     if kind == _INT and not isinstance(value, int):
         raise ConfigError(f"expected an integer, got {_type_name(value)}", path=path, key=key)
+    if not math.isfinite(value):
+        raise ConfigError(f"must be a finite number, got {value}", path=path, key=key)
     if minimum is not None:
         if kind == _INT and value < minimum:
             raise ConfigError(f"must be at least {int(minimum)}, got {value}", path=path, key=key)
@@ -435,7 +440,7 @@ _HEADER = """\
 # Profile keys: provider, base_url, api_key_env, api_key_file, organization, project,
 # default_model, default_max_tokens, poll_min_s, poll_max_s, max_concurrency, list_interval_s,
 # retry_budget_s, max_cost_usd, max_cost_usd_per_day, max_in_flight, max_enqueued_tokens,
-# stale_after_s.
+# stale_after_s (default 1800), max_requests_per_minute (the poller's cap per profile).
 
 """
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 TIER_CHECK_TOKENS = 100_000
@@ -44,6 +45,13 @@ class Estimate:
     cost_usd_low: float | None
     cost_usd_high: float | None
     unpriced_models: tuple[str, ...] = ()
+    uncapped_requests: int = 0
+    """Requests that set no max_tokens: their output has no ceiling, so the high is not one."""
+
+    @property
+    def priced(self) -> bool:
+        """Whether every model has a price (else both costs are None: "no price")."""
+        return self.cost_usd_high is not None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,7 +61,53 @@ class Estimate:
             "cost_usd_low": _round(self.cost_usd_low),
             "cost_usd_high": _round(self.cost_usd_high),
             "unpriced_models": list(self.unpriced_models),
+            "uncapped_requests": self.uncapped_requests,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Estimate:
+        """Rebuild from `as_dict` output (e.g. the estimate kept on a job)."""
+        return cls(
+            requests=int(data.get("requests") or 0),
+            input_tokens=int(data.get("input_tokens") or 0),
+            max_output_tokens=int(data.get("max_output_tokens") or 0),
+            cost_usd_low=data.get("cost_usd_low"),
+            cost_usd_high=data.get("cost_usd_high"),
+            unpriced_models=tuple(data.get("unpriced_models") or ()),
+            uncapped_requests=int(data.get("uncapped_requests") or 0),
+        )
+
+    def scaled(self, requests: int, input_share: float, request_share: float) -> Estimate:
+        """This estimate apportioned to a part: input by ``input_share`` (of the bytes),
+        output ceiling and request counts by ``request_share``."""
+        low = high = None
+        if self.cost_usd_low is not None and self.cost_usd_high is not None:
+            low = self.cost_usd_low * input_share
+            high = low + (self.cost_usd_high - self.cost_usd_low) * request_share
+        return Estimate(
+            requests=requests,
+            input_tokens=round(self.input_tokens * input_share),
+            max_output_tokens=round(self.max_output_tokens * request_share),
+            cost_usd_low=low,
+            cost_usd_high=high,
+            unpriced_models=self.unpriced_models,
+            uncapped_requests=round(self.uncapped_requests * request_share),
+        )
+
+
+def sum_estimates(parts: Iterable[Estimate]) -> Estimate:
+    """One estimate for several (e.g. the parts of a run); no price if any part has none."""
+    items = list(parts)
+    priced = all(e.priced for e in items)
+    return Estimate(
+        requests=sum(e.requests for e in items),
+        input_tokens=sum(e.input_tokens for e in items),
+        max_output_tokens=sum(e.max_output_tokens for e in items),
+        cost_usd_low=sum(e.cost_usd_low or 0.0 for e in items) if priced else None,
+        cost_usd_high=sum(e.cost_usd_high or 0.0 for e in items) if priced else None,
+        unpriced_models=tuple(sorted({m for e in items for m in e.unpriced_models})),
+        uncapped_requests=sum(e.uncapped_requests for e in items),
+    )
 
 
 @dataclass(slots=True)
@@ -165,11 +219,14 @@ def request_cost(
     )
 
 
-def estimate(provider: str, per_model: dict[str, tuple[int, int, int]]) -> Estimate:
+def estimate(
+    provider: str, per_model: dict[str, tuple[int, int, int]], *, uncapped: int = 0
+) -> Estimate:
     """Estimate from ``{model: (requests, input_tokens, max_output_tokens)}``.
 
     Low: input tokens only (every answer empty). High: every answer reaching its max_tokens.
     Input tokens are per-request averages, priced request by request at that average.
+    ``uncapped`` counts requests with no max_tokens (their output is left out of the high).
     """
     requests = sum(v[0] for v in per_model.values())
     input_tokens = sum(v[1] for v in per_model.values())
@@ -192,7 +249,9 @@ def estimate(provider: str, per_model: dict[str, tuple[int, int, int]]) -> Estim
         high = (high or 0.0) + ceiling * count
     if unpriced:
         low = high = None
-    return Estimate(requests, input_tokens, max_output, low, high, tuple(sorted(unpriced)))
+    return Estimate(
+        requests, input_tokens, max_output, low, high, tuple(sorted(unpriced)), uncapped
+    )
 
 
 def usage_of_line(provider: str, obj: dict[str, Any]) -> tuple[str | None, int, int, int, int]:
@@ -267,12 +326,66 @@ def cost_of_lines(provider: str, lines: Iterable[bytes], default_model: str | No
     return cost
 
 
+def cost_of_files(provider: str, paths: Iterable[Path], default_model: str | None = None) -> Cost:
+    """`cost_of_lines` over local result files (JSONL), read line by line."""
+
+    def lines() -> Iterator[bytes]:
+        for path in paths:
+            with open(path, "rb") as handle:
+                for raw in handle:
+                    if raw.strip():
+                        yield raw
+
+    return cost_of_lines(provider, lines(), default_model)
+
+
+def cost_of_usage(
+    provider: str,
+    model: str | None,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    cached_input_tokens: int = 0,
+    requests: int = 0,
+) -> Cost:
+    """The cost of a job's aggregate usage (e.g. OpenAI's batch ``usage``), at unit prices."""
+    cost = Cost(
+        requests=requests,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cached_input_tokens=cached_input_tokens,
+    )
+    if not model:
+        cost.unpriced_models.add("(unknown model)")
+        cost.cost_usd = cost.sync_cost_usd = None
+        return cost
+    for batch in (True, False):
+        unit = unit_prices(provider, model, batch)
+        if unit is None:
+            cost.unpriced_models.add(model)
+            cost.cost_usd = cost.sync_cost_usd = None
+            return cost
+        fresh = max(0, input_tokens - cached_input_tokens)
+        price = (
+            fresh * unit.input
+            + cached_input_tokens * unit.cached_input
+            + output_tokens * unit.output
+        )
+        if batch:
+            cost.cost_usd = price
+        else:
+            cost.sync_cost_usd = price
+    return cost
+
+
 def format_usd(value: float | None) -> str:
-    """``$0.0123``-style money for tables; "no price" for None."""
+    """``$12.34``/``$0.0123``/``$0.000045``-style money for tables; "no price" for None."""
     if value is None:
         return "no price"
     if value >= 100:
         return f"${value:,.0f}"
     if value >= 1:
         return f"${value:,.2f}"
-    return f"${value:.4f}"
+    if value >= 0.01 or value == 0:
+        return f"${value:.4f}"
+    return f"${value:.6f}"

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from batchtui.core.clock import Clock
 from batchtui.core.config import Config, load_config
@@ -19,7 +21,7 @@ from batchtui.core.models import BatchJob, BatchStatus
 from batchtui.core.paths import data_dir, ensure_private_dir
 from batchtui.core.poller import Poller
 from batchtui.core.provider import SubmitOptions
-from batchtui.core.store import JobStore
+from batchtui.core.store import JobRecord, JobStore
 from batchtui.core.workspace_base import (
     ErrorListener,
     JobListener,
@@ -27,11 +29,14 @@ from batchtui.core.workspace_base import (
     _default_factory,
     poll_settings,
 )
+from batchtui.core.workspace_clean import CleanMixin
+from batchtui.core.workspace_money import BudgetExceeded, MoneyMixin
+from batchtui.core.workspace_queue import QueueMixin
 from batchtui.core.workspace_results import NoResults, ResultsMixin
 from batchtui.core.workspace_submit import SubmitMixin
 
 
-class Workspace(SubmitMixin, ResultsMixin):
+class Workspace(SubmitMixin, ResultsMixin, MoneyMixin, QueueMixin, CleanMixin):
     """Config, job store, one adapter per profile, the poller, and the results cache."""
 
     @classmethod
@@ -42,22 +47,32 @@ class Workspace(SubmitMixin, ResultsMixin):
         clock: Clock | None = None,
         config: Config | None = None,
         provider_factory: ProviderFactory | None = None,
+        poll_factory: ProviderFactory | None = None,
     ) -> Workspace:
         """Open the user's workspace (or the one under ``home``)."""
         home = ensure_private_dir(Path(home) if home else data_dir())
         config = config or load_config()
         store = JobStore(home / "batchtui.db", clock=clock)
-        return cls(config, store, home=home, clock=clock, provider_factory=provider_factory)
+        return cls(
+            config,
+            store,
+            home=home,
+            clock=clock,
+            provider_factory=provider_factory,
+            poll_factory=poll_factory,
+        )
 
     # --- polling --------------------------------------------------------------------------
 
     def _make_poller(self) -> Poller:
         profiles = self.usable_profiles()
-        providers = {name: self.provider(name) for name in profiles}
+        providers = {name: self.poll_provider(name) for name in profiles}
         settings = {name: poll_settings(self.config.profile(name)) for name in profiles}
 
         def on_snapshot(profile: str, job: BatchJob) -> None:
-            self._remember(job, profile)
+            record = self._remember(job, profile)
+            if record.is_terminal:
+                self._spawn(self._after_terminal(record))
 
         def on_error(profile: str, batch_id: str | None, exc: Exception) -> None:
             for listener in list(self._error_listeners):
@@ -76,13 +91,33 @@ class Workspace(SubmitMixin, ResultsMixin):
             poller.mark_known(name, [r.id for r in self.store.list_jobs(profile=name) if r.id])
             for record in self.store.live_jobs(name):
                 if record.id:
-                    poller.track(name, record.id, submitted_at=record.times.created_at)
+                    poller.track(
+                        name,
+                        record.id,
+                        submitted_at=record.times.created_at,
+                        last_snapshot=record.snapshot,
+                    )
         return poller
 
+    async def _after_terminal(self, record: JobRecord) -> None:
+        """A job ended: give it a cost from the provider's usage, and let queued work go."""
+        with contextlib.suppress(Exception):
+            await self._cost_when_terminal(record)
+        if self.store.queued_intents(record.profile):
+            await self.dispatch_queued(record.profile)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run background work of the polling loop (cancelled by ``stop_polling``)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def start_polling(self) -> None:
-        """Settle crash leftovers, then poll every live job until ``stop_polling``."""
+        """Settle crash leftovers, send queued work that fits, then poll every live job until
+        ``stop_polling``. A job turning terminal lets queued submissions of its profile go."""
         await self.reconcile()
         self._poller = self._make_poller()
+        self._spawn(self.dispatch_queued())
         await self._poller.run()
 
     def start_polling_task(self) -> asyncio.Task[None]:
@@ -92,6 +127,12 @@ class Workspace(SubmitMixin, ResultsMixin):
         return self._poll_task
 
     async def stop_polling(self) -> None:
+        """Stop the poller and its background work (a send cut short is settled later)."""
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         if self._poller is not None:
             await self._poller.stop()
         if self._poll_task is not None:
@@ -116,10 +157,11 @@ class Workspace(SubmitMixin, ResultsMixin):
     async def aclose(self) -> None:
         """Stop polling and close every adapter and index."""
         await self.stop_polling()
-        for provider in self._providers.values():
+        for provider in [*self._providers.values(), *self._poll_providers.values()]:
             with contextlib.suppress(Exception):
                 await provider.aclose()
         self._providers.clear()
+        self._poll_providers.clear()
         for index in self._indexes.values():
             index.close()
         self._indexes.clear()
@@ -128,6 +170,7 @@ class Workspace(SubmitMixin, ResultsMixin):
 
 __all__ = [
     "BatchStatus",
+    "BudgetExceeded",
     "ErrorListener",
     "JobListener",
     "NoResults",

@@ -41,6 +41,18 @@ def _default_factory(profile: Profile) -> Provider:
     return make_provider(profile.provider, **kwargs)
 
 
+def _poll_factory(profile: Profile) -> Provider:
+    """An adapter for the poller: no retries of its own, so a 429 or 5xx goes straight back
+    to the poller, which holds the profile for its Retry-After instead of a slot waiting."""
+    from batchtui.providers import make_provider
+
+    kwargs = provider_kwargs(profile)
+    if not kwargs.get("api_key"):
+        raise ConfigError(f"profile {profile.name!r} has no API key: set {profile.key_env}")
+    kwargs["max_retries"] = 0
+    return make_provider(profile.provider, **kwargs)
+
+
 def poll_settings(profile: Profile) -> PollSettings:
     """The poller's settings for a profile, from its config."""
     return PollSettings(
@@ -48,6 +60,7 @@ def poll_settings(profile: Profile) -> PollSettings:
         max_interval_s=max(profile.poll_max_s, profile.poll_min_s),
         max_concurrency=profile.max_concurrency,
         list_interval_s=profile.list_interval_s,
+        max_requests_per_minute=profile.max_requests_per_minute,
     )
 
 
@@ -62,13 +75,19 @@ class WorkspaceBase:
         home: Path,
         clock: Clock | None = None,
         provider_factory: ProviderFactory | None = None,
+        poll_factory: ProviderFactory | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.home = home
         self.clock: Clock = clock or SystemClock()
         self._factory = provider_factory or _default_factory
+        # A custom provider factory (tests, benchmarks) also serves the poller unless a poll
+        # factory is given; the default one gets adapters without retries for polling.
+        self._poll_factory = poll_factory or (None if provider_factory else _poll_factory)
         self._providers: dict[str, Provider] = {}
+        self._poll_providers: dict[str, Provider] = {}
+        self._tasks: set[asyncio.Task[object]] = set()
         self._listeners: list[JobListener] = []
         self._error_listeners: list[ErrorListener] = []
         self._in_flight: set[str] = set()
@@ -99,6 +118,15 @@ class WorkspaceBase:
         if profile not in self._providers:
             self._providers[profile] = self._factory(self.config.profile(profile))
         return self._providers[profile]
+
+    def poll_provider(self, profile: str) -> Provider:
+        """The adapter the poller uses for a profile (no retries of its own; see __init__)."""
+        if self._poll_factory is None:
+            return self.provider(profile)
+        if profile not in self._poll_providers:
+            self.provider(profile)  # the same key check and error as the main adapter
+            self._poll_providers[profile] = self._poll_factory(self.config.profile(profile))
+        return self._poll_providers[profile]
 
     def usable_profiles(self) -> list[str]:
         """Profiles whose adapter can be built (a key is set)."""
@@ -199,8 +227,11 @@ class WorkspaceBase:
             return await self.adopt(ident, profile)
         if not record.id:
             return record
+        if (record.cleaned or {}).get("batch"):
+            return record  # deleted at the provider by `clean`: the stored snapshot is final
         job = await self.provider(record.profile).get(record.id)
-        return self._remember(job, record.profile)
+        record = self._remember(job, record.profile)
+        return await self._cost_when_terminal(record)  # type: ignore[attr-defined]
 
     async def resolve(self, ident: str, profile: str | None = None) -> JobRecord:
         """The stored job for an id, adopting a provider id the store does not know yet."""

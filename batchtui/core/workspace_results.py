@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from batchtui.core.joins import JoinSource, open_join
 from batchtui.core.provider import BatchtuiError, ProgressCallback
 from batchtui.core.recovery import submitted_ids
 from batchtui.core.results import ResultIndex, ResultsFile, RunMerge, download_results, merge_run
@@ -56,6 +57,8 @@ class ResultsMixin(WorkspaceBase):
         if record.results_complete:
             cached = self.results(record.local_id)
             if cached is not None:
+                if (record.cost or {}).get("source") != "results":
+                    await self.compute_cost(record.local_id)  # type: ignore[attr-defined]
                 return cached
         provider = self.provider(record.profile)
         job = await provider.get(record.id)
@@ -79,7 +82,19 @@ class ResultsMixin(WorkspaceBase):
             complete=results.complete,
         )
         self._emit(record)
+        if results.complete and (record.cost or {}).get("source") != "results":
+            await self.compute_cost(record.local_id)  # type: ignore[attr-defined]
         return index
+
+    def join_source(self, ident: str) -> JoinSource:
+        """What a joined export of a job needs: its kept requests by custom_id and, for a CSV
+        input, the input's own columns (pass ``.export_kwargs()`` to the export; ``close()``
+        it after). Raises BatchtuiError for a job with no kept input (adopted ones)."""
+        record = self.job(ident)
+        if record.input_path is None or not record.input_path.exists():
+            raise BatchtuiError(f"job {record.display_id} has no kept input to join results to")
+        intent = self.store.get_intent(record.local_id)
+        return open_join(record.input_path, intent.options if intent else None)
 
     def parse_fn(self, ident: str) -> Callable[[Any], Any]:
         """The adapter's result parser for a job (for exports and the detail pane)."""

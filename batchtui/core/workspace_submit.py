@@ -11,14 +11,19 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.core.config import Profile
-from batchtui.core.inputs import ValidationReport, validate_file, write_native
+from batchtui.core.costs import sum_estimates
+from batchtui.core.estimates import native_estimate, part_estimates, summary_estimate
+from batchtui.core.inputs import InputFormat, ValidationReport, validate_file, write_native
+from batchtui.core.joins import CSV_OPTION, write_csv_columns
 from batchtui.core.models import Capability, ResultFlag
-from batchtui.core.provider import BatchtuiError, ProgressCallback
+from batchtui.core.provider import BatchtuiError, ProgressCallback, QuotaError
+from batchtui.core.queue import check_fits_alone, is_limited
 from batchtui.core.recovery import retry_ids, submitted_ids, unfinished_ids, write_subset
 from batchtui.core.results import ResultIndex
 from batchtui.core.store import LABEL_METADATA_KEY, JobRecord
-from batchtui.core.submit import DuplicateInput, keep_part, send_intent
+from batchtui.core.submit import DuplicateInput, keep_part, remove_quietly, send_intent
 from batchtui.core.workspace_base import WorkspaceBase
+from batchtui.core.workspace_money import check_usd
 from batchtui.core.workspace_results import NoResults
 
 
@@ -81,13 +86,22 @@ class SubmitMixin(WorkspaceBase):
         csv_template: str | None = None,
         csv_id_column: str | None = None,
         csv_system: str | None = None,
+        max_cost_usd: float | None = None,
     ) -> list[JobRecord]:
         """Validate, keep, and submit an input (split into parts of one run when over limits).
 
-        ``csv_template``, ``csv_id_column`` and ``csv_system`` apply to CSV/TSV inputs.
+        ``csv_template``, ``csv_id_column`` and ``csv_system`` apply to CSV/TSV inputs (their
+        rows are kept for joined exports). Each part's cost estimate is kept on its job. The
+        high estimate is checked against ``max_cost_usd`` and the profile's ``max_cost_usd``
+        and ``max_cost_usd_per_day`` before anything is kept, recorded or uploaded
+        (BudgetExceeded). When the profile limits its queue (``max_in_flight``,
+        ``max_enqueued_tokens``) every part is recorded QUEUED and those that fit go out at
+        once, oldest queued first; the others are returned QUEUED and go out as earlier jobs
+        end (`dispatch_queued`).
         """
         prof = self.profile(profile)
         self.provider(prof.name)  # no key, no intent: fail before anything is recorded
+        check_usd(max_cost_usd)
         defaults = self.defaults(prof, {"model": model, "max_tokens": max_tokens})
         if endpoint:
             defaults["endpoint"] = endpoint
@@ -104,15 +118,35 @@ class SubmitMixin(WorkspaceBase):
                 csv_system=csv_system,
             )
         )
-        kept = [keep_part(self.store, part.path, part.sha256) for part in parts]
-        todo = list(range(len(parts)))
-        existing: dict[int, JobRecord] = {}
-        run_id = None
-        if not again:
-            await self.reconcile(prof.name)
-            existing, run_id = self._already_sent(prof.name, parts)
-            todo = [i for i in todo if i not in existing]
         summary = parts.report.summary
+        limited = is_limited(prof)
+        try:
+            todo = list(range(len(parts)))
+            existing: dict[int, JobRecord] = {}
+            run_id = None
+            if not again:
+                await self.reconcile(prof.name)
+                existing, run_id = self._already_sent(prof.name, parts)
+                todo = [i for i in todo if i not in existing]
+            run_estimate = await asyncio.to_thread(summary_estimate, prof.provider, summary)
+            estimates = part_estimates(run_estimate, parts)
+            # Budgets and queue limits refuse before anything is kept, recorded or uploaded.
+            self._check_budgets(prof, sum_estimates(estimates[i] for i in todo), max_cost_usd)  # type: ignore[attr-defined]
+            if limited:
+                check_fits_alone(prof, [estimates[i].input_tokens for i in todo])
+        except BaseException:
+            for part in parts:
+                remove_quietly(part.path)
+            raise
+        kept = [keep_part(self.store, part.path, part.sha256) for part in parts]
+        options: dict[str, Any] = {}
+        if label:
+            options["metadata"] = {LABEL_METADATA_KEY: label[:512]}
+        if summary.format is InputFormat.CSV:
+            sidecar, header = await asyncio.to_thread(
+                write_csv_columns, Path(path), self.store.inputs_dir, id_column=csv_id_column
+            )
+            options[CSV_OPTION] = {"path": str(sidecar), "header": header}
         models = sorted(getattr(summary, "models", {}) or {})
         # Record every part before sending any, so a failure part-way leaves each unsent part
         # recorded (and then settled as not sent), never forgotten.
@@ -120,7 +154,6 @@ class SubmitMixin(WorkspaceBase):
         for number in todo:
             part, kept_path = parts[number], kept[number]
             part_endpoint = endpoint or _endpoint_of(kept_path) or "/v1/chat/completions"
-            metadata = {LABEL_METADATA_KEY: label} if label else {}
             record = self.store.record_intent(
                 profile=prof.name,
                 provider=prof.provider,
@@ -134,21 +167,32 @@ class SubmitMixin(WorkspaceBase):
                 part_index=number if len(parts) > 1 else None,
                 model=models[0] if len(models) == 1 else None,
                 endpoint=part_endpoint if prof.provider == "openai" else None,
-                options={"endpoint": part_endpoint, "metadata": metadata},
+                options={"endpoint": part_endpoint, "metadata": {}, **options},
+                queued=limited,
+                estimate=estimates[number].as_dict(),
             )
             run_id = record.run_id
             intents[number] = record
             self._emit(record)
         sent: dict[int, JobRecord] = dict(existing)
         try:
-            for number in todo:
-                sent[number] = await self._send(intents[number].local_id, progress=progress)
+            if limited:
+                own = {intents[n].local_id for n in todo}
+                await self._dispatch_profile(prof.name, own=own, progress=progress)  # type: ignore[attr-defined]
+            else:
+                for number in todo:
+                    sent[number] = await self._send(intents[number].local_id, progress=progress)
         except BaseException:
             for number in todo:
                 if number not in sent:
                     self._drop_unsent(intents[number].local_id)
             raise
-        return [sent[i] for i in range(len(parts))]
+        out = []
+        for number in range(len(parts)):
+            record = sent.get(number) or self.store.get(intents[number].local_id)
+            assert record is not None
+            out.append(record)
+        return out
 
     def _already_sent(
         self, profile: str, parts: list[Any]
@@ -200,6 +244,9 @@ class SubmitMixin(WorkspaceBase):
                 clock=self.clock,
                 progress=progress,
             )
+        except QuotaError as exc:
+            self._note_limit(local_id, exc)
+            raise
         except BaseException:
             self._emit(self.store.get(local_id))
             raise
@@ -208,6 +255,12 @@ class SubmitMixin(WorkspaceBase):
         self._emit(record)
         self._track(record)
         return record
+
+    def _note_limit(self, local_id: str, exc: QuotaError) -> None:
+        """Keep a quota or spend-limit refusal on the job, so it shows and is not retried."""
+        failure = {"code": exc.code or exc.error_type or "quota", "message": exc.message}
+        with contextlib.suppress(BatchtuiError):
+            self._emit(self.store.set_failure(local_id, failure))
 
     async def _submit_child(
         self,
@@ -227,6 +280,16 @@ class SubmitMixin(WorkspaceBase):
         count, sha, _size = await asyncio.to_thread(
             write_subset, parent.input_path, custom_ids, staging, max_tokens=max_tokens
         )
+        prof = self.profile(parent.profile)
+        try:
+            guess = await asyncio.to_thread(native_estimate, staging, parent.provider)
+            self._check_budgets(prof, guess, None)  # type: ignore[attr-defined]
+            limited = is_limited(prof)
+            if limited:
+                check_fits_alone(prof, [guess.input_tokens])
+        except BaseException:
+            remove_quietly(staging)
+            raise
         kept = keep_part(self.store, staging, sha)
         intent = self.store.get_intent(parent.local_id)
         options = dict(intent.options) if intent else {}
@@ -245,9 +308,20 @@ class SubmitMixin(WorkspaceBase):
             model=parent.model,
             endpoint=parent.endpoint,
             options=options,
+            queued=limited,
+            estimate=guess.as_dict(),
         )
         self._emit(record)
-        return await self._send(record.local_id)
+        if not limited:
+            return await self._send(record.local_id)
+        try:
+            await self._dispatch_profile(prof.name, own={record.local_id})  # type: ignore[attr-defined]
+        except BaseException:
+            self._drop_unsent(record.local_id)
+            raise
+        current = self.store.get(record.local_id)
+        assert current is not None
+        return current
 
     async def retry(
         self,

@@ -24,6 +24,8 @@ Request markers (text of the first user message):
 - ``[[http_error]]`` — OpenAI: line in the OUTPUT file with ``response.status_code`` 400 and the
   error in ``response.body.error`` (counted failed); Anthropic: ``errored``
   (``invalid_request_error``).
+- ``[[filter]]`` — OpenAI ``finish_reason: "content_filter"`` with a partial answer and no
+  ``refusal`` (responses API: ``incomplete``, reason ``content_filter``); Anthropic answers.
 - ``[[refuse]]`` — OpenAI ``finish_reason: "content_filter"`` (responses API: a refusal item);
   Anthropic ``stop_reason: "refusal"``.
 - an output limit <= 5 (``max_tokens``, ``max_completion_tokens``, ``max_output_tokens``) —
@@ -37,6 +39,11 @@ Faults (``EmulatorConfig.faults`` / ``set_faults`` / ``--faults``), comma-separa
 commits, then answers 500), ``quota=P`` (429 without retry-after: ``insufficient_quota`` /
 ``enforced_spend_limit_reached``). Status faults never hit a create after it committed. Full
 grammar in ``batchtui.emulator.faults``.
+
+Enqueued-token limit (``EmulatorConfig.enqueued_token_limit`` / ``--enqueued-token-limit N``):
+an OpenAI batch whose prompt tokens, added to those of the same model's unfinished batches,
+top N fails validation with ``errors.data[0].code`` ``token_limit_exceeded`` (``line`` null),
+as the real organisation limit does.
 """
 
 from batchtui.emulator.config import EmulatorConfig

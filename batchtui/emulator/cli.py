@@ -35,6 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-rate", type=float, default=0.0, help="share of requests that fail")
     p.add_argument("--api-key", default=None, help="require this API key (401 otherwise)")
     p.add_argument("--faults", default="", metavar="SPEC", help=FAULTS_HELP)
+    p.add_argument(
+        "--enqueued-token-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="OpenAI: fail a batch with token_limit_exceeded when its prompt tokens and those "
+        "of the same model's unfinished batches top N (default: no limit)",
+    )
     return p
 
 
@@ -49,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     if not 0.0 <= args.fail_rate <= 1.0:
         print("batchtui emulator: --fail-rate must be between 0 and 1", file=sys.stderr)
         return 1
+    if args.enqueued_token_limit is not None and args.enqueued_token_limit < 1:
+        print("batchtui emulator: --enqueued-token-limit must be at least 1", file=sys.stderr)
+        return 1
     config = EmulatorConfig(
         seed=args.seed,
         job_seconds=args.job_seconds,
@@ -56,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         fail_rate=args.fail_rate,
         api_key=args.api_key,
         faults=args.faults,
+        enqueued_token_limit=args.enqueued_token_limit,
     )
     server = EmulatorServer(config, host=args.host, port=args.port)
     try:

@@ -31,3 +31,8 @@ class EmulatorConfig:
     anthropic_max_requests: int = 100_000
     file_retention_seconds: float = 30 * 86400.0  # OpenAI batch files expire after 30 days
     results_retention_seconds: float = 29 * 86400.0  # Anthropic archived_at after 29 days
+    # OpenAI per-model enqueued-token limit of the organization: a batch whose prompt tokens
+    # with those of the model's unfinished batches top it fails validation with
+    # `token_limit_exceeded` (line null). None: no limit.
+    enqueued_token_limit: int | None = None
+    organization: str = "org-emulator"

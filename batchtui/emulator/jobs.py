@@ -132,6 +132,7 @@ class OpenAIJob(Job):
     output_file_id: str | None = None
     error_file_id: str | None = None
     materialized: bool = False
+    enqueued_tokens: int = 0  # prompt tokens this batch holds in the org's enqueued limit
 
     def token_counts(self, facts: Facts) -> tuple[int, int]:
         return openai_usage(self.seed, facts, self.endpoint)

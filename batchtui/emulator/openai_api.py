@@ -231,7 +231,9 @@ class OpenAIApi:
             report = validate_input(path, endpoint, cfg.openai_max_tasks)
         except FileNotFoundError as exc:  # deleted meanwhile
             raise _not_found("File", record.id, "input_file_id") from exc
+        tokens = sum(f.prompt_tokens for f in report.facts)
         with self.app.lock:
+            errors = report.errors or self._over_enqueued_limit(report.model, tokens)
             self._seq += 1
             job = OpenAIJob(
                 id=self.app.ids.batch(),
@@ -240,20 +242,47 @@ class OpenAIApi:
                 expire_seconds=cfg.expire_seconds,
                 fail_rate=cfg.fail_rate,
                 seed=cfg.seed,
-                facts=report.facts,
+                facts=[] if errors else report.facts,
                 cancel_seconds=cfg.cancel_seconds,
                 seq=self._seq,
                 endpoint=endpoint,
                 input_file_id=record.id,
                 metadata=metadata,
                 model=report.model,
-                errors=report.errors or None,
+                errors=errors or None,
                 output_expires_after=output_expiry,
                 validate_share=cfg.validate_share,
                 finalize_share=cfg.finalize_share,
+                enqueued_tokens=0 if errors else tokens,
             )
             self.jobs[job.id] = job
             return Response.json(self._view(job))
+
+    def _over_enqueued_limit(self, model: str | None, tokens: int) -> list[dict[str, Any]]:
+        """The `token_limit_exceeded` error when this batch would overflow the org's
+        per-model enqueued-token limit (callers hold the app lock); else no error."""
+        limit = self.app.config.enqueued_token_limit
+        if limit is None:
+            return []
+        now = self.app.now()
+        enqueued = sum(
+            job.enqueued_tokens
+            for job in self.jobs.values()
+            if job.model == model and job.status_at(now) not in TERMINAL
+        )
+        if enqueued + tokens <= limit:
+            return []
+        org = self.app.config.organization
+        return [
+            {
+                "code": "token_limit_exceeded",
+                "message": f"Enqueued token limit reached for {model} in organization {org}. "
+                f"Limit: {limit:,} enqueued tokens. Please try again once some in_progress "
+                "batches have been completed.",
+                "param": None,
+                "line": None,
+            }
+        ]
 
     def _job(self, batch_id: str) -> OpenAIJob:
         job = self.jobs.get(batch_id)

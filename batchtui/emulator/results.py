@@ -11,6 +11,9 @@ responses ``input``, completions ``prompt``; Anthropic ``params.messages``):
   with an ``invalid_request_error``.
 - ``[[refuse]]`` — OpenAI chat/completions: ``finish_reason: "content_filter"`` with a
   ``refusal`` (responses: a refusal content item); Anthropic: ``stop_reason: "refusal"``.
+- ``[[filter]]`` — OpenAI: a partial answer cut by the content filter (``finish_reason:
+  "content_filter"``, no ``refusal``; responses: ``status: "incomplete"``, reason
+  ``content_filter``). Anthropic has no such stop reason: the request is answered normally.
 - A tiny output limit (``max_tokens``/``max_completion_tokens``/``max_output_tokens`` <= 5, or
   any limit below the natural reply length) — OpenAI ``finish_reason: "length"`` (responses:
   ``status: "incomplete"``); Anthropic ``stop_reason: "max_tokens"``.
@@ -38,6 +41,7 @@ WORDS = (  # noqa: SIM905 - one readable line of words
 
 HTTP_ERROR_MARKER = "[[http_error]]"
 REFUSE_MARKER = "[[refuse]]"
+FILTER_MARKER = "[[filter]]"
 REFUSAL_TEXT = "I'm sorry, but I can't help with that request."
 
 
@@ -77,6 +81,8 @@ def _marker(text: str) -> str | None:
         return "http_error"
     if REFUSE_MARKER in text:
         return "refuse"
+    if FILTER_MARKER in text:
+        return "filter"
     return None
 
 
@@ -118,10 +124,11 @@ def anthropic_facts(custom_id: str, params: dict[str, Any]) -> Facts:
     """Facts of one Anthropic request."""
     text = first_user_text(params.get("messages"))
     payload = [params.get("system"), params.get("messages")]
+    marker = _marker(text)
     return Facts(
         custom_id,
         str(params.get("model") or ""),
-        _marker(text),
+        None if marker == "filter" else marker,  # no content-filter stop: answered normally
         _as_int(params.get("max_tokens")),
         _prompt_tokens(payload),
     )
@@ -150,7 +157,7 @@ class Reply:
 
     text: str
     output_tokens: int
-    stop: str  # "stop" | "length" | "refuse"
+    stop: str  # "stop" | "length" | "refuse" | "filter"
 
 
 def reply(seed: int, facts: Facts) -> Reply:
@@ -160,6 +167,8 @@ def reply(seed: int, facts: Facts) -> Reply:
     words = [WORDS[b % len(WORDS)] for b in h[18 : 18 + natural]]
     if facts.marker == "refuse":
         return Reply(REFUSAL_TEXT, len(REFUSAL_TEXT.split()), "refuse")
+    if facts.marker == "filter":
+        return Reply(" ".join(words[:3]), 3, "filter")
     if facts.max_tokens is not None and facts.max_tokens < natural:
         n = max(facts.max_tokens, 0)
         return Reply(" ".join(words[:n]), n, "length")
@@ -211,7 +220,12 @@ def openai_usage(seed: int, facts: Facts, endpoint: str) -> tuple[int, int]:
 
 def _chat_body(seed: int, facts: Facts, created: int) -> dict[str, Any]:
     r = reply(seed, facts)
-    finish = {"stop": "stop", "length": "length", "refuse": "content_filter"}[r.stop]
+    finish = {
+        "stop": "stop",
+        "length": "length",
+        "refuse": "content_filter",
+        "filter": "content_filter",
+    }[r.stop]
     message = {
         "role": "assistant",
         "content": None if r.stop == "refuse" else r.text,
@@ -247,14 +261,15 @@ def _responses_body(seed: int, facts: Facts, created: int) -> dict[str, Any]:
         content: dict[str, Any] = {"type": "refusal", "refusal": r.text}
     else:
         content = {"type": "output_text", "text": r.text, "annotations": [], "logprobs": []}
-    incomplete = r.stop == "length"
+    incomplete = r.stop in ("length", "filter")
+    reason = "content_filter" if r.stop == "filter" else "max_output_tokens"
     return {
         "id": "resp_" + _hex(seed, facts.custom_id, 0),
         "object": "response",
         "created_at": created,
         "status": "incomplete" if incomplete else "completed",
         "error": None,
-        "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
+        "incomplete_details": {"reason": reason} if incomplete else None,
         "instructions": None,
         "max_output_tokens": facts.max_tokens,
         "model": facts.model,
@@ -287,7 +302,12 @@ def _responses_body(seed: int, facts: Facts, created: int) -> dict[str, Any]:
 
 def _completions_body(seed: int, facts: Facts, created: int) -> dict[str, Any]:
     r = reply(seed, facts)
-    finish = {"stop": "stop", "length": "length", "refuse": "content_filter"}[r.stop]
+    finish = {
+        "stop": "stop",
+        "length": "length",
+        "refuse": "content_filter",
+        "filter": "content_filter",
+    }[r.stop]
     return {
         "id": "cmpl-" + _b62(seed, facts.custom_id, 29, 29),
         "object": "text_completion",

@@ -9,12 +9,13 @@ behind is listed by ``unsettled_intents`` and settled with ``reconcile_intent``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from batchtui.core.config import redact
-from batchtui.core.models import BatchJob, BatchStatus
+from batchtui.core.models import TERMINAL_STATUSES, BatchJob, BatchStatus
 from batchtui.core.store.base import StoreBase
 from batchtui.core.store.reconcile import Decision, DecisionKind
 from batchtui.core.store.records import (
@@ -25,6 +26,7 @@ from batchtui.core.store.records import (
     StoreError,
 )
 from batchtui.core.store.rows import (
+    JOB_SELECT,
     claim_batch,
     fetch_intent,
     fetch_job,
@@ -57,6 +59,7 @@ class IntentsMixin(StoreBase):
         options: dict[str, Any] | None = None,
         queued: bool = False,
         notes: str | None = None,
+        estimate: dict[str, Any] | None = None,
     ) -> JobRecord:
         """Record a submission before any network call; returns its job (status SUBMITTING).
 
@@ -64,6 +67,7 @@ class IntentsMixin(StoreBase):
         provider id) and joins the parent's run unless `run_id` is given; otherwise a new run
         is made. `queued` holds it back locally (status QUEUED) until `release_queued`.
         `options` (JSON-able) keeps what `create` needs so a resumed submission can finish.
+        `estimate` (JSON-able, `costs.Estimate.as_dict()`) is kept on the job.
         """
         now = self._now()
         local_id = new_local_id()
@@ -91,8 +95,8 @@ class IntentsMixin(StoreBase):
                 """
                 INSERT INTO jobs (local_id, run_id, parent_local_id, part_index, profile,
                     provider, label, status, raw_status, counts, model, endpoint, input_path,
-                    input_sha256, request_count, notes, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    input_sha256, request_count, notes, estimate, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     local_id,
@@ -111,6 +115,7 @@ class IntentsMixin(StoreBase):
                     sha256,
                     request_count,
                     notes,
+                    dumps(estimate) if estimate is not None else None,
                     now,
                     now,
                 ),
@@ -141,6 +146,41 @@ class IntentsMixin(StoreBase):
     def release_queued(self, local_id: str) -> IntentRecord:
         """A queued submission may go out now: queued -> recorded (status SUBMITTING)."""
         return self._move(local_id, IntentState.RECORDED, BatchStatus.SUBMITTING)
+
+    def release_next_queued(
+        self, profile: str, fits: Callable[[JobRecord, list[JobRecord]], bool]
+    ) -> IntentRecord | None:
+        """Release the oldest queued submission of a profile if ``fits(job, in_flight)`` says
+        the profile has room; returns its intent (now recorded), else None.
+
+        One transaction holds the database lock from the read to the move, so two
+        dispatchers (threads or processes) never release the same submission, and each sees
+        the other's releases when it counts what is in flight. ``in_flight`` is every job of
+        the profile that is neither terminal nor queued (submissions being sent included).
+        """
+        with self._tx() as c:
+            row = c.execute(
+                "SELECT local_id FROM intents WHERE state = ? AND profile = ? "
+                "ORDER BY created_at, rowid LIMIT 1",
+                (IntentState.QUEUED.value, profile),
+            ).fetchone()
+            if row is None:
+                return None
+            head = fetch_job(c, row["local_id"])
+            held = [*(s.value for s in TERMINAL_STATUSES), BatchStatus.QUEUED.value]
+            marks = ", ".join("?" for _ in held)
+            rows = c.execute(
+                JOB_SELECT + f" WHERE j.profile = ? AND j.status NOT IN ({marks})",
+                (profile, *held),
+            ).fetchall()
+            if not fits(head, [JobRecord.from_row(r) for r in rows]):
+                return None
+            now = self._now()
+            intent = set_intent_state(
+                c, head.local_id, IntentState.RECORDED, now, message="released from the queue"
+            )
+            set_local_status(c, head.local_id, BatchStatus.SUBMITTING, "recorded", now)
+            return intent
 
     def mark_uploading(self, local_id: str) -> IntentRecord:
         """The input upload is about to start."""

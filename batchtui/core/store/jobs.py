@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -89,10 +90,15 @@ class JobsMixin(StoreBase):
         run_id: str | None = None,
         adopted: bool | None = None,
         limit: int | None = None,
+        created_since: datetime | float | None = None,
     ) -> list[JobRecord]:
-        """Jobs, newest first, filtered by profile, status, liveness, run or adoption."""
+        """Jobs, newest first, filtered by profile, status, liveness, run, adoption or age
+        (``created_since``: recorded in the store at or after this time)."""
         clauses: list[str] = []
         params: list[Any] = []
+        if created_since is not None:
+            clauses.append("j.created_at >= ?")
+            params.append(to_epoch(created_since))
         if profile is not None:
             clauses.append("j.profile = ?")
             params.append(profile)
@@ -210,6 +216,52 @@ class JobsMixin(StoreBase):
                     log_event(c, local_id, "results", "results downloaded", self._now())
             return fetch_job(c, local_id)
 
+    def set_estimate(self, local_id: str, estimate: dict[str, Any] | None) -> JobRecord:
+        """Keep the cost estimate made at submission (JSON-able, see `costs.Estimate`)."""
+        return self._set_json(local_id, "estimate", estimate)
+
+    def set_cost(self, local_id: str, cost: dict[str, Any] | None) -> JobRecord:
+        """Keep the actual cost computed from the job's usage (JSON-able, see `costs.Cost`)."""
+        with self._tx() as c:
+            fetch_job(c, local_id)
+            c.execute(
+                "UPDATE jobs SET cost = ?, updated_at = ? WHERE local_id = ?",
+                (dumps(cost) if cost is not None else None, self._now(), local_id),
+            )
+            if cost is not None and cost.get("cost_usd") is not None:
+                log_event(c, local_id, "cost", f"actual cost ${cost['cost_usd']:.6f}", self._now())
+            return fetch_job(c, local_id)
+
+    def set_failure(self, local_id: str, failure: dict[str, Any] | None) -> JobRecord:
+        """Keep a provider limit or quota refusal of the submission (``{code, message}``)."""
+        return self._set_json(local_id, "failure", failure)
+
+    def mark_cleaned(
+        self, local_id: str, *, file_id: str | None = None, role: str = "", batch: bool = False
+    ) -> JobRecord:
+        """Record that a provider file (``role``: input, output, error) or the batch itself
+        was deleted at the provider, so `clean` does not try it again."""
+        with self._tx() as c:
+            row = c.execute("SELECT cleaned FROM jobs WHERE local_id = ?", (local_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"no job with local id {local_id}")
+            cleaned = json.loads(row["cleaned"]) if row["cleaned"] else {}
+            files = dict(cleaned.get("files") or {})
+            if file_id:
+                files[file_id] = role
+            cleaned = {
+                "files": files,
+                "batch": bool(cleaned.get("batch")) or batch,
+                "at": self._now(),
+            }
+            c.execute(
+                "UPDATE jobs SET cleaned = ?, updated_at = ? WHERE local_id = ?",
+                (dumps(cleaned), self._now(), local_id),
+            )
+            what = f"{role} file {file_id}" if file_id else "the batch"
+            log_event(c, local_id, "cleaned", f"deleted {what} at the provider", self._now())
+            return fetch_job(c, local_id)
+
     def set_label(self, local_id: str, label: str | None) -> JobRecord:
         """Change a job's local label."""
         return self._set_column(local_id, "label", label)
@@ -223,6 +275,15 @@ class JobsMixin(StoreBase):
         with self._tx() as c:
             if c.execute("DELETE FROM jobs WHERE local_id = ?", (local_id,)).rowcount == 0:
                 raise StoreError(f"no job with local id {local_id}")
+
+    def _set_json(self, local_id: str, column: str, value: dict[str, Any] | None) -> JobRecord:
+        with self._tx() as c:
+            fetch_job(c, local_id)
+            c.execute(
+                f"UPDATE jobs SET {column} = ?, updated_at = ? WHERE local_id = ?",
+                (dumps(value) if value is not None else None, self._now(), local_id),
+            )
+            return fetch_job(c, local_id)
 
     def _set_column(self, local_id: str, column: str, value: str | None) -> JobRecord:
         value = redact(value) if value else value

@@ -6,7 +6,7 @@ import enum
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,26 @@ from batchtui.core.store.serialize import (
     job_from_dict,
     times_from_dict,
 )
+
+STALE_STATUSES = (BatchStatus.IN_PROGRESS, BatchStatus.FINALIZING)
+"""Statuses in which a job whose counts stop moving is marked stale."""
+
+LIMIT_ERROR_CODES = frozenset(
+    {
+        "token_limit_exceeded",  # OpenAI: the org's enqueued-token limit for the model is full
+        "insufficient_quota",  # OpenAI: 429, out of credit
+        "enforced_spend_limit_reached",  # Anthropic: the workspace's spend limit
+        "billing_error",
+    }
+)
+"""Provider error codes that mean "the account's queue, quota or spend limit is full"."""
+
+
+def _json_or_none(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    value = json.loads(text)
+    return value if isinstance(value, dict) else None
 
 
 class StoreError(BatchtuiError):
@@ -188,10 +208,79 @@ class JobRecord:
     last_polled_at: datetime | None = None
     next_poll_at: datetime | None = None
     snapshot: BatchJob | None = None
+    estimate: dict[str, Any] | None = None
+    """The estimate made at submission (`costs.Estimate.as_dict()`), or None."""
+    cost: dict[str, Any] | None = None
+    """The actual cost (`costs.Cost.as_dict()` plus ``source``), or None until it is known."""
+    progress_at: datetime | None = None
+    """When the store last saw the counts or the status move (local clock)."""
+    cleaned: dict[str, Any] | None = None
+    """What `clean` deleted at the provider: ``{"files": {id: role}, "batch": bool, "at"}``."""
+    failure: dict[str, Any] | None = None
+    """A provider limit or quota refusal of the submission: ``{code, message}``."""
 
     @property
     def is_terminal(self) -> bool:
         return self.status.is_terminal
+
+    @property
+    def cost_usd(self) -> float | None:
+        """The actual cost in US dollars, or None (not known yet, or no price)."""
+        return self.cost.get("cost_usd") if self.cost else None
+
+    @property
+    def estimate_usd_high(self) -> float | None:
+        """The high estimate made at submission, or None (no estimate, or no price)."""
+        return self.estimate.get("cost_usd_high") if self.estimate else None
+
+    @property
+    def estimated_input_tokens(self) -> int:
+        """Estimated input tokens of the submission (0 when unknown, e.g. adopted jobs)."""
+        return int(self.estimate.get("input_tokens") or 0) if self.estimate else 0
+
+    @property
+    def limit_error(self) -> dict[str, str | None] | None:
+        """The provider's enqueued-limit, quota or spend-limit refusal, as ``{code, message}``.
+
+        From the batch's own errors (OpenAI ``token_limit_exceeded``) or from the create's
+        refusal (429 ``insufficient_quota``, Anthropic ``enforced_spend_limit_reached``).
+        """
+        if self.snapshot is not None:
+            for err in self.snapshot.errors:
+                if err.code in LIMIT_ERROR_CODES:
+                    return {"code": err.code, "message": err.message}
+        if self.failure and self.failure.get("code") in LIMIT_ERROR_CODES:
+            return {"code": self.failure.get("code"), "message": self.failure.get("message")}
+        return None
+
+    def stale_since(self, after_s: float) -> datetime | None:
+        """When this job counts as stale if nothing moves: ``after_s`` past its last progress.
+
+        None unless it is in progress or finalizing. Providers that report no counts while a
+        job runs (Anthropic) are measured from the job's expiry time instead: an unended
+        batch past its window is stuck.
+        """
+        if self.status not in STALE_STATUSES:
+            return None
+        if self.provider == "anthropic":
+            start = self.times.expires_at
+        else:
+            start = (
+                self.progress_at
+                or self.times.finalizing_at
+                or self.times.in_progress_at
+                or self.times.created_at
+                or self.created_at
+            )
+        return start + timedelta(seconds=after_s) if start is not None else None
+
+    def is_stale(self, now: datetime, after_s: float, *, watched: bool = False) -> bool:
+        """Whether the counts have not moved for ``after_s`` seconds, as seen by a poll since
+        (or while ``watched``: a running poller follows the job)."""
+        since = self.stale_since(after_s)
+        if since is None or now < since:
+            return False
+        return watched or (self.last_polled_at is not None and self.last_polled_at >= since)
 
     @property
     def results_available(self) -> bool:
@@ -239,6 +328,11 @@ class JobRecord:
             last_polled_at=from_epoch(row["last_polled_at"]),
             next_poll_at=from_epoch(row["next_poll_at"]),
             snapshot=snapshot,
+            estimate=_json_or_none(row["estimate"]),
+            cost=_json_or_none(row["cost"]),
+            progress_at=from_epoch(row["progress_at"]),
+            cleaned=_json_or_none(row["cleaned"]),
+            failure=_json_or_none(row["failure"]),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -273,4 +367,9 @@ class JobRecord:
             "intent_state": self.intent_state.value if self.intent_state else None,
             "input_sha256": self.input_sha256,
             "notes": self.notes,
+            "estimate": self.estimate,
+            "cost": self.cost,
+            "progress_at": _iso(self.progress_at),
+            "limit_error": self.limit_error,
+            "cleaned": self.cleaned,
         }

@@ -110,18 +110,22 @@ def apply_snapshot(
     if row is None:
         raise StoreError(f"no job with local id {local_id}")
     text = dumps(job_to_dict(job))
-    if not force and row["snapshot"] is not None:
-        old = job_from_dict(_loads(row["snapshot"]))
-        if text == row["snapshot"] or (old.id == job.id and progress_key(job) < progress_key(old)):
-            c.execute("UPDATE jobs SET last_polled_at = ? WHERE local_id = ?", (now, local_id))
-            return False
+    old = job_from_dict(_loads(row["snapshot"])) if row["snapshot"] is not None else None
+    unchanged = old is not None and (
+        text == row["snapshot"] or (old.id == job.id and progress_key(job) < progress_key(old))
+    )
+    if not force and unchanged:
+        c.execute("UPDATE jobs SET last_polled_at = ? WHERE local_id = ?", (now, local_id))
+        return False
+    moved = old is None or old.status != job.status or old.counts != job.counts
     c.execute(
         """
         UPDATE jobs SET batch_id = ?, status = ?, raw_status = ?, counts = ?, times = ?,
             model = COALESCE(?, model), endpoint = COALESCE(?, endpoint), snapshot = ?,
             input_file_id = COALESCE(?, input_file_id), output_file_id = ?, error_file_id = ?,
             updated_at = ?, last_polled_at = ?,
-            next_poll_at = CASE WHEN ? THEN NULL ELSE next_poll_at END
+            next_poll_at = CASE WHEN ? THEN NULL ELSE next_poll_at END,
+            progress_at = CASE WHEN ? OR progress_at IS NULL THEN ? ELSE progress_at END
         WHERE local_id = ?
         """,
         (
@@ -139,6 +143,8 @@ def apply_snapshot(
             now,
             now,
             job.is_terminal,
+            moved,
+            now,
             local_id,
         ),
     )

@@ -92,6 +92,17 @@ MIGRATIONS: list[tuple[str, ...]] = [
         """,
         "CREATE INDEX events_job ON events(local_id, id)",
     ),
+    # 1 -> 2: money and hygiene (issue 7): the estimate made at submission and the actual cost
+    # (JSON), when the counts or status last moved (stale jobs), what was deleted at the
+    # provider (clean), and a provider limit or quota refusal of the submission (JSON).
+    (
+        "ALTER TABLE jobs ADD COLUMN estimate TEXT",
+        "ALTER TABLE jobs ADD COLUMN cost TEXT",
+        "ALTER TABLE jobs ADD COLUMN progress_at REAL",
+        "ALTER TABLE jobs ADD COLUMN cleaned TEXT",
+        "ALTER TABLE jobs ADD COLUMN failure TEXT",
+        "CREATE INDEX jobs_profile_created ON jobs(profile, created_at)",
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

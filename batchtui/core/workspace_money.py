@@ -1,0 +1,220 @@
+"""Money: estimates before submission, budgets, actual costs after, and totals per day.
+
+Prices come from genai-prices through `batchtui.core.costs`; its first import takes about a
+second, so every pricing call that may be the first runs in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from batchtui.core.budget import (
+    Budget,
+    BudgetExceeded,
+    CostTotal,
+    check_day,
+    check_submission,
+    cost_totals,
+    day_start,
+    spent,
+)
+from batchtui.core.config import Profile
+from batchtui.core.costs import Estimate, cost_of_files, cost_of_usage
+from batchtui.core.estimates import SubmissionEstimate, part_estimates, summary_estimate
+from batchtui.core.inputs import InputValidationError
+from batchtui.core.provider import BatchtuiError
+from batchtui.core.store import JobRecord
+from batchtui.core.workspace_base import WorkspaceBase
+
+DEFAULT_STALE_AFTER_S = 1800.0
+"""A profile without ``stale_after_s`` marks a job stale after 30 minutes without progress."""
+
+
+def check_usd(value: float | None, what: str = "max cost") -> None:
+    """Refuse a money limit that is not a positive, finite number (one clear line)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BatchtuiError(f"{what}: not a number: {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise BatchtuiError(f"{what}: must be a positive number of US dollars, got {value!r}")
+
+
+class MoneyMixin(WorkspaceBase):
+    """Estimates, budgets, actual costs and cost totals."""
+
+    # --- before submission -----------------------------------------------------------------
+
+    def estimate_file(
+        self,
+        path: Path | str,
+        profile: str | None = None,
+        *,
+        model: str | None = None,
+        max_tokens: int | None = None,
+        endpoint: str | None = None,
+        split: bool = True,
+        csv_template: str | None = None,
+        csv_id_column: str | None = None,
+        csv_system: str | None = None,
+    ) -> SubmissionEstimate:
+        """Validate an input and estimate what it would cost (run and parts; no network).
+
+        Raises InputValidationError when the input has errors. Call it in a thread from a
+        UI: it streams the whole file, and the first price lookup imports the price database.
+        """
+        prof = self.profile(profile)
+        defaults: dict[str, Any] = {"model": model, "max_tokens": max_tokens}
+        if endpoint:
+            defaults["endpoint"] = endpoint
+        report = self.validate(  # type: ignore[attr-defined]
+            path,
+            prof.name,
+            defaults=defaults,
+            split=split,
+            csv_template=csv_template,
+            csv_id_column=csv_id_column,
+            csv_system=csv_system,
+        )
+        if not report.ok:
+            raise InputValidationError(report)
+        return self.estimate_report(report)
+
+    def estimate_report(self, report: Any) -> SubmissionEstimate:
+        """The estimate of a validation report's summary (run, and each planned part)."""
+        summary = report.summary
+        run = summary_estimate(summary.provider, summary)
+        parts = part_estimates(run, summary.parts) if summary.parts else [run]
+        return SubmissionEstimate(run, tuple(parts), report)
+
+    def check_budget(
+        self,
+        source: Path | str | Estimate | SubmissionEstimate,
+        profile: str | None = None,
+        *,
+        max_cost_usd: float | None = None,
+        **estimate_options: Any,
+    ) -> SubmissionEstimate:
+        """Check a submission against ``max_cost_usd`` and the profile's budgets.
+
+        ``source`` is an input path (validated and estimated with ``estimate_options``, see
+        `estimate_file`) or an estimate already made. Returns the estimate when it passes;
+        raises BudgetExceeded (one line naming the estimate and the budget) when not.
+        """
+        check_usd(max_cost_usd)
+        prof = self.profile(profile)
+        if isinstance(source, SubmissionEstimate):
+            guess = source
+        elif isinstance(source, Estimate):
+            guess = SubmissionEstimate(source, (source,))
+        else:
+            guess = self.estimate_file(source, prof.name, **estimate_options)
+        self._check_budgets(prof, guess.run, max_cost_usd)
+        return guess
+
+    def _check_budgets(self, prof: Profile, guess: Estimate, max_cost_usd: float | None) -> None:
+        budgets = []
+        if max_cost_usd is not None:
+            budgets.append(Budget("--max-cost", max_cost_usd))
+        if prof.max_cost_usd is not None:
+            budgets.append(Budget(f"max_cost_usd of profile {prof.name!r}", prof.max_cost_usd))
+        check_submission(guess, budgets)
+        if prof.max_cost_usd_per_day is not None:
+            name = f"max_cost_usd_per_day of profile {prof.name!r}"
+            check_day(guess, self.spent_today(prof.name), Budget(name, prof.max_cost_usd_per_day))
+
+    def spent_today(self, profile: str) -> float:
+        """Today's spend of a profile: actual costs, else high estimates, of today's jobs."""
+        since = day_start(self.clock.now())
+        return spent(self.store.list_jobs(profile=profile, created_since=since))
+
+    # --- after: actual costs ---------------------------------------------------------------
+
+    async def compute_cost(self, ident: str) -> JobRecord:
+        """Work out a job's actual cost and keep it on the job (in a thread).
+
+        From its cached results when they are complete (every line's usage, source
+        ``results``); else from the provider's aggregate usage of an ended OpenAI batch
+        (source ``batch_usage``). A job with neither keeps no cost.
+        """
+        record = self.job(ident)
+        cost = await asyncio.to_thread(self._cost_of, record)
+        if cost is None:
+            return record
+        record = self.store.set_cost(record.local_id, cost)
+        self._emit(record)
+        return record
+
+    def _cost_of(self, record: JobRecord) -> dict[str, Any] | None:
+        source = "results"
+        if record.results_complete and record.id is not None:
+            files = self._results_file(record)  # type: ignore[attr-defined]
+            paths = [files.path(s) for s in files.sources if files.path(s).exists()]
+            cost = cost_of_files(record.provider, paths, default_model=record.model)
+        else:
+            usage = (record.snapshot.raw.get("usage") if record.snapshot else None) or None
+            if not record.is_terminal or not isinstance(usage, dict):
+                return None
+            source = "batch_usage"
+            details = usage.get("input_tokens_details") or {}
+            cost = cost_of_usage(
+                record.provider,
+                record.model or (record.snapshot.model if record.snapshot else None),
+                input_tokens=int(usage.get("input_tokens") or 0),
+                output_tokens=int(usage.get("output_tokens") or 0),
+                cached_input_tokens=int(details.get("cached_tokens") or 0),
+                requests=record.counts.succeeded,
+            )
+        return {
+            **cost.as_dict(),
+            "source": source,
+            "computed_at": datetime.now(UTC).isoformat(),
+        }
+
+    async def _cost_when_terminal(self, record: JobRecord) -> JobRecord:
+        """Give an ended job a cost from the provider's usage if it has none yet."""
+        usage = record.snapshot.raw.get("usage") if record.snapshot is not None else None
+        if record.is_terminal and record.cost is None and isinstance(usage, dict):
+            return await self.compute_cost(record.local_id)
+        return record
+
+    # --- totals ----------------------------------------------------------------------------
+
+    def cost_totals(self, profile: str | None = None) -> list[CostTotal]:
+        """Money per profile (``day`` None) and per profile and local day, newest day first."""
+        return cost_totals(self.store.list_jobs(profile=profile))
+
+    # --- stale jobs ------------------------------------------------------------------------
+
+    def stale_after(self, profile: str) -> float:
+        """Seconds without progress after which a job of this profile is marked stale."""
+        try:
+            value = self.config.profile(profile).stale_after_s
+        except BatchtuiError:
+            value = None
+        return value or DEFAULT_STALE_AFTER_S
+
+    def stale_since(self, record: JobRecord, now: datetime | None = None) -> datetime | None:
+        """When the job went stale, or None when it is not stale now (see `JobRecord.is_stale`).
+
+        A job the running poller follows counts as watched: its unchanged polls are not
+        written to the store, but they happen.
+        """
+        after = self.stale_after(record.profile)
+        poller = self._poller
+        watched = bool(
+            poller is not None
+            and record.id
+            and record.profile in poller.profiles
+            and poller.is_tracked(record.profile, record.id)
+        )
+        if not record.is_stale(now or self.clock.now(), after, watched=watched):
+            return None
+        return record.stale_since(after)
+
+
+__all__ = ["DEFAULT_STALE_AFTER_S", "BudgetExceeded", "MoneyMixin", "check_usd"]
