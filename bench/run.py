@@ -314,7 +314,7 @@ def bench_b5_b6(ctx: Context) -> list[Row]:
             on = ctx.piece(
                 "b5_dashboard",
                 {**base, "poll": True, "warmup_s": s.b5_warmup_s, "idle_s": s.b5_idle_s,
-                 "jobs": s.b5_jobs},
+                 "jobs": s.b5_jobs, "budget_per_min": cadence_budget(ages, 0.0)},
                 env=env, timeout=1800,
             )  # fmt: skip
             # Last: the dashboard's first polls replace the stored (backdated) snapshots.

@@ -270,7 +270,12 @@ def b5_dashboard(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
             began = time.perf_counter()
             await asyncio.sleep(float(args["warmup_s"]))
             if poll:  # let the start-up burst (every live job polled at once) pass first
-                await _burst_over(counter, int(args.get("jobs", 0)), began + 300.0)
+                await _burst_over(
+                    counter,
+                    int(args.get("jobs", 0)),
+                    float(args.get("budget_per_min", 0.0)),
+                    began + 240.0,
+                )
             out["warmup_s"] = time.perf_counter() - began
             out["warmup_requests"] = counter.total()
             requests0, cpu0, wall0 = counter.total(), time.process_time(), time.perf_counter()
@@ -310,13 +315,22 @@ def b5_dashboard(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
     return run
 
 
-async def _burst_over(counter: RequestCounter, jobs: int, limit: float) -> None:
-    """Wait until the start-up polls are over: the last 5 s saw few requests (or ``limit``)."""
-    quiet = max(5, jobs // 100)
+async def _burst_over(
+    counter: RequestCounter, jobs: int, budget_per_min: float, limit: float
+) -> None:
+    """Wait until the start-up polls are over (or ``limit``).
+
+    At start every live job is due at once, except the newest 100 per profile whose snapshots
+    come with the first list call; the burst is over once most of the others were polled and
+    the last 5 s ran at no more than 1.5x the rate the poll settings allow.
+    """
+    needed = 0.75 * max(0, jobs - 200)
+    quiet = max(5.0, 1.5 * budget_per_min / 12.0)  # requests per 5 s
     while time.perf_counter() < limit:
         await asyncio.sleep(0.5)
         now = time.perf_counter()
-        if sum(1 for t in counter.times[-(quiet + 1) :] if t > now - 5.0) <= quiet:
+        recent = sum(1 for t in counter.times[-int(quiet + 1) :] if t > now - 5.0)
+        if counter.total() >= needed and recent <= quiet:
             return
 
 
