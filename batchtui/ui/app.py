@@ -1,4 +1,12 @@
-"""The Textual app: holds the workspace and clock, relays job changes, hosts global keys."""
+"""The Textual app: holds the workspace and clock, relays job changes, hosts global keys.
+
+Quitting: `q` quits from the screens that browse (jobs, results, triage, run view); on screens
+that edit (compose, import) and in dialogs, where a stray `q` would throw work away, it does
+not — `ctrl+q` quits everywhere (the same split Posting and Harlequin make for their editors).
+
+Start-up: only the jobs screen is imported with the app; polling starts once the first frame is
+on screen (building the adapters and settling leftovers must not delay the table).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
@@ -20,12 +28,13 @@ from batchtui.core.clock import Clock, SystemClock
 from batchtui.core.models import BatchStatus
 from batchtui.ui.commands import ActionCommands, JobCommands
 from batchtui.ui.messages import JobChanged, PollFailed
-from batchtui.ui.models.inputs import ComposeDraft
 from batchtui.ui.models.jobs import JobView, display_label, job_view
-from batchtui.ui.models.workspace import WorkspaceAPI
-from batchtui.ui.screens.help import HelpScreen, help_rows
+from batchtui.ui.models.workspace import WorkspaceAPI, stale_thresholds, ui_settings
 from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.workers import error_text, error_title, report_worker_state
+
+if TYPE_CHECKING:
+    from batchtui.ui.models.inputs import ComposeDraft
 
 POLL_ERROR_QUIET_S = 60.0
 """A background polling error of one profile and kind is shown at most this often."""
@@ -47,7 +56,15 @@ class BatchTuiApp(App[None]):
     TITLE = "batchtui"
     COMMANDS = App.COMMANDS | {ActionCommands, JobCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("q", "quit_unless_editing", "Quit", id="app.quit"),
+        Binding(
+            "ctrl+q",
+            "quit_anywhere",
+            "Quit",
+            priority=True,
+            tooltip="Quit from any screen, even while editing.",
+            id="app.quit_anywhere",
+        ),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("f1", "help", "Help", show=False, id="app.help_f1"),
         Binding(
@@ -80,11 +97,28 @@ class BatchTuiApp(App[None]):
         self._unsubscribe: Callable[[], None] | None = None
         self._unsubscribe_errors: Callable[[], None] | None = None
         self._poll_errors_shown: dict[tuple[str, str], float] = {}
+        self._polling_started = False
+        self._stale_after: dict[str, float] | None = None
 
     def get_default_screen(self) -> Screen:
         return self.jobs_screen
 
+    @property
+    def stale_after(self) -> dict[str, float]:
+        """Each profile's stale threshold in seconds (read once from the profiles)."""
+        if self._stale_after is None:
+            try:
+                self._stale_after = stale_thresholds(self.workspace)
+            except Exception:  # a profile list that cannot be read must not stop the dashboard
+                self._stale_after = {}
+        return self._stale_after
+
+    def view_of(self, record: Any) -> JobView:
+        """The `JobView` of a store record, with its profile's stale threshold."""
+        return job_view(record, self.stale_after.get(getattr(record, "profile", ""), None))
+
     def on_mount(self) -> None:
+        self._apply_settings()
         self._unsubscribe = self.workspace.subscribe(self._record_changed)
         subscribe_errors = getattr(self.workspace, "subscribe_errors", None)
         if subscribe_errors is not None:
@@ -93,8 +127,26 @@ class BatchTuiApp(App[None]):
                     PollFailed(profile, batch_id, error)
                 )
             )
-        if self.poll:
+
+    def on_ready(self) -> None:
+        """Start polling once the first frame is drawn (adapters are built on first poll)."""
+        if self.poll and not self._polling_started:
+            self._polling_started = True
             self.run_polling()
+
+    def _apply_settings(self) -> None:
+        """The user's [keymap] (binding id -> keys) and [ui] theme from the config, if any."""
+        settings = ui_settings(self.workspace)
+        if settings.keymap:
+            self.set_keymap(settings.keymap)
+        if settings.theme and settings.theme != self.theme:
+            if settings.theme in self.available_themes:
+                self.theme = settings.theme
+            else:
+                self.notify(
+                    escape(f"Unknown theme {settings.theme!r} in the config; using {self.theme}."),
+                    severity="warning",
+                )
 
     # ------------------------------------------------------------------ live updates
 
@@ -107,7 +159,7 @@ class BatchTuiApp(App[None]):
         self.post_message(JobChanged(record))
 
     def on_job_changed(self, message: JobChanged) -> None:
-        view = job_view(message.record)
+        view = self.view_of(message.record)
         before = self._statuses.get(view.local_id)
         if before is None:
             known = self.jobs_screen.table.views.get(view.local_id)
@@ -158,7 +210,24 @@ class BatchTuiApp(App[None]):
 
     # ------------------------------------------------------------------ actions
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "quit_unless_editing":
+            return quits_on_q(self.screen)
+        if action == "quit_anywhere":  # shown where `q` does not quit (Textual's own ctrl+q
+            return not quits_on_q(self.screen)  # binding covers the other screens)
+        return True
+
+    async def action_quit_unless_editing(self) -> None:
+        """`q`: quit, unless the screen edits something (then `ctrl+q` is the way out)."""
+        if quits_on_q(self.screen):
+            await self.action_quit()
+
+    async def action_quit_anywhere(self) -> None:
+        await self.action_quit()
+
     def action_help(self) -> None:
+        from batchtui.ui.screens.help import HelpScreen, help_rows
+
         screen = self.screen
         if isinstance(screen, HelpScreen):
             return
@@ -200,6 +269,11 @@ class BatchTuiApp(App[None]):
             except Exception:  # quitting must not fail on a stuck provider
                 pass
         self.exit()
+
+
+def quits_on_q(screen: Screen) -> bool:
+    """Whether `q` quits on this screen: not in dialogs, nor on screens that edit."""
+    return not screen.is_modal and bool(getattr(screen, "QUIT_ON_Q", True))
 
 
 def make_app(workspace: WorkspaceAPI, clock: Clock | None = None, **options: Any) -> BatchTuiApp:

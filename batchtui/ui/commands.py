@@ -21,6 +21,17 @@ class ActionCommands(Provider):
             ("Import a file", app.action_import_file, "Validate and submit an input file"),
             ("Jobs", app.action_show_jobs, "Back to the job table"),
             ("Poll all jobs now", app.action_poll_all, "Ask every provider for fresh status"),
+            *(
+                [
+                    (
+                        "Clean provider files",
+                        app.jobs_screen.action_clean_files,
+                        "Delete files of ended jobs whose results are cached here (asks first)",
+                    )
+                ]
+                if callable(getattr(app.workspace, "clean_plan", None))
+                else []
+            ),
             ("Keys", app.action_help, "Every key of this screen"),
         ]
 

@@ -14,6 +14,8 @@ def error_title(error: BaseException) -> str:
     if isinstance(error, ProviderError):
         name = type(error).__name__.removesuffix("Error") or "Provider"
         return f"{error.provider} {name.lower()} error".strip()
+    if type(error).__name__ == "BudgetExceeded":  # core.budget; by name: no import at start-up
+        return "Over budget: nothing was sent"
     if isinstance(error, BatchtuiError):
         return "batchtui"
     return type(error).__name__

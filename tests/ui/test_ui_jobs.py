@@ -25,7 +25,10 @@ async def test_table_lists_every_job_with_retry_under_parent(ui_app: BatchTuiApp
         assert table.row_text("j2").label == "└ translate-fr retry"
         assert table.row_text("j3").progress == "▰▰▰▰▰▱▱▱  62%"
         assert table.row_text("j3").counts == "611/9/1000"
-        assert table.row_text("j3").cost == "—"
+        assert table.row_text("j3").cost == "$0.31–1.85"  # the estimate until results are in
+        assert table.row_text("j1").cost == "$0.0123"  # the actual cost
+        assert table.row_text("j2").status == "⚠ stale 19m"  # narrow: the marker alone
+        assert table.row_text("j7").progress == "held locally"
 
 
 async def test_job_changed_updates_only_changed_cells_and_keeps_cursor(

@@ -10,14 +10,13 @@ from ui_fakes import START, FakeWorkspace, parse_line, result_lines
 
 from batchtui.core.models import BatchStatus, RequestCounts
 from batchtui.ui.models.inputs import ComposeDraft, PromptItem, move, next_custom_id, read_window
+from batchtui.ui.models.job_list import JobQuery, order_jobs
 from batchtui.ui.models.jobs import (
-    JobQuery,
     JobRow,
     JobView,
     eta_text,
     job_row,
     job_view,
-    order_jobs,
     progress_text,
     short_id,
 )
@@ -35,8 +34,10 @@ def test_progress_bar_text() -> None:
     assert progress_text(view) == "▰▰▰▰▰▱▱▱  62%"
     done = JobView("b", "x", "openai", "p", BatchStatus.COMPLETED)
     assert progress_text(done).startswith("▰" * 8)
-    unknown = JobView("c", "x", "openai", "p", BatchStatus.QUEUED)
+    unknown = JobView("c", "x", "openai", "p", BatchStatus.VALIDATING)
     assert progress_text(unknown).endswith("?")
+    queued = JobView("d", "x", "openai", "p", BatchStatus.QUEUED)
+    assert progress_text(queued) == "held locally"
 
 
 def test_eta_is_linear_from_progress_so_far() -> None:
@@ -107,9 +108,12 @@ def test_triage_groups_by_type_and_flag() -> None:
     source = ListSource(result_lines("r", 60, 6, flagged=2), parse_line)
     groups = group_problems(source)
     assert sum(g.count for g in groups) == 8
-    assert [g.count for g in groups] == sorted((g.count for g in groups), reverse=True)
+    errors = [g for g in groups if not g.key.startswith("flag:")]
+    flags = [g for g in groups if g.key.startswith("flag:")]
+    assert groups == errors + flags  # flag groups after the error groups
+    assert [g.count for g in errors] == sorted((g.count for g in errors), reverse=True)
     labels = {g.label for g in groups}
-    assert "flag: truncated" in labels and "rate_limit_error" in labels
+    assert "flag: truncated — stopped at max_tokens" in labels and "rate_limit_error" in labels
     for group in groups:
         assert len(group.custom_ids) == group.count
 

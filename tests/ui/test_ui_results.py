@@ -151,7 +151,7 @@ async def test_triage_marks_a_group_and_retries_it(
         tree = screen.query_one(Tree)
         await wait_for(pilot, lambda: bool(tree.root.children))
         labels = [str(node.label) for node in tree.root.children]
-        assert any("flag: truncated  (2)" in label for label in labels)
+        assert "stopped at max_tokens  (2)" in labels[-1]  # flag groups come last
         first = screen.groups[tree.root.children[0].data.group]
         await pilot.press("space")
         assert str(tree.root.children[0].label).startswith("[x]")

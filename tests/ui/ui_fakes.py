@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,48 @@ class FakeProfile:
     name: str
     provider: str
     default_model: str | None = None
+    stale_after_s: float | None = None
+
+
+_MONEY_FIELDS = ("estimate", "cost", "progress_at")
+if {f.name for f in fields(JobRecord)} >= set(_MONEY_FIELDS):
+    Record = JobRecord
+else:  # a core from before the money fields: carry them on a subclass, as the store would
+
+    @dataclass(frozen=True)
+    class Record(JobRecord):  # type: ignore[no-redef]
+        estimate: dict[str, Any] | None = None
+        cost: dict[str, Any] | None = None
+        progress_at: datetime | None = None
+
+        def stale_since(self, after_s: float) -> datetime | None:
+            if self.status not in (BatchStatus.IN_PROGRESS, BatchStatus.FINALIZING):
+                return None
+            start = self.progress_at or self.times.in_progress_at or self.times.created_at
+            return start + timedelta(seconds=after_s) if start is not None else None
+
+
+def estimate(low: float | None, high: float | None, requests: int, *unpriced: str) -> dict:
+    """An estimate as the core keeps it on a job (`costs.Estimate.as_dict()`)."""
+    return {
+        "requests": requests,
+        "input_tokens": requests * 180,
+        "max_output_tokens": requests * 256,
+        "cost_usd_low": low,
+        "cost_usd_high": high,
+        "unpriced_models": list(unpriced),
+    }
+
+
+def cost(batch: float, sync: float) -> dict:
+    """An actual cost as the core keeps it on a job (`costs.Cost.as_dict()`)."""
+    return {
+        "cost_usd": batch,
+        "sync_cost_usd": sync,
+        "saved_usd": round(sync - batch, 6),
+        "unpriced_models": [],
+        "source": "results",
+    }
 
 
 def record(
@@ -49,9 +91,11 @@ def record(
     parent_id: str | None = None,
     input_path: str | None = None,
     created_at: datetime | None = None,
+    **extra: Any,
 ) -> JobRecord:
-    """A real store record as the store would return it."""
-    return JobRecord(
+    """A real store record as the store would return it (`extra`: estimate, cost,
+    progress_at, last_polled_at, results_complete)."""
+    return Record(
         local_id=local_id,
         id=job.id if job else None,
         provider=provider,
@@ -70,6 +114,7 @@ def record(
         error_file_id=job.error_file_id if job else None,
         created_at=created_at,
         snapshot=job,
+        **extra,
     )
 
 
@@ -128,6 +173,43 @@ def result_lines(prefix: str, total: int, errored: int, flagged: int = 0) -> lis
     return lines
 
 
+FLAG_CYCLE = ("truncated", "filtered", "truncated", "refused", "http_error", "truncated")
+
+
+def flagged_lines(prefix: str, total: int) -> list[str]:
+    """Answers of which every third is flagged: truncated (at max_tokens 256), filtered,
+    refused, or a non-2xx line of the output file (http_error, counted as errored)."""
+    lines = []
+    for n in range(total):
+        row: dict[str, Any] = {
+            "custom_id": f"{prefix}-{n:04d}",
+            "model": "gpt-4o-mini",
+            "outcome": "succeeded",
+            "text": f"Answer {n}: the model's verdict on eval item {n}.",
+            "usage": {"input_tokens": 90 + n, "output_tokens": 40 + n % 7},
+            "finish_reason": "stop",
+        }
+        if n % 3 == 2:
+            flag = FLAG_CYCLE[(n // 3) % len(FLAG_CYCLE)]
+            row["flag"] = flag
+            if flag == "truncated":
+                row.update(finish_reason="length", usage={"input_tokens": 90, "output_tokens": 256})
+            elif flag == "filtered":
+                row.update(finish_reason="content_filter", text="")
+            elif flag == "refused":
+                row.update(text="I can't help with that.", finish_reason="refusal")
+            else:
+                row.update(
+                    outcome="errored",
+                    text=None,
+                    usage=None,
+                    finish_reason=None,
+                    error={"type": "server_error", "code": "500", "message": "HTTP 500 line"},
+                )
+        lines.append(json.dumps(row, ensure_ascii=False))
+    return lines
+
+
 def _job(
     provider: str,
     batch_id: str,
@@ -145,8 +227,10 @@ def _job(
         counts=counts,
         times=Timestamps(created_at=created, **times),
         model="gpt-4o-mini" if provider == "openai" else "claude-haiku-4-5",
-        input_file_id="file-in-7f3a9c" if provider == "openai" else None,
-        output_file_id="file-out-2b81d0" if provider == "openai" and status.is_terminal else None,
+        input_file_id=f"file-in-{batch_id[-6:]}" if provider == "openai" else None,
+        output_file_id=f"file-out-{batch_id[-6:]}"
+        if provider == "openai" and status.is_terminal
+        else None,
         results_available=status.is_terminal,
     )
 
@@ -176,6 +260,9 @@ def seed_records() -> list[JobRecord]:
             ),
             input_path="/data/translate-fr.jsonl",
             created_at=t - 3 * h,
+            estimate=estimate(0.0051, 0.0342, 60),
+            cost=cost(0.0123, 0.0246),
+            results_complete=True,
         ),
         record(
             "j2",
@@ -194,6 +281,9 @@ def seed_records() -> list[JobRecord]:
             ),
             parent_id="j1",
             created_at=t - 20 * m,
+            estimate=estimate(0.0004, 0.0031, 6),
+            progress_at=t - 19 * m,  # counts stuck since: stale (profile threshold 10m)
+            last_polled_at=t - m // 2,
         ),
         record(
             "j3",
@@ -211,6 +301,9 @@ def seed_records() -> list[JobRecord]:
             ),
             input_path="/data/summaries.jsonl",
             created_at=t - 40 * m,
+            estimate=estimate(0.31, 1.85, 1000),
+            progress_at=t - m,
+            last_polled_at=t - m // 2,
         ),
         record(
             "j4",
@@ -229,6 +322,9 @@ def seed_records() -> list[JobRecord]:
                 cancelled_at=t - 4 * h + m,
             ),
             created_at=t - 5 * h,
+            estimate=estimate(0.0038, 0.0221, 40),
+            cost=cost(0.0041, 0.0082),
+            results_complete=True,
         ),
         record(
             "j5",
@@ -247,6 +343,8 @@ def seed_records() -> list[JobRecord]:
                 expires_at=t - 2 * h,
             ),
             created_at=t - 26 * h,
+            estimate=estimate(0.021, 0.118, 30),
+            results_complete=True,
         ),
         record(
             "j6",
@@ -274,6 +372,7 @@ def seed_records() -> list[JobRecord]:
                 ),
             ),
             created_at=t - 10 * m,
+            estimate=estimate(None, None, 6, "gpt-9"),
         ),
         record(
             "j7",
@@ -283,8 +382,56 @@ def seed_records() -> list[JobRecord]:
             BatchStatus.QUEUED,
             None,
             created_at=t - 2 * m,
+            estimate=estimate(0.04, 0.26, 120),
         ),
     ]
+
+
+@dataclass(frozen=True)
+class FakeCleanItem:
+    """One provider object to delete, as the core's `CleanItem`."""
+
+    local_id: str
+    job_id: str | None
+    profile: str
+    provider: str
+    kind: str
+    target: str
+    role: str
+
+    def describe(self) -> str:
+        if self.kind == "batch":
+            return f"{self.profile}: delete {self.provider} batch {self.target}"
+        owner = self.job_id or self.local_id
+        return f"{self.profile}: delete {self.provider} {self.role} file {self.target} of {owner}"
+
+
+@dataclass(frozen=True)
+class FakeCleanPlan:
+    items: tuple[FakeCleanItem, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@dataclass
+class FakeCleanReport:
+    deleted: list[FakeCleanItem] = field(default_factory=list)
+    failed: list[tuple[FakeCleanItem, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FakeCostTotal:
+    """Money of one profile on one day (None: all days), as the core's `CostTotal`."""
+
+    profile: str
+    day: str | None
+    jobs: int = 0
+    cost_usd: float = 0.0
+    sync_cost_usd: float = 0.0
+    saved_usd: float = 0.0
+    pending_usd_high: float = 0.0
+    unpriced_jobs: int = 0
 
 
 class FakeWorkspace:
@@ -296,7 +443,7 @@ class FakeWorkspace:
         self.lines: dict[str, list[str]] = {
             "j1": result_lines("fr", 60, 6, flagged=2),
             "j2": result_lines("fr-retry", 4, 0),
-            "j4": result_lines("eval", 18, 0),
+            "j4": flagged_lines("eval", 18),
             "j5": result_lines("cls", 21, 0),
         }
         self.cached: dict[str, ListSource] = {}
@@ -308,6 +455,8 @@ class FakeWorkspace:
         self.chunk_delay = 0.0
         self.fail_next: BaseException | None = None
         self.slow: float = 0.0
+        self.cleaned: set[str] = set()
+        self.clean_failures: dict[str, str] = {}
         self._polling = asyncio.Event()
         self._counter = 100
 
@@ -315,9 +464,14 @@ class FakeWorkspace:
 
     def profiles(self) -> list[FakeProfile]:
         return [
-            FakeProfile("openai-main", "openai", "gpt-4o-mini"),
+            FakeProfile("openai-main", "openai", "gpt-4o-mini", stale_after_s=600),
             FakeProfile("anthropic", "anthropic", "claude-haiku-4-5"),
         ]
+
+    def stale_after(self, profile: str) -> float:
+        """Seconds without progress before a job is stale (the core's default: 30 minutes)."""
+        value = next((p.stale_after_s for p in self.profiles() if p.name == profile), None)
+        return value or 1800.0
 
     def jobs(self) -> list[JobRecord]:
         return list(self.records.values())
@@ -507,6 +661,73 @@ class FakeWorkspace:
             missing=missing,
             total=len(latest) + len(missing),
         )
+
+    # -------------------------------------------------------------- money and hygiene
+
+    def cost_totals(self, profile: str | None = None) -> list[FakeCostTotal]:
+        """Per profile (all days) and per profile and day: actual costs, the high estimates
+        of jobs still without one (pending), and jobs with no price."""
+        sums: dict[tuple[str, str | None], list[float]] = {}
+        for rec in self.records.values():
+            if profile and rec.profile != profile:
+                continue
+            day = rec.created_at.date().isoformat() if rec.created_at else None
+            actual = (rec.cost or {}).get("cost_usd")
+            high = (rec.estimate or {}).get("cost_usd_high")
+            for key in ((rec.profile, None), (rec.profile, day)):
+                total = sums.setdefault(key, [0.0, 0.0, 0.0])
+                if actual is not None:
+                    total[0] += actual
+                elif high is None:
+                    total[2] += 1
+                elif not rec.is_terminal or rec.results_available:
+                    total[1] += high
+        return [
+            FakeCostTotal(p, d, cost_usd=c, pending_usd_high=h, unpriced_jobs=int(u))
+            for (p, d), (c, h, u) in sorted(sums.items(), key=str)
+        ]
+
+    def clean_plan(self, profile: str | None = None) -> FakeCleanPlan:
+        """Files (OpenAI) or batches (Anthropic) of ended jobs whose results are cached."""
+        self.calls.append(("clean_plan", profile))
+        items: list[FakeCleanItem] = []
+        for rec in self.records.values():
+            if not (rec.is_terminal and rec.results_complete and rec.id):
+                continue
+            if rec.provider == "anthropic":
+                found = [("batch", rec.id, "batch")]
+            else:
+                found = [
+                    ("file", file_id, role)
+                    for role, file_id in (
+                        ("input", rec.input_file_id),
+                        ("output", rec.output_file_id),
+                        ("error", rec.error_file_id),
+                    )
+                    if file_id
+                ]
+            for kind, target, role in found:
+                if (rec.local_id, target) not in self.cleaned:
+                    items.append(
+                        FakeCleanItem(
+                            rec.local_id, rec.id, rec.profile, rec.provider, kind, target, role
+                        )
+                    )
+        return FakeCleanPlan(tuple(items))
+
+    async def clean(self, plan: FakeCleanPlan) -> FakeCleanReport:
+        """Delete every item of the plan (those in `clean_failures` fail with its message)."""
+        self.calls.append(("clean", [item.target for item in plan.items]))
+        await self._maybe_fail("clean")
+        report = FakeCleanReport()
+        for item in plan.items:
+            message = self.clean_failures.get(item.target)
+            if message:
+                report.failed.append((item, message))
+                continue
+            self.cleaned.add((item.local_id, item.target))
+            report.deleted.append(item)
+        return report
 
     async def aclose(self) -> None:
         self._polling.set()

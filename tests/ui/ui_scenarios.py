@@ -74,6 +74,22 @@ async def _expand_second_group(pilot: Pilot) -> None:
     tree.root.children[1].expand()
 
 
+async def _open_triage_of_flags(pilot: Pilot) -> None:
+    pilot.app.jobs_screen.open_results("j4")  # eval-run-7: answers flagged four ways
+    await settle(pilot)
+    await pilot.press("t")
+    tree = pilot.app.screen.query_one(Tree)
+    await wait_for(pilot, lambda: len(tree.root.children) == 4)
+    await pilot.press("space")
+    tree.root.children[0].expand()
+
+
+async def _ask_max_tokens(pilot: Pilot) -> None:
+    await _open_triage_of_flags(pilot)
+    await settle(pilot)
+    await pilot.press("R")
+
+
 async def _focus_prompts(pilot: Pilot) -> None:
     pilot.app.screen.query_one("#compose-prompts").focus()
     await pilot.press("down")
@@ -114,6 +130,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario("jobs_filter", "Jobs filtered with / (status:in)", ("slash", *"status:in")),
     Scenario("confirm_cancel", "Cancel asks once", (*DOWN4, "c")),
+    Scenario(
+        "clean",
+        "Clean provider files: the exact list, asked once (D)",
+        ("D",),
+        size=(120, 30),
+    ),
     Scenario("help", "? lists every key of the screen", ("question_mark",)),
     Scenario("results", "Results browser with the detail pane", ("down", "down", "enter", "down")),
     Scenario(
@@ -127,6 +149,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         "Triage: problems grouped, a group marked",
         ("down", "down", "enter", "t", "space"),
         after=_expand_second_group,
+    ),
+    Scenario(
+        "triage_flags",
+        "Triage by flag: truncated, filtered, refused, http_error",
+        after=_open_triage_of_flags,
+    ),
+    Scenario(
+        "retry_max_tokens",
+        "Retrying truncated answers asks for a higher max_tokens",
+        after=_ask_max_tokens,
     ),
     Scenario(
         "run", "Run view: latest success per custom_id and what is missing", ("down", "down", "u")

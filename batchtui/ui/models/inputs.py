@@ -9,6 +9,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from batchtui.ui.models.money import estimate_of
+from batchtui.ui.models.money import estimate_text as money_estimate_text
+
 INPUT_SUFFIXES = (".jsonl", ".json", ".csv")
 
 
@@ -76,21 +79,47 @@ def estimate_text(report: Any) -> str | None:
     """The report's cost range at batch prices (``$0.0012–$0.0150``), "no price" for unknown
     models, or None when it cannot be estimated. Loads the price database: call it off the loop."""
     try:
-        from batchtui.core.costs import estimate, format_usd
+        try:
+            from batchtui.core.estimates import summary_estimate
+        except ImportError:  # an older core: price the summary's models here
+            from batchtui.core.costs import estimate
 
-        per_model = {
-            name: (t.requests, t.input_tokens, t.max_tokens)
-            for name, t in report.summary.models.items()
-            if name and name != "(none)"
-        }
-        result = estimate(report.provider, per_model)
+            per_model = {
+                name: (t.requests, t.input_tokens, t.max_tokens)
+                for name, t in report.summary.models.items()
+                if name and name != "(none)"
+            }
+            result = estimate(report.provider, per_model)
+        else:
+            result = summary_estimate(report.provider, report.summary)
     except Exception:  # no price database, odd report: the summary still shows the rest
         return None
-    if result.cost_usd_low is None or result.cost_usd_high is None:
-        return "no price" + (
-            f" ({', '.join(result.unpriced_models)})" if result.unpriced_models else ""
-        )
-    return f"{format_usd(result.cost_usd_low)}–{format_usd(result.cost_usd_high)}"
+    figures = estimate_of(result)
+    return None if figures is None else money_estimate_text(figures)
+
+
+def draft_estimate_text(draft: ComposeDraft, provider: str) -> str | None:
+    """The cost range of a composed batch at batch prices (same wording as the import
+    summary), or None when it cannot be estimated. Loads the price database: off the loop."""
+    if not draft.prompts or not draft.model.strip():
+        return None
+    try:
+        from batchtui.core.costs import estimate
+        from batchtui.core.inputs import estimate_input_tokens
+
+        tokens = sum(estimate_input_tokens(draft.request(p)) for p in draft.prompts)
+        count = len(draft.prompts)
+        ceiling = (draft.max_tokens or 0) * count
+        per_model = {draft.model.strip(): (count, tokens, ceiling)}
+        uncapped = 0 if draft.max_tokens else count
+        try:
+            result = estimate(provider, per_model, uncapped=uncapped)
+        except TypeError:  # an older core without the uncapped count
+            result = estimate(provider, per_model)
+    except Exception:  # no price database: the draft is still valid, just unpriced here
+        return None
+    figures = estimate_of(result)
+    return None if figures is None else money_estimate_text(figures)
 
 
 def read_window(

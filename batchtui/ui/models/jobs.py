@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from batchtui.core.models import (
@@ -14,9 +13,18 @@ from batchtui.core.models import (
     RequestCounts,
     Timestamps,
 )
+from batchtui.ui.models.money import (
+    CostActual,
+    CostCell,
+    CostEstimate,
+    actual_of,
+    cost_cell,
+    estimate_of,
+)
 
 BAR_CELLS = 8
 NO_VALUE = "—"
+STALE_MARK = "⚠ stale"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +52,28 @@ class JobView:
     results_complete: bool = False
     cost_usd: float | None = None
     note: str | None = None
+    estimate: CostEstimate | None = None
+    cost: CostActual | None = None
+    stale_at: datetime | None = None
+    """When the job counts as stale if its counts still have not moved (None: never)."""
+    still_since: datetime | None = None
+    """Since when its counts have not moved (what "stale 42m" measures from)."""
+    polled_at: datetime | None = None
 
     @property
     def is_terminal(self) -> bool:
         return self.status.is_terminal
+
+    def stale_for(self, now: datetime) -> float | None:
+        """Seconds the counts have stood still, when the job is stale at `now`; else None.
+
+        Stale means past `stale_at` and confirmed by a poll made since (as the core decides).
+        """
+        if self.stale_at is None or self.status.is_terminal or now < self.stale_at:
+            return None
+        if self.polled_at is None or self.polled_at < self.stale_at:
+            return None
+        return max(0.0, (now - (self.still_since or self.stale_at)).total_seconds())
 
     @property
     def any_id(self) -> str:
@@ -55,14 +81,36 @@ class JobView:
         return self.local_id
 
 
-def job_view(record: Any) -> JobView:
-    """Flatten the store's `JobRecord` (or a bare `BatchJob` snapshot) into a `JobView`."""
+def _stale_times(record: Any, after_s: float | None) -> tuple[datetime | None, datetime | None]:
+    """(stale_at, still_since) of a record for a threshold, through the core's `stale_since`."""
+    if after_s is None or after_s <= 0:
+        return None, None
+    stale_since = getattr(record, "stale_since", None)
+    if callable(stale_since):
+        try:
+            at = stale_since(after_s)
+        except Exception:  # an older or odd record: no stale marker rather than no row
+            return None, None
+    else:
+        at = stale_since if isinstance(stale_since, datetime) else None
+    if at is None:
+        return None, None
+    return at, at - timedelta(seconds=after_s)
+
+
+def job_view(record: Any, stale_after_s: float | None = None) -> JobView:
+    """Flatten the store's `JobRecord` (or a bare `BatchJob` snapshot) into a `JobView`.
+
+    `stale_after_s` is the profile's threshold for the stale marker (None: no marker).
+    """
     if isinstance(record, JobView):
         return record
     if isinstance(record, BatchJob):
         return _from_snapshot(record)
     snap: BatchJob | None = getattr(record, "snapshot", None)
     input_path = getattr(record, "input_path", None)
+    stale_at, still_since = _stale_times(record, stale_after_s)
+    cost_usd = getattr(record, "cost_usd", None)
     return JobView(
         local_id=str(record.local_id),
         label=record.label or "",
@@ -83,8 +131,13 @@ def job_view(record: Any) -> JobView:
         parent_id=record.parent_local_id,
         results_available=bool(record.results_available),
         results_complete=bool(getattr(record, "results_complete", False)),
-        cost_usd=getattr(record, "cost_usd", None),
+        cost_usd=cost_usd,
         note=getattr(record, "notes", None),
+        estimate=estimate_of(getattr(record, "estimate", None)),
+        cost=actual_of(getattr(record, "cost", None), cost_usd),
+        stale_at=stale_at,
+        still_since=still_since,
+        polled_at=getattr(record, "last_polled_at", None),
     )
 
 
@@ -112,7 +165,7 @@ def _from_snapshot(job: BatchJob) -> JobView:
 # --------------------------------------------------------------------------- cell formatting
 
 
-def short_id(provider_id: str | None, local_id: str = "", width: int = 13) -> str:
+def short_id(provider_id: str | None, local_id: str = "", width: int = 12) -> str:
     """A provider id shortened to fit a column, keeping its distinctive tail."""
     if not provider_id:
         return f"local:{local_id[:6]}" if local_id else NO_VALUE
@@ -132,7 +185,9 @@ def fraction_done(view: JobView) -> float | None:
 
 
 def progress_text(view: JobView, cells: int = BAR_CELLS) -> str:
-    """A text progress bar such as ``▰▰▰▰▰▱▱▱  62%``."""
+    """A text progress bar such as ``▰▰▰▰▰▱▱▱  62%`` ("held locally" while QUEUED)."""
+    if view.status is BatchStatus.QUEUED:
+        return "held locally"
     fraction = fraction_done(view)
     if fraction is None:
         return "▱" * cells + "    " + "?"
@@ -190,9 +245,19 @@ def eta_text(view: JobView, now: datetime) -> str:
     return NO_VALUE if seconds is None else "~" + duration_text(seconds)
 
 
-def cost_text(view: JobView) -> str:
-    """The cost column; a dash until a figure exists."""
-    return NO_VALUE if view.cost_usd is None else f"${view.cost_usd:,.2f}"
+def cost_of(view: JobView) -> CostCell:
+    """The cost column: actual cost, else the estimate range, "no price", or a dash."""
+    return cost_cell(view.cost, view.estimate)
+
+
+def status_text(view: JobView, now: datetime, compact: bool = False) -> str:
+    """The status, with a stale marker when counts stood still too long: ``in_progress ⚠
+    stale 42m``; `compact` (narrow tables) keeps only the marker, ``⚠ stale 42m``."""
+    stuck = view.stale_for(now)
+    if stuck is None:
+        return view.status.value
+    marker = f"{STALE_MARK} {duration_text(stuck)}"
+    return marker if compact else f"{view.status.value} {marker}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,16 +284,17 @@ class JobRow:
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("label", "Label", None),
-    ("provider", "Profile", 14),
-    ("short_id", "Id", 13),
-    ("status", "Status", 11),
+    ("provider", "Profile", 12),
+    ("short_id", "Id", 12),
+    ("status", "Status", None),
     ("progress", "Progress", 13),
-    ("counts", "OK/Err/Total", 12),
+    ("counts", "OK/Err/All", 10),
     ("age", "Age", 5),
     ("eta", "ETA", 6),
-    ("cost", "Cost", 6),
+    ("cost", "Cost", 10),
 )
-"""(column key, header, fixed width or None) of the job table, in display order."""
+"""(column key, header, fixed width or None) of the job table, in display order; label and
+status grow with their text (a stale marker widens the status)."""
 
 
 LABEL_MAX = 40
@@ -239,8 +305,9 @@ def display_label(view: JobView) -> str:
     return view.label or short_id(view.provider_id, view.local_id, width=20)
 
 
-def job_row(view: JobView, now: datetime, depth: int = 0) -> JobRow:
-    """The cells of one job for the table; `depth` > 0 marks a retry under its parent."""
+def job_row(view: JobView, now: datetime, depth: int = 0, compact: bool = False) -> JobRow:
+    """The cells of one job for the table; `depth` > 0 marks a retry under its parent;
+    `compact` shortens the stale marker for narrow tables."""
     label = display_label(view)
     if len(label) > LABEL_MAX:
         label = label[: LABEL_MAX - 1] + "…"
@@ -253,146 +320,10 @@ def job_row(view: JobView, now: datetime, depth: int = 0) -> JobRow:
         label=label,
         provider=provider,
         short_id=short_id(view.provider_id, view.local_id),
-        status=view.status.value,
+        status=status_text(view, now, compact),
         progress=progress_text(view),
         counts=counts_text(view.counts),
         age=age_text(view, now),
         eta=eta_text(view, now),
-        cost=cost_text(view),
+        cost=cost_of(view).text,
     )
-
-
-# --------------------------------------------------------------------------- ordering
-
-
-SORT_KEYS: tuple[str, ...] = ("created", "label", "provider", "status", "progress", "age")
-"""Columns the `s` key cycles through; "created" is the default (oldest first)."""
-
-_STATUS_ORDER = {status: index for index, status in enumerate(BatchStatus)}
-
-
-def sort_value(view: JobView, key: str) -> Any:
-    """The value a job sorts by for a sort key (a column key or "created")."""
-    if key == "label":
-        return display_label(view).lower()
-    if key == "provider":
-        return (view.provider, view.profile)
-    if key == "status":
-        return _STATUS_ORDER[view.status]
-    if key == "progress":
-        return fraction_done(view) or 0.0
-    if key in ("age", "created"):
-        created = view.created_at or view.times.created_at
-        return created.timestamp() if created else 0.0
-    if key == "short_id":
-        return view.provider_id or ""
-    if key == "counts":
-        return view.counts.errored
-    return view.local_id
-
-
-def depths(views: Mapping[str, JobView]) -> dict[str, int]:
-    """How many retry generations separate each job from the root of its run."""
-    result: dict[str, int] = {}
-    for local_id in views:
-        depth, seen, current = 0, {local_id}, views[local_id].parent_id
-        while current and current in views and current not in seen:
-            depth += 1
-            seen.add(current)
-            current = views[current].parent_id
-        result[local_id] = depth
-    return result
-
-
-def order_jobs(
-    views: Mapping[str, JobView], key: str = "created", reverse: bool = False
-) -> list[str]:
-    """Local ids in display order: roots sorted by `key`, each followed by its retries."""
-    children: dict[str | None, list[str]] = {}
-    for local_id, view in views.items():
-        parent = view.parent_id if view.parent_id in views else None
-        children.setdefault(parent, []).append(local_id)
-
-    def sorted_ids(ids: Iterable[str], by: str, rev: bool) -> list[str]:
-        return sorted(ids, key=lambda i: (sort_value(views[i], by), views[i].local_id), reverse=rev)
-
-    order: list[str] = []
-    seen: set[str] = set()
-
-    def visit(local_id: str) -> None:
-        if local_id in seen:
-            return
-        seen.add(local_id)
-        order.append(local_id)
-        for child in sorted_ids(children.get(local_id, []), "created", False):
-            visit(child)
-
-    for root in sorted_ids(children.get(None, []), key, reverse):
-        visit(root)
-    for local_id in views:  # cycles in parent links: still show every job once
-        visit(local_id)
-    return order
-
-
-def children_of(views: Mapping[str, JobView], local_id: str) -> list[str]:
-    """Local ids of the direct retries of a job."""
-    return [v.local_id for v in views.values() if v.parent_id == local_id]
-
-
-# --------------------------------------------------------------------------- filtering
-
-
-@dataclass(frozen=True, slots=True)
-class JobQuery:
-    """A parsed `/` filter: ``status:failed provider:openai words...`` (all must match)."""
-
-    words: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
-    providers: tuple[str, ...] = ()
-
-    @classmethod
-    def parse(cls, text: str) -> JobQuery:
-        words: list[str] = []
-        statuses: list[str] = []
-        providers: list[str] = []
-        for token in text.lower().split():
-            name, sep, value = token.partition(":")
-            if sep and value and name in ("status", "s", "is"):
-                statuses.append(value)
-            elif sep and value and name in ("provider", "p", "profile"):
-                providers.append(value)
-            else:
-                words.append(token)
-        return cls(tuple(words), tuple(statuses), tuple(providers))
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.words or self.statuses or self.providers)
-
-    def matches(self, view: JobView) -> bool:
-        """True when the job passes every part of the filter."""
-        if self.statuses and not any(view.status.value.startswith(s) for s in self.statuses):
-            return False
-        if self.providers and not any(
-            p in view.provider.lower() or p in view.profile.lower() for p in self.providers
-        ):
-            return False
-        haystack = " ".join(
-            [
-                view.label,
-                view.local_id,
-                view.provider_id or "",
-                view.provider,
-                view.profile,
-                view.status.value,
-                view.model or "",
-            ]
-        ).lower()
-        return all(word in haystack for word in self.words)
-
-
-def visible_ids(views: Mapping[str, JobView], query: JobQuery, order: Sequence[str]) -> list[str]:
-    """The ordered ids that pass the filter."""
-    if query.is_empty:
-        return list(order)
-    return [local_id for local_id in order if query.matches(views[local_id])]

@@ -210,10 +210,29 @@ class TriageGroup:
         return len(self.indices)
 
 
+FLAG_MEANINGS = {
+    "truncated": "stopped at max_tokens",
+    "filtered": "cut by a content filter",
+    "refused": "the model refused",
+    "http_error": "non-2xx line in the output file",
+}
+"""What each result flag means, as the triage groups explain it."""
+
+FLAG_CYCLE = ("", *FLAG_MEANINGS)
+"""The flag filter values the results browser's `f` key steps through ("" = any)."""
+
+
+def is_flag_group(key: str) -> bool:
+    """Whether a triage group key is a flag group (answered, but not really a success)."""
+    return key.startswith("flag:")
+
+
 def problem_key(summary: ResultSummary) -> tuple[str, str] | None:
     """The (group key, label) a problem result belongs to, or None for a clean success."""
     if summary.flag is not None:
-        return f"flag:{summary.flag}", f"flag: {summary.flag}"
+        meaning = FLAG_MEANINGS.get(summary.flag)
+        label = f"flag: {summary.flag}" + (f" — {meaning}" if meaning else "")
+        return f"flag:{summary.flag}", label
     if summary.outcome == Outcome.SUCCEEDED.value:
         return None
     if summary.outcome != Outcome.ERRORED.value:
@@ -223,7 +242,8 @@ def problem_key(summary: ResultSummary) -> tuple[str, str] | None:
 
 
 def group_problems(source: LineSource, indices: Sequence[int] | None = None) -> list[TriageGroup]:
-    """Problem results grouped by error type or flag, biggest group first."""
+    """Problem results grouped by error type or flag: error groups first, then flag groups,
+    biggest first within each."""
     groups: dict[str, TriageGroup] = {}
     for index in range(source.count) if indices is None else indices:
         summary = get_summary(source, index)
@@ -235,7 +255,27 @@ def group_problems(source: LineSource, indices: Sequence[int] | None = None) -> 
             group = groups[key[0]] = TriageGroup(key=key[0], label=key[1])
         group.indices.append(index)
         group.custom_ids.append(summary.custom_id)
-    return sorted(groups.values(), key=lambda g: (-g.count, g.label))
+    return sorted(groups.values(), key=lambda g: (is_flag_group(g.key), -g.count, g.label))
+
+
+TRUNCATED = "truncated"
+DEFAULT_MAX_TOKENS = 1024
+
+
+def truncated_among(source: LineSource, indices: Iterable[int]) -> list[int]:
+    """The lines among `indices` flagged truncated (they may want a higher max_tokens)."""
+    return [i for i in indices if get_summary(source, i).flag == TRUNCATED]
+
+
+def suggested_max_tokens(source: LineSource, truncated: Sequence[int], sample: int = 50) -> int:
+    """A new max_tokens for truncated results: twice the most output tokens any of them used
+    (their old ceiling), read from at most `sample` results."""
+    used = 0
+    for index in truncated[:sample]:
+        usage = source.get_result(index).usage
+        if usage is not None:
+            used = max(used, usage.output_tokens)
+    return used * 2 if used > 0 else DEFAULT_MAX_TOKENS
 
 
 def preview_text(result: BatchResult, limit: int = 200) -> str:

@@ -1,4 +1,8 @@
-"""The part of the core `Workspace` the dashboard calls, as a protocol the fakes also satisfy."""
+"""The part of the core `Workspace` the dashboard calls, as a protocol the fakes also satisfy.
+
+Optional parts are looked up with getattr so the UI runs on older cores and on the fakes:
+`config` (keymap, theme), `cost_totals()`, `clean_plan()` / `clean(plan)`, `subscribe_errors`.
+"""
 
 from __future__ import annotations
 
@@ -91,3 +95,37 @@ def profile_choice(profile: Any) -> ProfileChoice:
 def profile_choices(workspace: WorkspaceAPI) -> list[ProfileChoice]:
     """Every profile of the workspace as picker choices."""
     return [profile_choice(p) for p in workspace.profiles()]
+
+
+@dataclass(frozen=True, slots=True)
+class UiConfig:
+    """The config's UI part: the [keymap] table (binding id -> keys) and the theme name."""
+
+    keymap: Mapping[str, str]
+    theme: str | None = None
+
+
+def ui_settings(workspace: Any) -> UiConfig:
+    """The UI settings of the workspace's config (empty when it has none, e.g. in tests)."""
+    config = getattr(workspace, "config", None)
+    keymap = _get(config, "keymap", default=None) or {}
+    ui = _get(config, "ui", default=None)
+    theme = _get(ui, "theme", default=None)
+    clean = {str(k): str(v) for k, v in dict(keymap).items() if str(v).strip()}
+    return UiConfig(clean, str(theme) if theme else None)
+
+
+def stale_thresholds(workspace: Any) -> dict[str, float]:
+    """Each profile's seconds without progress before a job is marked stale: the workspace's
+    `stale_after(profile)` (which applies the core's default), else the profile's own
+    `stale_after_s`; profiles with neither are left out (no marker)."""
+    thresholds: dict[str, float] = {}
+    core_rule = getattr(workspace, "stale_after", None)
+    for profile in workspace.profiles():
+        name = _get(profile, "name", default=None)
+        after = core_rule(name) if callable(core_rule) and name else None
+        if after is None:
+            after = _get(profile, "stale_after_s", default=None)
+        if name and isinstance(after, int | float) and after > 0:
+            thresholds[str(name)] = float(after)
+    return thresholds

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, TextArea
 from textual.worker import Worker
 
 from batchtui.core.clock import Clock
@@ -30,8 +29,7 @@ class WorkspaceMixin:
         """Apply app-wide widget options (cursor blink) to inputs of this screen."""
         blink = bool(getattr(self.app, "cursor_blink", True))
         for widget in self.query("Input, TextArea"):  # type: ignore[attr-defined]
-            if isinstance(widget, Input | TextArea):
-                widget.cursor_blink = blink
+            widget.cursor_blink = blink  # by name: importing TextArea costs start-up time
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         report_worker_state(self, event.worker, event.state)  # type: ignore[arg-type]
@@ -39,6 +37,9 @@ class WorkspaceMixin:
 
 class BaseScreen(WorkspaceMixin, Screen):
     """A full screen of the dashboard."""
+
+    QUIT_ON_Q: ClassVar[bool] = True
+    """Whether `q` quits from here; screens that edit set it False (ctrl+q still quits)."""
 
     def on_screen_resume(self) -> None:
         self.settle_widgets()

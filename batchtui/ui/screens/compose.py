@@ -17,7 +17,13 @@ from textual.markup import escape
 from textual.widgets import Footer, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from batchtui.ui.models.inputs import ComposeDraft, PromptItem, move, next_custom_id
+from batchtui.ui.models.inputs import (
+    ComposeDraft,
+    PromptItem,
+    draft_estimate_text,
+    move,
+    next_custom_id,
+)
 from batchtui.ui.models.jobs import job_view
 from batchtui.ui.models.workspace import profile_choices
 from batchtui.ui.screens.base import BaseScreen
@@ -32,8 +38,10 @@ class PromptList(OptionList):
         Binding("a", "screen.add_prompt", "Add", id="prompts.add"),
         Binding("e", "screen.edit_prompt", "Edit", id="prompts.edit"),
         Binding("d,delete", "screen.delete_prompt", "Delete", id="prompts.delete"),
-        Binding("K,shift+up", "screen.move_prompt(-1)", "Move up", id="prompts.up"),
-        Binding("J,shift+down", "screen.move_prompt(1)", "Move down", id="prompts.down"),
+        Binding("K,shift+up", "screen.move_prompt(-1)", "Move up", show=False, id="prompts.up"),
+        Binding(
+            "J,shift+down", "screen.move_prompt(1)", "Move down", show=False, id="prompts.down"
+        ),
         Binding("j", "cursor_down", "Down", show=False, id="prompts.cursor_down"),
         Binding("k", "cursor_up", "Up", show=False, id="prompts.cursor_up"),
     ]
@@ -56,6 +64,8 @@ def _int_or_none(text: str) -> int | None:
 class ComposeScreen(BaseScreen):
     """Profile, model, system prompt, parameters and a list of prompts, with a live preview."""
 
+    QUIT_ON_Q = False  # a list and a form are edited here: ctrl+q quits
+
     BINDINGS = [
         Binding("escape", "back", "Back", id="compose.back"),
         Binding("ctrl+s", "save", "Save JSONL", id="compose.save"),
@@ -67,6 +77,7 @@ class ComposeScreen(BaseScreen):
         super().__init__()
         self.draft = draft or ComposeDraft()
         self.save_dir = save_dir
+        self._estimate_generation = 0
 
     def compose(self) -> ComposeResult:
         choices = profile_choices(self.workspace)
@@ -177,15 +188,45 @@ class ComposeScreen(BaseScreen):
             prompt = PromptItem(next_custom_id(()), "…")
         text = json.dumps(draft.request(prompt), indent=2, ensure_ascii=False)
         self.query_one("#compose-preview", Static).update(highlight(text, language="json"))
+        self._show_readiness(draft, None)
+        if not draft.problems():
+            self._estimate_generation += 1
+            self.estimate(draft, self._provider(), self._estimate_generation)
+
+    def _show_readiness(self, draft: ComposeDraft, estimate: str | None) -> None:
         problems = draft.problems()
         line = (
             "ready: " + f"{len(draft.prompts)} request(s)"
             if not problems
             else "not ready: " + "; ".join(problems)
         )
-        self.query_one("#compose-problems", Static).update(
-            Content.assemble((line, "$text-success" if not problems else "$text-warning"))
-        )
+        parts = [(line, "$text-success" if not problems else "$text-warning")]
+        if estimate and not problems:
+            parts.append((f" · est. cost {estimate}", "$text-muted"))
+        self.query_one("#compose-problems", Static).update(Content.assemble(*parts))
+
+    def _provider(self) -> str:
+        profile = self.query_one("#compose-profile", Select).value
+        for choice in profile_choices(self.workspace):
+            if choice.name == profile:
+                return choice.provider
+        return ""
+
+    @work(
+        thread=True,
+        group="compose-estimate",
+        exclusive=True,
+        exit_on_error=False,
+        description="estimate",
+    )
+    def estimate(self, draft: ComposeDraft, provider: str, generation: int) -> None:
+        """Price the draft off the loop (the first call loads the price database)."""
+        text = draft_estimate_text(draft, provider)
+        self.app.call_from_thread(self._estimated, draft, text, generation)
+
+    def _estimated(self, draft: ComposeDraft, text: str | None, generation: int) -> None:
+        if generation == self._estimate_generation and self.is_mounted:
+            self._show_readiness(draft, text)
 
     # ------------------------------------------------------------------ prompt actions
 

@@ -72,6 +72,8 @@ def summary_content(view: ValidationView) -> Content:
 class ImportScreen(BaseScreen):
     """Choose a file (tree or typed path), validate, inspect errors, submit to a profile."""
 
+    QUIT_ON_Q = False  # a path is typed and a file picked here: ctrl+q quits
+
     BINDINGS = [
         Binding("escape", "back", "Back", id="import.back"),
         Binding("ctrl+r", "submit", "Submit", id="import.submit"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,7 +13,10 @@ from textual.markup import escape
 from textual.widgets import DataTable, Footer, Input, Static
 
 from batchtui.core.models import BatchStatus
-from batchtui.ui.models.jobs import JobQuery, JobView, children_of, display_label, job_view
+from batchtui.ui.models.clean import describe, plan_items, summarize_clean
+from batchtui.ui.models.job_list import JobQuery, children_of
+from batchtui.ui.models.jobs import JobView, display_label
+from batchtui.ui.models.money import CostTotals, totals_from_core, totals_from_jobs
 from batchtui.ui.screens.base import BaseScreen
 from batchtui.ui.screens.confirm import ConfirmModal
 from batchtui.ui.widgets.job_detail import JobDetail
@@ -26,6 +31,8 @@ class JobsScreen(BaseScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (170, "-wide")]
 
     _pending_select: str | None = None
+    totals: CostTotals | None = None
+    """The core's cost totals, once read; else totals are summed from the table."""
 
     BINDINGS = [
         Binding("enter", "open_results", "Results", id="jobs.open"),
@@ -38,6 +45,14 @@ class JobsScreen(BaseScreen):
         Binding("R", "retry_job", "Retry", id="jobs.retry"),
         Binding("v", "recover_job", "Recover", id="jobs.recover"),
         Binding("u", "run_view", "Run view", show=False, id="jobs.run"),
+        Binding(
+            "D",
+            "clean_files",
+            "Clean provider files",
+            show=False,
+            tooltip="Delete provider files of ended jobs whose results are cached here",
+            id="jobs.clean",
+        ),
         Binding("n", "app.compose", "Compose", id="jobs.compose"),
         Binding("i", "app.import_file", "Import", id="jobs.import"),
     ]
@@ -66,14 +81,18 @@ class JobsScreen(BaseScreen):
 
     def load_jobs(self) -> None:
         """Fill the table from the store (fast local read)."""
-        views = [job_view(record) for record in self.workspace.jobs()]
+        views = [self.app.view_of(record) for record in self.workspace.jobs()]
         self.table.set_jobs(views, self.clock.now())
         self._show_detail()
         self._update_status()
+        self.refresh_totals()
 
     def apply(self, view: JobView) -> None:
         """Apply one changed job (the `JobChanged` path); only its changed cells repaint."""
+        before = self.table.views.get(view.local_id)
         self.table.upsert(view, self.clock.now())
+        if before is None or before.cost != view.cost:
+            self.refresh_totals()
         if self._pending_select == view.local_id:
             self.select_job(view.local_id)
         current = self.table.current_view
@@ -126,7 +145,26 @@ class JobsScreen(BaseScreen):
         ]
         if not table.query_filter.is_empty:
             parts.append(f"showing {len(table.shown_ids)}")
+        totals = self.totals or totals_from_jobs(views, self.clock.now())
+        if not totals.is_empty:
+            parts.append("spent " + totals.text())
         self.query_one("#jobs-status", Static).update(Content(" · ".join(parts)))
+
+    @work(
+        thread=True, group="cost-totals", exclusive=True, exit_on_error=False, description="totals"
+    )
+    def refresh_totals(self) -> None:
+        """Read the core's cost totals (per profile, per day) off the loop, when it has them."""
+        cost_totals = getattr(self.workspace, "cost_totals", None)
+        if cost_totals is None:
+            return
+        today = self.clock.now().astimezone().date().isoformat()  # the core's local day
+        totals = totals_from_core(cost_totals(), today)
+        self.app.call_from_thread(self._totals_read, totals)
+
+    def _totals_read(self, totals: CostTotals | None) -> None:
+        self.totals = totals
+        self._update_status()
 
     # ------------------------------------------------------------------ filter & sort
 
@@ -159,6 +197,8 @@ class JobsScreen(BaseScreen):
         if action == "clear_filter":
             boxes = self.query("#jobs-filter")
             return bool(boxes) and (boxes.first().has_focus or bool(boxes.first().value))
+        if action == "clean_files":
+            return callable(getattr(self.workspace, "clean_plan", None))
         return True
 
     def action_cycle_sort(self) -> None:
@@ -237,7 +277,7 @@ class JobsScreen(BaseScreen):
     @work(group="job-cancel", exit_on_error=False, description="cancel")
     async def cancel_job(self, local_id: str) -> None:
         record = await self.workspace.cancel(local_id)
-        self.apply(job_view(record))
+        self.apply(self.app.view_of(record))
 
     def action_retry_job(self) -> None:
         view = self._current("retry")
@@ -264,7 +304,7 @@ class JobsScreen(BaseScreen):
     @work(group="job-retry", exit_on_error=False, description="retry")
     async def retry_job(self, local_id: str) -> None:
         record = await self.workspace.retry(local_id)
-        child = job_view(record)
+        child = self.app.view_of(record)
         self.apply(child)
         self.select_job(child.local_id)
         self.notify(f"Retry job {escape(display_label(child))} submitted.")
@@ -285,7 +325,47 @@ class JobsScreen(BaseScreen):
     @work(group="job-recover", exit_on_error=False, description="recover")
     async def recover_job(self, local_id: str) -> None:
         record = await self.workspace.recover(local_id)
-        child = job_view(record)
+        child = self.app.view_of(record)
         self.apply(child)
         self.select_job(child.local_id)
         self.notify(f"Recovery job {escape(display_label(child))} submitted.")
+
+    # ------------------------------------------------------------------ provider file hygiene
+
+    def action_clean_files(self) -> None:
+        """Plan the clean-up off the loop, ask once with the exact list, then delete."""
+        self.notify("Looking for provider files to clean…", timeout=3)
+        self.plan_clean()
+
+    @work(thread=True, group="clean", exclusive=True, exit_on_error=False, description="clean")
+    def plan_clean(self) -> None:
+        plan = self.workspace.clean_plan()  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._clean_planned, plan)
+
+    def _clean_planned(self, plan: Any) -> None:
+        items = plan_items(plan)
+        if not items:
+            self.notify(
+                "Nothing to clean: no ended job with fully cached results has files left at "
+                "a provider."
+            )
+            return
+
+        from batchtui.ui.screens.clean import CleanModal
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_clean(plan)
+
+        self.app.push_screen(CleanModal([describe(item) for item in items]), answered)
+
+    @work(group="clean", exclusive=True, exit_on_error=False, description="clean")
+    async def run_clean(self, plan: Any) -> None:
+        report = await self.workspace.clean(plan)  # type: ignore[attr-defined]
+        summary = summarize_clean(report)
+        self.notify(
+            escape(summary.message),
+            title="Clean provider files",
+            severity=summary.severity,  # type: ignore[arg-type]
+            timeout=8,
+        )

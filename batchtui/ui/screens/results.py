@@ -17,9 +17,18 @@ from batchtui.core.models import Outcome
 from batchtui.core.provider import BatchtuiError, ProviderError
 from batchtui.ui.messages import ResultsGrew
 from batchtui.ui.models.jobs import JobView
-from batchtui.ui.models.results import LineSource, ResultQuery, filter_indices
+from batchtui.ui.models.results import (
+    FLAG_CYCLE,
+    FLAG_MEANINGS,
+    LineSource,
+    ResultQuery,
+    filter_indices,
+    suggested_max_tokens,
+    truncated_among,
+)
 from batchtui.ui.screens.base import BaseScreen
 from batchtui.ui.screens.path_prompt import PathChoice, PathModal
+from batchtui.ui.screens.retry_prompt import MaxTokensModal, RetryChoice
 from batchtui.ui.sources import export_results, line_source
 from batchtui.ui.widgets.line_view import LineView
 from batchtui.ui.widgets.result_detail import ResultDetail
@@ -36,6 +45,7 @@ class ResultsScreen(BaseScreen):
         Binding("slash", "filter", "Filter", id="results.filter"),
         Binding("e", "problems", "Errors", id="results.errors"),
         Binding("o", "cycle_outcome", "Cycle outcome", show=False, id="results.outcome"),
+        Binding("f", "cycle_flag", "Cycle flag", show=False, id="results.flag"),
         Binding("t", "triage", "Triage", id="results.triage"),
         Binding("R", "retry_marked", "Retry", id="results.retry"),
         Binding("x", "export", "Export", id="results.export"),
@@ -280,6 +290,21 @@ class ResultsScreen(BaseScreen):
             ResultQuery() if query.problems_only else ResultQuery(problems_only=True), echo=True
         )
 
+    def action_cycle_flag(self) -> None:
+        """Step the flag filter: any, truncated, filtered, refused, http_error."""
+        current = self.query_filter.flags[0] if self.query_filter.flags else ""
+        index = FLAG_CYCLE.index(current) if current in FLAG_CYCLE else 0
+        following = FLAG_CYCLE[(index + 1) % len(FLAG_CYCLE)]
+        query = ResultQuery(
+            outcomes=self.query_filter.outcomes,
+            flags=(following,) if following else (),
+            error_types=self.query_filter.error_types,
+            words=self.query_filter.words,
+        )
+        self.set_query(query, echo=True)
+        if following:
+            self.notify(f"Showing results flagged {following}: {FLAG_MEANINGS[following]}.")
+
     def action_cycle_outcome(self) -> None:
         current = self.query_filter.outcomes[0] if self.query_filter.outcomes else ""
         following = OUTCOME_CYCLE[(OUTCOME_CYCLE.index(current) + 1) % len(OUTCOME_CYCLE)]
@@ -336,14 +361,27 @@ class ResultsScreen(BaseScreen):
 
     def action_retry_marked(self) -> None:
         ids = self.view.marked_custom_ids()
-        if not ids:
+        if not ids or self.source is None:
             self.notify("Mark results with space first (or use triage: t).", severity="warning")
             return
-        self.retry(ids)
+        truncated = truncated_among(self.source, sorted(self.view.marked))
+        if not truncated:
+            self.retry(ids)
+            return
+
+        def answered(choice: RetryChoice | None) -> None:
+            if choice is not None:
+                self.retry(ids, choice.max_tokens)
+
+        suggestion = suggested_max_tokens(self.source, truncated)
+        self.app.push_screen(MaxTokensModal(len(ids), len(truncated), suggestion), answered)
 
     @work(group="results-retry", exit_on_error=False, description="retry")
-    async def retry(self, custom_ids: list[str]) -> None:
-        record = await self.workspace.retry(self.local_id, custom_ids=custom_ids)
+    async def retry(self, custom_ids: list[str], max_tokens: int | None = None) -> None:
+        options: dict[str, Any] = {"custom_ids": custom_ids}
+        if max_tokens is not None:
+            options["max_tokens"] = max_tokens
+        record = await self.workspace.retry(self.local_id, **options)
         self.view.marked.clear()
         self.view.content_changed()
         self._refresh_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -15,8 +16,18 @@ from textual.widgets import Footer, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from batchtui.ui.models.jobs import JobView
-from batchtui.ui.models.results import LineSource, TriageGroup, group_problems, preview_text
+from batchtui.ui.models.results import (
+    TRUNCATED,
+    LineSource,
+    TriageGroup,
+    group_problems,
+    is_flag_group,
+    preview_text,
+    suggested_max_tokens,
+    truncated_among,
+)
 from batchtui.ui.screens.base import BaseScreen
+from batchtui.ui.screens.retry_prompt import MaxTokensModal, RetryChoice
 from batchtui.ui.widgets.result_detail import ResultDetail
 
 LEAF_LIMIT = 200
@@ -33,6 +44,8 @@ class NodeRef:
 class TriageTree(Tree[NodeRef]):
     """The group tree; space marks instead of expanding."""
 
+    COMPONENT_CLASSES = Tree.COMPONENT_CLASSES | {"triage-tree--flag"}
+
     BINDINGS = [
         Binding("space", "mark", "Mark", id="triage.mark"),
         Binding("j", "cursor_down", "Down", show=False, id="triage.down"),
@@ -41,6 +54,17 @@ class TriageTree(Tree[NodeRef]):
 
     def action_mark(self) -> None:
         self.screen.toggle_mark(self.cursor_node)  # type: ignore[attr-defined]
+
+
+def retry_options(
+    custom_ids: list[str], max_tokens: int | None = None, flag: str | None = None
+) -> dict[str, object]:
+    """Keywords of `Workspace.retry` for marked results: a whole flag group goes by its flag
+    (the core skips requests a later retry already answered), anything else by custom_id."""
+    options: dict[str, object] = {"flag": flag} if flag else {"custom_ids": custom_ids}
+    if max_tokens is not None:
+        options["max_tokens"] = max_tokens
+    return options
 
 
 class TriageScreen(BaseScreen):
@@ -144,6 +168,13 @@ class TriageScreen(BaseScreen):
         self._relabel()
         self._update_status()
 
+    def marked_indices(self) -> list[int]:
+        """Result lines of every mark, groups included, in file order."""
+        lines = set(self.marked_lines)
+        for key in self.marked_groups:
+            lines.update(self.groups[key].indices)
+        return sorted(lines)
+
     def marked_custom_ids(self) -> list[str]:
         """custom_ids of every marked result, groups included, without repeats."""
         ids: dict[str, None] = {}
@@ -164,7 +195,10 @@ class TriageScreen(BaseScreen):
             whole = ref.group in self.marked_groups
             some = any(i in self.marked_lines for i in group.indices)
             box = "[x]" if whole else "[-]" if some else "[ ]"
-            node.set_label(Text.assemble(f"{box} ", (group.label, "bold"), f"  ({group.count:,})"))
+            style = Style(bold=True)
+            if is_flag_group(group.key):
+                style += self.tree.get_component_rich_style("triage-tree--flag", partial=True)
+            node.set_label(Text.assemble(f"{box} ", (group.label, style), f"  ({group.count:,})"))
             for leaf in node.children:
                 leaf_ref = leaf.data
                 if leaf_ref is None or leaf_ref.index is None:
@@ -174,8 +208,12 @@ class TriageScreen(BaseScreen):
 
     def _update_status(self) -> None:
         total = sum(g.count for g in self.groups.values())
+        flagged = sum(g.count for g in self.groups.values() if is_flag_group(g.key))
         marked = len(self.marked_custom_ids())
-        text = f"{len(self.groups)} groups · {total:,} problem results · {marked:,} marked"
+        text = f"{len(self.groups)} groups · {total:,} problem results"
+        if flagged:
+            text += f" ({flagged:,} flagged)"
+        text += f" · {marked:,} marked"
         if not self.groups:
             text = "No errored or flagged results."
         self.query_one("#triage-status", Static).update(Content(text))
@@ -200,11 +238,28 @@ class TriageScreen(BaseScreen):
         if not ids:
             self.notify("Mark a group or results with space first.", severity="warning")
             return
-        self.retry(ids)
+        truncated = truncated_among(self.source, self.marked_indices())
+        if not truncated:
+            self.retry(ids)
+            return
+        only_truncated = self.marked_groups == {f"flag:{TRUNCATED}"} and not self.marked_lines
+
+        def answered(choice: RetryChoice | None) -> None:
+            if choice is None:
+                return
+            flag = TRUNCATED if only_truncated else None
+            self.retry(ids, choice.max_tokens, flag)
+
+        suggestion = suggested_max_tokens(self.source, truncated)
+        self.app.push_screen(MaxTokensModal(len(ids), len(truncated), suggestion), answered)
 
     @work(group="triage-retry", exit_on_error=False, description="retry")
-    async def retry(self, custom_ids: list[str]) -> None:
-        record = await self.workspace.retry(self.local_id, custom_ids=custom_ids)
+    async def retry(
+        self, custom_ids: list[str], max_tokens: int | None = None, flag: str | None = None
+    ) -> None:
+        record = await self.workspace.retry(
+            self.local_id, **retry_options(custom_ids, max_tokens, flag)
+        )
         self.marked_groups.clear()
         self.marked_lines.clear()
         self._relabel()

@@ -13,11 +13,13 @@ from textual.widgets import Static
 from batchtui.core.models import BatchStatus
 from batchtui.ui.models.jobs import (
     NO_VALUE,
+    STALE_MARK,
     JobView,
     display_label,
     duration_text,
     progress_text,
 )
+from batchtui.ui.models.money import estimate_text, usd
 
 KEY = "$text-muted"
 HEAD = "bold $text-primary"
@@ -51,9 +53,10 @@ def job_detail_content(
         _line("provider id", view.provider_id),
         _line("provider", f"{view.provider} / {view.profile}"),
         _line("model", view.model),
-        _line("status", view.status.value, f"$text-{_status_tone(view)}"),
+        _status_line(view, now),
         _line("raw status", view.raw_status),
         _line("progress", progress_text(view)),
+        *cost_lines(view),
     ]
     if view.errors or view.note:
         overview.append(Content.assemble(("Provider errors\n", "bold $text-error")))
@@ -90,6 +93,36 @@ def job_detail_content(
         files.append(_line("children", None))
     join = Content("").join
     return join(overview), join(times), join(files)
+
+
+def _status_line(view: JobView, now: datetime) -> Content:
+    stuck = view.stale_for(now)
+    status = (view.status.value, f"$text-{_status_tone(view)}")
+    if stuck is None:
+        return Content.assemble((f"{'status':<12}", KEY), status, "\n")
+    marker = f" {STALE_MARK} {duration_text(stuck)}"
+    return Content.assemble((f"{'status':<12}", KEY), status, (marker, "bold $text-warning"), "\n")
+
+
+def cost_lines(view: JobView) -> list[Content]:
+    """The Cost block: estimate at submission, actual batch cost, synchronous price, saving."""
+    estimate, actual = view.estimate, view.cost
+    lines = [Content.assemble(("Cost\n", HEAD))]
+    if estimate is None and actual is None:
+        return [*lines, _line("cost", None)]
+    if estimate is not None:
+        lines.append(_line("estimate", estimate_text(estimate)))
+    if actual is None:
+        lines.append(_line("actual", "when the results are in"))
+    elif not actual.priced:
+        missing = ", ".join(actual.unpriced)
+        lines.append(_line("actual", "no price" + (f" ({missing})" if missing else "")))
+    else:
+        lines.append(_line("actual", usd(actual.cost or 0.0), "bold"))
+        if actual.sync_cost is not None:
+            saved = f" · saved {usd(actual.saved)}" if actual.saved is not None else ""
+            lines.append(_line("sync price", f"{usd(actual.sync_cost)}{saved}", ""))
+    return lines
 
 
 def _name(view: JobView) -> str:

@@ -5,28 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
 from batchtui.core.models import BatchStatus
-from batchtui.ui.models.jobs import (
-    COLUMNS,
-    SORT_KEYS,
-    JobQuery,
-    JobRow,
-    JobView,
-    depths,
-    job_row,
-    order_jobs,
-    visible_ids,
-)
+from batchtui.ui.models.job_list import SORT_KEYS, JobQuery, depths, order_jobs, visible_ids
+from batchtui.ui.models.jobs import COLUMNS, JobRow, JobView, cost_of, job_row
+
+WIDE_STATUS_MIN = 136
+"""Table width from which the status column shows ``in_progress ⚠ stale 42m`` in full."""
 
 
 class LabelText(Text):
     """A label cell that remembers its job, so the table can be ordered by job."""
 
-    def __init__(self, text: str, local_id: str, style: str = "") -> None:
+    def __init__(self, text: str, local_id: str, style: str | Style = "") -> None:
         super().__init__(text, style=style, no_wrap=True, overflow="ellipsis", end="")
         self.local_id = local_id
 
@@ -39,6 +34,9 @@ class JobTable(DataTable):
         "job-table--progress",
         "job-table--retry",
         "job-table--muted",
+        "job-table--queued",
+        "job-table--stale",
+        "job-table--estimate",
     }
 
     BINDINGS = [
@@ -57,11 +55,19 @@ class JobTable(DataTable):
         self.sort_key = "created"
         self.sort_reverse = False
         self.now = datetime.fromtimestamp(0, UTC)
+        self.compact = True
         for key, header, width in COLUMNS:
             self.add_column(header, key=key, width=width)
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.restyle())
+
+    def on_resize(self) -> None:
+        """Narrow tables show the stale marker without the status word (it would not fit)."""
+        compact = self.size.width < WIDE_STATUS_MIN
+        if compact != self.compact:
+            self.compact = compact
+            self.tick(self.now)
 
     # ------------------------------------------------------------------ queries
 
@@ -163,7 +169,7 @@ class JobTable(DataTable):
 
     def _update_row(self, local_id: str, depth: int) -> None:
         view = self.views[local_id]
-        row = job_row(view, self.now, depth)
+        row = job_row(view, self.now, depth, self.compact)
         old = self._shown.get(local_id)
         if old is None:
             self.add_row(
@@ -172,22 +178,39 @@ class JobTable(DataTable):
         else:
             for key in row.changed(old):
                 self.update_cell(
-                    local_id, key, self._cell(key, row, view, depth), update_width=key == "label"
+                    local_id,
+                    key,
+                    self._cell(key, row, view, depth),
+                    update_width=key in ("label", "status"),
                 )
         self._shown[local_id] = row
 
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(name, partial=True)
+
     def _cell(self, key: str, row: JobRow, view: JobView, depth: int) -> Text:
         text = getattr(row, key)
+        queued = view.status is BatchStatus.QUEUED
         if key == "label":
-            style = self.get_component_rich_style("job-table--retry", partial=True) if depth else ""
+            style = self._style("job-table--retry") if depth else Style()
+            if queued:
+                style += self._style("job-table--queued")
             return LabelText(text, view.local_id, style=style)
         if key == "status":
-            style = self.get_component_rich_style(f"job-status--{view.status.value}", partial=True)
-            return Text(text, style=style, no_wrap=True, end="")
+            status = view.status.value
+            shown = status if text.startswith(status) else ""  # compact: the marker alone
+            cell = Text(shown, style=self._style(f"job-status--{status}"), no_wrap=True, end="")
+            if len(text) > len(shown):  # the stale marker
+                cell.append(text[len(shown) :], style=self._style("job-table--stale"))
+            return cell
+        if key == "cost" and not cost_of(view).actual:
+            return Text(text, style=self._style("job-table--estimate"), no_wrap=True, end="")
+        if queued and key == "progress":
+            return Text(text, style=self._style("job-table--queued"), no_wrap=True, end="")
         if key == "progress":
             style = self.get_component_rich_style("job-table--progress", partial=True)
             return Text(text, style=style, no_wrap=True, end="")
-        if key in ("age", "eta", "cost", "short_id"):
+        if key in ("age", "eta", "short_id"):
             style = self.get_component_rich_style("job-table--muted", partial=True)
             return Text(text, style=style, no_wrap=True, end="", overflow="ellipsis")
         return Text(text, no_wrap=True, end="", overflow="ellipsis")

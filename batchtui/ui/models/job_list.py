@@ -1,0 +1,150 @@
+"""The job table's order and filter: retries under their parents, sort keys, the `/` query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from batchtui.core.models import BatchStatus
+from batchtui.ui.models.jobs import JobView, display_label, fraction_done
+
+# --------------------------------------------------------------------------- ordering
+
+
+SORT_KEYS: tuple[str, ...] = ("created", "label", "provider", "status", "progress", "age")
+"""Columns the `s` key cycles through; "created" is the default (oldest first)."""
+
+_STATUS_ORDER = {status: index for index, status in enumerate(BatchStatus)}
+
+
+def sort_value(view: JobView, key: str) -> Any:
+    """The value a job sorts by for a sort key (a column key or "created")."""
+    if key == "label":
+        return display_label(view).lower()
+    if key == "provider":
+        return (view.provider, view.profile)
+    if key == "status":
+        return _STATUS_ORDER[view.status]
+    if key == "progress":
+        return fraction_done(view) or 0.0
+    if key in ("age", "created"):
+        created = view.created_at or view.times.created_at
+        return created.timestamp() if created else 0.0
+    if key == "short_id":
+        return view.provider_id or ""
+    if key == "counts":
+        return view.counts.errored
+    if key == "cost":
+        figure = view.cost.cost if view.cost is not None else None
+        if figure is None and view.estimate is not None:
+            figure = view.estimate.high
+        return figure if figure is not None else -1.0
+    return view.local_id
+
+
+def depths(views: Mapping[str, JobView]) -> dict[str, int]:
+    """How many retry generations separate each job from the root of its run."""
+    result: dict[str, int] = {}
+    for local_id in views:
+        depth, seen, current = 0, {local_id}, views[local_id].parent_id
+        while current and current in views and current not in seen:
+            depth += 1
+            seen.add(current)
+            current = views[current].parent_id
+        result[local_id] = depth
+    return result
+
+
+def order_jobs(
+    views: Mapping[str, JobView], key: str = "created", reverse: bool = False
+) -> list[str]:
+    """Local ids in display order: roots sorted by `key`, each followed by its retries."""
+    children: dict[str | None, list[str]] = {}
+    for local_id, view in views.items():
+        parent = view.parent_id if view.parent_id in views else None
+        children.setdefault(parent, []).append(local_id)
+
+    def sorted_ids(ids: Iterable[str], by: str, rev: bool) -> list[str]:
+        return sorted(ids, key=lambda i: (sort_value(views[i], by), views[i].local_id), reverse=rev)
+
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(local_id: str) -> None:
+        if local_id in seen:
+            return
+        seen.add(local_id)
+        order.append(local_id)
+        for child in sorted_ids(children.get(local_id, []), "created", False):
+            visit(child)
+
+    for root in sorted_ids(children.get(None, []), key, reverse):
+        visit(root)
+    for local_id in views:  # cycles in parent links: still show every job once
+        visit(local_id)
+    return order
+
+
+def children_of(views: Mapping[str, JobView], local_id: str) -> list[str]:
+    """Local ids of the direct retries of a job."""
+    return [v.local_id for v in views.values() if v.parent_id == local_id]
+
+
+# --------------------------------------------------------------------------- filtering
+
+
+@dataclass(frozen=True, slots=True)
+class JobQuery:
+    """A parsed `/` filter: ``status:failed provider:openai words...`` (all must match)."""
+
+    words: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> JobQuery:
+        words: list[str] = []
+        statuses: list[str] = []
+        providers: list[str] = []
+        for token in text.lower().split():
+            name, sep, value = token.partition(":")
+            if sep and value and name in ("status", "s", "is"):
+                statuses.append(value)
+            elif sep and value and name in ("provider", "p", "profile"):
+                providers.append(value)
+            else:
+                words.append(token)
+        return cls(tuple(words), tuple(statuses), tuple(providers))
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.words or self.statuses or self.providers)
+
+    def matches(self, view: JobView) -> bool:
+        """True when the job passes every part of the filter."""
+        if self.statuses and not any(view.status.value.startswith(s) for s in self.statuses):
+            return False
+        if self.providers and not any(
+            p in view.provider.lower() or p in view.profile.lower() for p in self.providers
+        ):
+            return False
+        haystack = " ".join(
+            [
+                view.label,
+                view.local_id,
+                view.provider_id or "",
+                view.provider,
+                view.profile,
+                view.status.value,
+                view.model or "",
+            ]
+        ).lower()
+        return all(word in haystack for word in self.words)
+
+
+def visible_ids(views: Mapping[str, JobView], query: JobQuery, order: Sequence[str]) -> list[str]:
+    """The ordered ids that pass the filter."""
+    if query.is_empty:
+        return list(order)
+    return [local_id for local_id in order if query.matches(views[local_id])]
