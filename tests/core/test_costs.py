@@ -75,3 +75,42 @@ def test_long_prompts_are_priced_one_by_one() -> None:
     unit = costs.unit_prices("openai", "gpt-4o-mini")
     assert big is not None and unit is not None
     assert big == pytest.approx(150_000 * unit.input + 10 * unit.output, rel=1e-6)
+
+
+def test_small_amounts_keep_their_digits() -> None:
+    assert costs.format_usd(0.000045) == "$0.000045"
+    assert costs.format_usd(0.0123) == "$0.0123"
+    assert costs.format_usd(0) == "$0.0000"
+    assert costs.format_usd(12.345) == "$12.35"
+
+
+def test_estimates_round_trip_sum_and_split() -> None:
+    est = costs.estimate("openai", {"gpt-4o-mini": (10, 1000, 5000)}, uncapped=2)
+    assert est.uncapped_requests == 2 and est.priced
+    assert costs.Estimate.from_dict(est.as_dict()) == costs.Estimate(
+        est.requests,
+        est.input_tokens,
+        est.max_output_tokens,
+        round(est.cost_usd_low, 6),  # type: ignore[arg-type]
+        round(est.cost_usd_high, 6),  # type: ignore[arg-type]
+        (),
+        2,
+    )
+    half = est.scaled(5, 0.5, 0.5)
+    assert half.requests == 5 and half.input_tokens == 500
+    assert half.cost_usd_high == pytest.approx(est.cost_usd_high / 2)  # type: ignore[operator]
+    both = costs.sum_estimates([half, half])
+    assert both.cost_usd_high == pytest.approx(est.cost_usd_high)
+    unknown = costs.estimate("openai", {"no-such-model-xyz": (1, 1, 1)})
+    assert costs.sum_estimates([half, unknown]).cost_usd_high is None
+
+
+def test_aggregate_usage_is_priced_like_the_lines_it_sums() -> None:
+    agg = costs.cost_of_usage(
+        "openai", "gpt-4o-mini", input_tokens=300, output_tokens=90, requests=3
+    )
+    unit = costs.unit_prices("openai", "gpt-4o-mini")
+    assert unit is not None
+    assert agg.cost_usd == pytest.approx(300 * unit.input + 90 * unit.output)
+    assert agg.sync_cost_usd == pytest.approx(2 * agg.cost_usd)
+    assert costs.cost_of_usage("openai", None, input_tokens=1, output_tokens=1).cost_usd is None
