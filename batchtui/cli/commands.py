@@ -107,14 +107,7 @@ async def cmd_submit(ws: Workspace, args: argparse.Namespace) -> int:
         **_csv(args),
     )
     _print_records(ws, records, args.json)
-    queued = [r for r in records if r.status is BatchStatus.QUEUED]
-    if queued:
-        profile = queued[0].profile
-        _err(
-            f"{len(queued)} job(s) queued on profile {profile!r} ({ws.queue_text(profile)}); "
-            "they go out by themselves as earlier jobs end while `batchtui watch`, "
-            "`batchtui list --refresh` or the dashboard runs"
-        )
+    _note_queued(ws, records)
     if args.wait:
         return await _watch(ws, [r.local_id for r in records], args, quiet=args.json)
     return 0
@@ -172,6 +165,18 @@ async def _dry_run(ws: Workspace, args: argparse.Namespace) -> int:
         if refusal:
             _err(refusal)
     return 0 if report.ok and refusal is None else 1
+
+
+def _note_queued(ws: Workspace, records: list[JobRecord]) -> None:
+    """Say on stderr that some jobs wait in the local queue, and what makes them go."""
+    queued = [r for r in records if r.status is BatchStatus.QUEUED]
+    if queued:
+        profile = queued[0].profile
+        _err(
+            f"{len(queued)} job(s) queued on profile {profile!r} ({ws.queue_text(profile)}); "
+            "they go out by themselves as earlier jobs end while `batchtui watch`, "
+            "`batchtui list --refresh` or the dashboard runs"
+        )
 
 
 def _report_background_errors(ws: Workspace) -> None:
@@ -397,6 +402,7 @@ async def cmd_retry(ws: Workspace, args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
     )
     _print_records(ws, [record], args.json)
+    _note_queued(ws, [record])
     if args.wait:
         return await _watch(ws, [record.local_id], args, quiet=args.json)
     return 0
@@ -405,6 +411,7 @@ async def cmd_retry(ws: Workspace, args: argparse.Namespace) -> int:
 async def cmd_recover(ws: Workspace, args: argparse.Namespace) -> int:
     record = await ws.recover(args.id)
     _print_records(ws, [record], args.json)
+    _note_queued(ws, [record])
     if args.wait:
         return await _watch(ws, [record.local_id], args, quiet=args.json)
     return 0

@@ -23,7 +23,7 @@ from batchtui.core.budget import (
     spent,
 )
 from batchtui.core.config import Profile
-from batchtui.core.costs import Estimate, cost_of_files, cost_of_usage
+from batchtui.core.costs import Estimate, cost_of_files, cost_of_usage, sum_estimates
 from batchtui.core.estimates import SubmissionEstimate, part_estimates, summary_estimate
 from batchtui.core.inputs import InputValidationError
 from batchtui.core.provider import BatchtuiError
@@ -187,6 +187,30 @@ class MoneyMixin(WorkspaceBase):
     def cost_totals(self, profile: str | None = None) -> list[CostTotal]:
         """Money per profile (``day`` None) and per profile and local day, newest day first."""
         return cost_totals(self.store.list_jobs(profile=profile))
+
+    def run_money(self, ident: str) -> dict[str, Any]:
+        """Money of a job's run (its parts and retries): the summed estimate and actual costs.
+
+        Keys: ``jobs``, ``estimate`` (summed `Estimate.as_dict()`, or None), ``costed_jobs``,
+        ``cost_usd``, ``sync_cost_usd``, ``saved_usd`` (sums over jobs with a known cost;
+        None when one of them has no price).
+        """
+        jobs = self.run_jobs(ident)  # type: ignore[attr-defined]
+        estimates = [Estimate.from_dict(j.estimate) for j in jobs if j.estimate]
+        costs = [j.cost for j in jobs if j.cost]
+        priced = all(c.get("cost_usd") is not None for c in costs)
+
+        def total(key: str) -> float | None:
+            return sum(float(c.get(key) or 0.0) for c in costs) if priced else None
+
+        return {
+            "jobs": len(jobs),
+            "estimate": sum_estimates(estimates).as_dict() if estimates else None,
+            "costed_jobs": len(costs),
+            "cost_usd": total("cost_usd"),
+            "sync_cost_usd": total("sync_cost_usd"),
+            "saved_usd": total("saved_usd"),
+        }
 
     # --- stale jobs ------------------------------------------------------------------------
 

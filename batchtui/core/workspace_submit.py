@@ -426,8 +426,15 @@ class SubmitMixin(WorkspaceBase):
         return indexes, pending
 
     async def cancel(self, ident: str) -> JobRecord:
-        """Ask the provider to cancel a job; its finished part is kept."""
+        """Ask the provider to cancel a job; its finished part is kept. A job still QUEUED
+        locally is withdrawn instead (status CANCELLED; nothing was sent)."""
         record = await self.resolve(ident)
+        if record.status.value == "queued":
+            if self.store.withdraw_queued(record.local_id):
+                record = self.store.require(record.local_id)
+                self._emit(record)
+                return record
+            record = self.store.require(record.local_id)  # released meanwhile: it is going out
         if record.id is None:
             raise BatchtuiError(f"job {record.display_id} is not at the provider yet")
         if record.is_terminal:

@@ -133,3 +133,32 @@ def test_dry_run_json_keeps_its_keys_and_adds_the_money(env: Env, kind: str) -> 
     assert data["parts"][0]["estimate"]["cost_usd_high"] == data["estimate"]["cost_usd_high"]
     assert data["budget"] is None and data["ok"] is True
     assert MODELS[kind] in json.dumps(data) or data["estimate"]["unpriced_models"] == []
+
+
+def test_a_runs_money_sums_its_parts_and_retries(env: Env) -> None:
+    """`Workspace.run_money`: the estimate and cost of a job and its retries together."""
+    import asyncio
+
+    from batchtui.core.workspace import Workspace
+
+    source = seeded_input(env.work / "seeded.jsonl", "anthropic", count=6)
+    job = env.ok("submit", source, "--profile", "anthropic")
+    env.advance(JOB_SECONDS * 2)
+    assert env("results", job["id"], "-o", env.work / "out.jsonl").rc == 0
+    child = env.ok("retry", job["id"], "--custom-id", "s000")
+    env.advance(JOB_SECONDS * 2)
+    assert env("results", child["id"], "-o", env.work / "child.jsonl").rc == 0
+
+    async def money() -> dict:
+        ws = Workspace.open(env.home)
+        try:
+            return ws.run_money(job["id"])
+        finally:
+            await ws.aclose()
+
+    run = asyncio.run(money())
+    parent_cost = env.ok("show", job["id"], "--cached")["cost"]["cost_usd"]
+    child_cost = env.ok("show", child["id"], "--cached")["cost"]["cost_usd"]
+    assert run["jobs"] == 2 and run["costed_jobs"] == 2
+    assert run["estimate"]["requests"] == 7
+    assert run["cost_usd"] == pytest.approx(parent_cost + child_cost)

@@ -237,3 +237,15 @@ def test_a_quota_refusal_stops_the_dispatcher(env: Env) -> None:
     states = [row["state"] for row in intents(env.home)]
     assert states == ["created", "failed", "queued"], "the rest wait; nothing retried"
     assert len(env.batch_ids("anthropic")) == 1
+
+
+def test_cancel_withdraws_a_queued_job_before_it_is_sent(env: Env) -> None:
+    write_config(env, max_in_flight=1)
+    first = env.ok("submit", source(env, "openai", "a"), "--profile", "openai")
+    queued = env.ok("submit", source(env, "openai", "b"), "--profile", "openai")
+    withdrawn = env.ok("cancel", queued["local_id"])
+    assert withdrawn["status"] == "cancelled" and withdrawn["id"] is None
+    env.advance(JOB_SECONDS * 2)
+    env.ok("list", "--refresh")
+    assert env.batch_ids("openai") == [first["id"]], "a withdrawn job never goes out"
+    assert env.ok("show", queued["local_id"], "--cached")["status"] == "cancelled"

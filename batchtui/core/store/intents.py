@@ -182,6 +182,21 @@ class IntentsMixin(StoreBase):
             set_local_status(c, head.local_id, BatchStatus.SUBMITTING, "recorded", now)
             return intent
 
+    def withdraw_queued(self, local_id: str) -> bool:
+        """Take a submission out of the queue before it is sent (status CANCELLED).
+
+        Returns False, changing nothing, when it is no longer queued (a dispatcher released
+        it first); the check and the move are one transaction.
+        """
+        with self._tx() as c:
+            if fetch_intent(c, local_id).state is not IntentState.QUEUED:
+                return False
+            now = self._now()
+            reason = "withdrawn from the local queue; nothing was sent"
+            set_intent_state(c, local_id, IntentState.ABANDONED, now, message=reason, reason=reason)
+            set_local_status(c, local_id, BatchStatus.CANCELLED, "withdrawn", now, notes=reason)
+            return True
+
     def mark_uploading(self, local_id: str) -> IntentRecord:
         """The input upload is about to start."""
         return self._move(local_id, IntentState.UPLOADING)
