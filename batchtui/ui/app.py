@@ -16,8 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.markup import escape
 from textual.screen import Screen
@@ -98,6 +99,7 @@ class BatchTuiApp(App[None]):
         self._unsubscribe_errors: Callable[[], None] | None = None
         self._poll_errors_shown: dict[tuple[str, str], float] = {}
         self._polling_started = False
+        self._quitting = False
         self._stale_after: dict[str, float] | None = None
 
     def get_default_screen(self) -> Screen:
@@ -258,7 +260,22 @@ class BatchTuiApp(App[None]):
         self.workspace.poll_now(None)
         self.notify("Polling every live job now.")
 
+    async def on_event(self, event: events.Event) -> None:
+        """While quitting (polling is being stopped), keys and clicks no longer act: a screen
+        opened now would be torn down half-mounted."""
+        if self._quitting and isinstance(event, events.InputEvent) and not event.is_forwarded:
+            return
+        await super().on_event(event)
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        """Open a screen, unless the app is quitting (it would be torn down half-mounted:
+        keys already queued behind `q` still run their actions)."""
+        if self._quitting:
+            return AwaitComplete.nothing()
+        return super().push_screen(screen, *args, **kwargs)
+
     async def action_quit(self) -> None:
+        self._quitting = True
         for unsubscribe in (self._unsubscribe, self._unsubscribe_errors):
             if unsubscribe is not None:
                 unsubscribe()

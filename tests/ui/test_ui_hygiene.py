@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
 from textual.widgets import Input, Static, Tree
 from ui_fakes import FakeWorkspace
 from ui_helpers import settle, wait_for
@@ -296,3 +297,32 @@ async def test_wide_table_shows_status_and_stale_marker(ui_app: BatchTuiApp) -> 
         assert table.row_text("j2").status == "in_progress ⚠ stale 19m"
         assert table.row_text("j3").status == "in_progress"
         assert table.row_text("j7").status == "queued"
+
+
+async def test_keys_pressed_while_quitting_reach_no_widget(
+    ui_app: BatchTuiApp, fake_ws: FakeWorkspace
+) -> None:
+    """`q` then `u` at once used to open the run view while polling stopped, and the
+    half-mounted screen raised NoMatches on exit."""
+    fake_ws.slow_stop = 0.3
+    forwarded: list[str] = []
+    async with ui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = ui_app.jobs_screen.table
+        original = table._forward_event
+
+        def spy(event: events.Event) -> None:
+            if isinstance(event, events.Key):
+                forwarded.append(event.key)
+            original(event)
+
+        table._forward_event = spy  # type: ignore[method-assign]
+        ui_app.post_message(events.Key("q", "q"))
+        await wait_for(pilot, lambda: ("stop_polling", None) in fake_ws.calls)
+        for key, char in (("u", "u"), ("enter", None)):
+            ui_app.post_message(events.Key(key, char))  # typed while polling stops
+        ui_app.jobs_screen.open_run("j1")  # a key already queued behind `q` runs its action
+        await pilot.pause(0.5)  # the stop takes 0.3 s
+        assert ui_app.screen is ui_app.jobs_screen
+    assert ui_app.return_code == 0
+    assert forwarded == ["q"]

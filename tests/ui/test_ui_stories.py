@@ -23,6 +23,8 @@ from batchtui.core.config import Config, Profile
 from batchtui.core.workspace import Workspace
 from batchtui.emulator import EmulatorServer
 from batchtui.ui.app import BatchTuiApp, make_app
+from batchtui.ui.models.money import estimate_of, usd, usd_range
+from batchtui.ui.screens.clean import CleanModal
 from batchtui.ui.screens.confirm import ConfirmModal
 from batchtui.ui.screens.import_ import ImportScreen
 from batchtui.ui.screens.jobs import JobsScreen
@@ -238,6 +240,52 @@ async def test_story_3_cancel_partial_results_recover_and_complete(story) -> Non
         await wait_for(pilot, lambda: run.summary is not None, 20)
         assert run.summary.complete
         assert run.summary.succeeded == 20
+        assert all(row.text for row in run.summary.rows)  # each answer's first words
+
+
+async def test_story_money_and_hygiene_on_anthropic(story) -> None:
+    """An Anthropic job shows its estimate, then its actual cost once its results are cached;
+    the run view shows the answers; clean lists and deletes the ended batch."""
+    s = story()
+    path = write_input(s.inputs / "notes.jsonl", 6, prefix="n", model="claude-haiku-4-5")
+    (job,) = await s.ws.submit_file(path, "anthropic", label="notes")
+    async with s.app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        table = s.app.jobs_screen.table
+        await wait_for(pilot, lambda: table.row_text(job.local_id) is not None)
+        figures = estimate_of(s.ws.job(job.local_id).estimate)
+        assert figures is not None and figures.priced  # kept by the core at submission
+        assert table.row_text(job.local_id).cost == usd_range(figures.low, figures.high)
+        s.advance(JOB_SECONDS * 2)
+        await wait_status(pilot, s.app, job.local_id, "completed")
+        s.app.jobs_screen.select_job(job.local_id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(s.app.screen, ResultsScreen))
+        view = s.app.screen.query_one(ResultsView)
+        await wait_for(pilot, lambda: not s.app.screen.downloading and view.row_count == 6, 20)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(s.app.screen, JobsScreen))
+        await wait_for(pilot, lambda: table.views[job.local_id].cost is not None, 20)
+        cost = s.ws.job(job.local_id).cost
+        assert table.row_text(job.local_id).cost == usd(cost["cost_usd"])
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(s.app.screen, RunScreen))
+        run = s.app.screen
+        await wait_for(pilot, lambda: run.summary is not None, 20)
+        assert len(run.summary.rows) == 6 and all(row.text for row in run.summary.rows)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(s.app.screen, JobsScreen))
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(s.app.screen, CleanModal), 20)
+        assert any(job.id in line for line in s.app.screen.lines)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(s.app.screen, JobsScreen))
+        await wait_for(
+            pilot,
+            lambda: any("Deleted" in n.message for n in s.app._notifications),
+            20,
+        )
+        assert s.ws.clean_plan().items == ()
 
 
 async def test_keys_answer_while_the_provider_is_slow_or_rate_limited(story) -> None:

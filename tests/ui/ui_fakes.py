@@ -455,6 +455,7 @@ class FakeWorkspace:
         self.chunk_delay = 0.0
         self.fail_next: BaseException | None = None
         self.slow: float = 0.0
+        self.slow_stop: float = 0.0
         self.cleaned: set[str] = set()
         self.clean_failures: dict[str, str] = {}
         self._polling = asyncio.Event()
@@ -526,6 +527,9 @@ class FakeWorkspace:
         await self._polling.wait()
 
     async def stop_polling(self) -> None:
+        self.calls.append(("stop_polling", None))
+        if self.slow_stop:
+            await asyncio.sleep(self.slow_stop)  # a poll in flight that takes its time
         self._polling.set()
 
     def poll_now(self, id_or_local_id: str | None = None) -> None:

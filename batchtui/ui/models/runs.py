@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+TEXT_ROWS = 5_000
+"""Rows whose answer text the run view reads (each is one positioned read and a parse)."""
+TEXT_CHARS = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +40,27 @@ class RunSummary:
         return not self.missing
 
 
-def run_summary(merge: Any, root_id: str = "") -> RunSummary:
-    """Flatten the core's `RunMerge` into a `RunSummary` (one row per custom_id with a result).
+def _answer(merge: Any, custom_id: str, parse: Callable[[Any], Any]) -> str:
+    """The chosen result's text (or error message) on one line; "" when it cannot be read."""
+    chosen = getattr(merge, "chosen", {}).get(custom_id)
+    if chosen is None:
+        return ""
+    try:
+        result = merge.indexes[chosen.job].get_result(chosen.row, parse)
+    except Exception:  # an unreadable line: the row still shows its outcome
+        return ""
+    text = result.text
+    if not text and result.error is not None:
+        text = result.error.message
+    return (text or "").replace("\r", " ").replace("\n", " ")[:TEXT_CHARS]
+
+
+def run_summary(
+    merge: Any, root_id: str = "", parse: Callable[[Any], Any] | None = None
+) -> RunSummary:
+    """Flatten the core's `RunMerge` into a `RunSummary` (one row per custom_id with a result);
+    with the adapter's `parse`, each row carries its answer's first words (the first
+    `TEXT_ROWS` rows).
 
     Run this off the event loop: it walks every custom_id of the run.
     """
@@ -50,12 +73,15 @@ def run_summary(merge: Any, root_id: str = "") -> RunSummary:
             continue
         outcome = merge.outcome(custom_id)
         flag = merge.flag(custom_id)
+        text = _answer(merge, custom_id, parse) if parse and len(rows) < TEXT_ROWS else ""
+        if flag is not None:
+            text = f"[{flag.value}] {text}".rstrip()
         rows.append(
             RunRow(
                 custom_id=custom_id,
                 outcome=outcome.value if outcome is not None else "",
                 job_id=picked[0],
-                text=f"flag: {flag.value}" if flag is not None else "",
+                text=text,
             )
         )
     return RunSummary(

@@ -66,7 +66,9 @@ class RunScreen(BaseScreen):
         merged = self.workspace.run_view(self.local_id)
         if inspect.isawaitable(merged):
             merged = await merged
-        summary = await asyncio.to_thread(run_summary, merged, self.local_id)
+        parse_fn = getattr(self.workspace, "parse_fn", None)
+        parse = parse_fn(self.local_id) if callable(parse_fn) else None
+        summary = await asyncio.to_thread(run_summary, merged, self.local_id, parse)
         self._show(summary)
 
     def _show(self, summary: RunSummary) -> None:
