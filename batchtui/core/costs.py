@@ -388,4 +388,6 @@ def format_usd(value: float | None) -> str:
         return f"${value:,.2f}"
     if value >= 0.01 or value == 0:
         return f"${value:.4f}"
-    return f"${value:.6f}"
+    if value >= 0.000001:
+        return f"${value:.6f}"
+    return f"${value:.2g}"

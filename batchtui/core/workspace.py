@@ -3,8 +3,32 @@
 The TUI and the headless CLI both call these methods, so anything one can do the other can.
 Network work is async; store calls are short synchronous SQLite transactions. The methods
 live in small modules by subject: `workspace_base` (config, adapters, lookups, adoption),
-`workspace_submit` (submission, retry, recovery, cancel), `workspace_results` (results cache
-and run view); this module adds opening, polling and closing.
+`workspace_submit` (submission, retry, recovery, cancel), `workspace_results` (results cache,
+run view, joins), `workspace_money` (estimates, budgets, costs, totals, stale jobs),
+`workspace_queue` (the local queue's dispatcher), `workspace_clean` (provider file hygiene);
+this module adds opening, polling and closing.
+
+Money and hygiene for front ends (issue 7)::
+
+    ws.estimate_file(path, profile, model=..., max_tokens=...) -> SubmissionEstimate
+        # .run / .parts: Estimate(requests, input_tokens, max_output_tokens, cost_usd_low,
+        # cost_usd_high, unpriced_models, uncapped_requests); costs None = "no price"
+    ws.check_budget(path_or_estimate, profile, max_cost_usd=None) -> SubmissionEstimate
+        # raises BudgetExceeded (one line naming the estimate and the budget)
+    await ws.submit_file(..., max_cost_usd=None)   # budgets checked before anything is kept;
+        # over a profile's max_in_flight / max_enqueued_tokens the jobs come back QUEUED
+    await ws.dispatch_queued(profile=None)         # send queued jobs that fit now
+    ws.queued(profile=None), ws.queue_text(profile)
+    await ws.cancel(id)                             # a QUEUED job is withdrawn (CANCELLED)
+    await ws.compute_cost(id); ws.cost_totals(profile=None) -> [CostTotal]
+    ws.run_money(id) -> dict; ws.spent_today(profile) -> float
+    ws.stale_since(record) -> datetime | None      # None unless stale now
+    ws.clean_plan(profile=None) -> CleanPlan; await ws.clean(plan) -> CleanReport
+    ws.join_source(id) -> JoinSource               # .export_kwargs() for joined exports
+
+    JobRecord: .estimate / .cost (dicts, see their docstrings), .cost_usd,
+    .estimate_usd_high, .limit_error ({code, message} of a provider limit or quota refusal),
+    .cleaned, .progress_at; status QUEUED (id None) while waiting in the local queue.
 """
 
 from __future__ import annotations

@@ -114,3 +114,7 @@ def test_aggregate_usage_is_priced_like_the_lines_it_sums() -> None:
     assert agg.cost_usd == pytest.approx(300 * unit.input + 90 * unit.output)
     assert agg.sync_cost_usd == pytest.approx(2 * agg.cost_usd)
     assert costs.cost_of_usage("openai", None, input_tokens=1, output_tokens=1).cost_usd is None
+
+
+def test_tiny_amounts_are_never_shown_as_zero() -> None:
+    assert costs.format_usd(0.0000001) == "$1e-07"

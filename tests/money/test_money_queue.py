@@ -249,3 +249,14 @@ def test_cancel_withdraws_a_queued_job_before_it_is_sent(env: Env) -> None:
     env.ok("list", "--refresh")
     assert env.batch_ids("openai") == [first["id"]], "a withdrawn job never goes out"
     assert env.ok("show", queued["local_id"], "--cached")["status"] == "cancelled"
+
+
+def test_the_emulator_cli_takes_an_enqueued_token_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    from batchtui.emulator.cli import build_parser
+    from batchtui.emulator.cli import main as emulator_main
+
+    assert build_parser().parse_args(["--enqueued-token-limit", "90000"]).enqueued_token_limit == (
+        90000
+    )
+    assert emulator_main(["--enqueued-token-limit", "0", "--port", "0"]) == 1
+    assert "--enqueued-token-limit must be at least 1" in capsys.readouterr().err
