@@ -3,7 +3,8 @@
 A profile may set ``max_in_flight`` (jobs at the provider that have not ended, submissions
 being sent included) and ``max_enqueued_tokens`` (the sum of their estimated input tokens, as
 the provider counts its enqueued-token limit). A submission that does not fit waits as QUEUED
-and is released oldest first by the workspace's dispatcher as earlier jobs end.
+and is released oldest first by the workspace's dispatcher as earlier jobs end. Jobs adopted
+from elsewhere count as in flight but bring no token estimate (they count as 0 tokens).
 """
 
 from __future__ import annotations

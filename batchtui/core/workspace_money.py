@@ -142,7 +142,10 @@ class MoneyMixin(WorkspaceBase):
         (source ``batch_usage``). A job with neither keeps no cost.
         """
         record = self.job(ident)
-        cost = await asyncio.to_thread(self._cost_of, record)
+        try:
+            cost = await asyncio.to_thread(self._cost_of, record)
+        except (OSError, ValueError, LookupError):
+            return record  # a results file gone or unreadable: no cost rather than a crash
         if cost is None:
             return record
         record = self.store.set_cost(record.local_id, cost)

@@ -260,3 +260,29 @@ def test_the_emulator_cli_takes_an_enqueued_token_limit(capsys: pytest.CaptureFi
     )
     assert emulator_main(["--enqueued-token-limit", "0", "--port", "0"]) == 1
     assert "--enqueued-token-limit must be at least 1" in capsys.readouterr().err
+
+
+def test_a_split_input_estimates_each_part_and_queues_the_parts_in_order(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from batchtui.core.inputs import limits as limits_module
+
+    small = limits_module.LIMITS["openai"].with_(max_requests=4)
+    monkeypatch.setitem(limits_module.LIMITS, "openai", small)
+    big = source(env, "openai", "p", count=10)
+    dry = env.ok("submit", big, "--profile", "openai", "--dry-run")
+    part_highs = [p["estimate"]["cost_usd_high"] for p in dry["parts"]]
+    assert len(part_highs) == 3
+    assert sum(part_highs) == pytest.approx(dry["estimate"]["cost_usd_high"], rel=1e-3)
+    assert [p["estimate"]["requests"] for p in dry["parts"]] == [4, 4, 2]
+    write_config(env, max_in_flight=1)
+    parts = env.ok("submit", big, "--profile", "openai", "--label", "big")
+    assert [p["status"] == "queued" for p in parts] == [False, True, True]
+    assert [p["estimate"]["requests"] for p in parts] == [4, 4, 2]
+    for _ in range(3):
+        env.advance(JOB_SECONDS * 2)
+        env.ok("list", "--refresh")
+    done = {j["local_id"]: j for j in env.ok("list")}
+    ids = [done[p["local_id"]]["id"] for p in parts]
+    assert created_order(env, "openai") == ids  # part 1, 2, 3 in order, once each
+    assert len({done[p["local_id"]]["run_id"] for p in parts}) == 1
