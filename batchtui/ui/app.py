@@ -141,6 +141,7 @@ class BatchTuiApp(App[None]):
         settings = ui_settings(self.workspace)
         if settings.keymap:
             self.set_keymap(settings.keymap)
+            self.check_keymap(dict(settings.keymap))
         if settings.theme and settings.theme != self.theme:
             if settings.theme in self.available_themes:
                 self.theme = settings.theme
@@ -149,6 +150,21 @@ class BatchTuiApp(App[None]):
                     escape(f"Unknown theme {settings.theme!r} in the config; using {self.theme}."),
                     severity="warning",
                 )
+
+    @work(thread=True, group="keymap", exit_on_error=False, description="keymap")
+    def check_keymap(self, keymap: dict[str, str]) -> None:
+        """Warn about [keymap] entries naming no binding (imports every screen: a thread)."""
+        from batchtui.ui.keymap import unknown_ids
+
+        unknown = unknown_ids(keymap)
+        if unknown:
+            self.call_from_thread(
+                self.notify,
+                escape("Unknown binding id(s) in [keymap]: " + ", ".join(unknown)),
+                title="Config",
+                severity="warning",
+                timeout=8,
+            )
 
     # ------------------------------------------------------------------ live updates
 

@@ -12,7 +12,7 @@ from ui_helpers import settle, wait_for
 from batchtui.core.models import BatchStatus
 from batchtui.core.provider import AuthError, RateLimitedError
 from batchtui.ui.app import BatchTuiApp
-from batchtui.ui.screens import compose, confirm, help, import_, jobs, results, run, triage
+from batchtui.ui.screens import compose, help, jobs
 from batchtui.ui.screens.help import HelpScreen
 from batchtui.ui.screens.results import ResultsScreen
 
@@ -20,29 +20,10 @@ SIZE = (120, 36)
 
 
 def test_every_binding_has_an_id_and_a_description() -> None:
-    from batchtui.ui import app as app_module
-    from batchtui.ui.screens import path_prompt, prompt_edit
-    from batchtui.ui.widgets import job_table, line_view, results_view
+    from batchtui.ui.keymap import binding_classes
 
-    classes = [
-        app_module.BatchTuiApp,
-        jobs.JobsScreen,
-        results.ResultsScreen,
-        triage.TriageScreen,
-        triage.TriageTree,
-        run.RunScreen,
-        compose.ComposeScreen,
-        compose.PromptList,
-        import_.ImportScreen,
-        import_.InputTree,
-        confirm.ConfirmModal,
-        help.HelpScreen,
-        path_prompt.PathModal,
-        prompt_edit.PromptEditModal,
-        job_table.JobTable,
-        line_view.LineView,
-        results_view.ResultsView,
-    ]
+    classes = binding_classes()
+    assert {jobs.JobsScreen, compose.PromptList, help.HelpScreen} <= set(classes)
     ids: set[str] = set()
     for cls in classes:
         for binding in cls.BINDINGS:
@@ -51,6 +32,22 @@ def test_every_binding_has_an_id_and_a_description() -> None:
             assert binding.description, (cls, binding.key)
             assert binding.id not in ids, binding.id
             ids.add(binding.id)
+
+
+def test_every_class_with_bindings_is_known_to_the_keymap_check() -> None:
+    import inspect
+    import pkgutil
+    from importlib import import_module
+
+    import batchtui.ui
+    from batchtui.ui.keymap import binding_classes
+
+    listed = set(binding_classes())
+    for info in pkgutil.walk_packages(batchtui.ui.__path__, "batchtui.ui."):
+        module = import_module(info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__ and "BINDINGS" in vars(cls):
+                assert cls in listed, cls
 
 
 async def test_help_lists_screen_widget_and_app_bindings(ui_app: BatchTuiApp) -> None:

@@ -259,14 +259,17 @@ async def test_keymap_from_the_config_rebinds_keys(fake_ws: FakeWorkspace) -> No
         theme = "textual-light"
 
     class Config:
-        keymap = {"jobs.refresh": "f5", "app.quit": "x"}
+        keymap = {"jobs.refresh": "f5", "app.quit": "x", "jobs.refersh": "f6"}
         ui = Ui()
 
     fake_ws.config = Config()  # type: ignore[attr-defined]
     app = make_app(fake_ws, fake_ws.clock, cursor_blink=False, start_dir=DATA)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         assert app.theme == "textual-light"
+        warning = notes(app)[-1]
+        assert warning.severity == "warning" and "jobs.refersh" in warning.message
+        assert "jobs.refresh," not in warning.message
         await pilot.press("r")
         assert ("poll_now", None) not in fake_ws.calls and not any(
             c[0] == "poll_now" for c in fake_ws.calls

@@ -1,0 +1,56 @@
+"""The user's [keymap] table (binding id -> keys): every binding id the dashboard has, and the
+entries of a keymap that name none of them (a typo would otherwise be ignored silently)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from importlib import import_module
+
+BINDING_OWNERS = (
+    "batchtui.ui.app:BatchTuiApp",
+    "batchtui.ui.screens.jobs:JobsScreen",
+    "batchtui.ui.screens.results:ResultsScreen",
+    "batchtui.ui.screens.triage:TriageScreen",
+    "batchtui.ui.screens.triage:TriageTree",
+    "batchtui.ui.screens.run:RunScreen",
+    "batchtui.ui.screens.compose:ComposeScreen",
+    "batchtui.ui.screens.compose:PromptList",
+    "batchtui.ui.screens.import_:ImportScreen",
+    "batchtui.ui.screens.import_:InputTree",
+    "batchtui.ui.screens.confirm:ConfirmModal",
+    "batchtui.ui.screens.clean:CleanModal",
+    "batchtui.ui.screens.help:HelpScreen",
+    "batchtui.ui.screens.path_prompt:PathModal",
+    "batchtui.ui.screens.prompt_edit:PromptEditModal",
+    "batchtui.ui.screens.retry_prompt:MaxTokensModal",
+    "batchtui.ui.widgets.job_table:JobTable",
+    "batchtui.ui.widgets.line_view:LineView",
+    "batchtui.ui.widgets.results_view:ResultsView",
+)
+"""Every class of the dashboard that declares bindings, as ``module:Class``."""
+
+
+def binding_classes() -> list[type]:
+    """The classes of `BINDING_OWNERS` (imports every screen: call it off the start-up path)."""
+    classes = []
+    for owner in BINDING_OWNERS:
+        module, _, name = owner.partition(":")
+        classes.append(getattr(import_module(module), name))
+    return classes
+
+
+def known_binding_ids(classes: Iterable[type] | None = None) -> set[str]:
+    """Every binding id a [keymap] entry may name."""
+    ids: set[str] = set()
+    for cls in binding_classes() if classes is None else classes:
+        for binding in getattr(cls, "BINDINGS", ()):
+            binding_id = getattr(binding, "id", None)
+            if binding_id:
+                ids.add(binding_id)
+    return ids
+
+
+def unknown_ids(keymap: Mapping[str, str], known: set[str] | None = None) -> list[str]:
+    """The keymap's binding ids that no binding has, sorted."""
+    ids = known_binding_ids() if known is None else known
+    return sorted(name for name in keymap if name not in ids)
