@@ -88,6 +88,7 @@ class WorkspaceBase:
         self._providers: dict[str, Provider] = {}
         self._poll_providers: dict[str, Provider] = {}
         self._tasks: set[asyncio.Task[object]] = set()
+        self._dispatch_locks: dict[str, asyncio.Lock] = {}
         self._listeners: list[JobListener] = []
         self._error_listeners: list[ErrorListener] = []
         self._in_flight: set[str] = set()

@@ -56,10 +56,9 @@ class QueueMixin(WorkspaceBase):
         return sent
 
     def _dispatch_lock(self, profile: str) -> asyncio.Lock:
-        locks: dict[str, asyncio.Lock] = self.__dict__.setdefault("_dispatch_locks", {})
-        if profile not in locks:
-            locks[profile] = asyncio.Lock()
-        return locks[profile]
+        if profile not in self._dispatch_locks:
+            self._dispatch_locks[profile] = asyncio.Lock()
+        return self._dispatch_locks[profile]
 
     async def _dispatch_profile(
         self,
