@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import functools
 import json
+import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -105,19 +107,26 @@ class SubmitMixin(WorkspaceBase):
         defaults = self.defaults(prof, {"model": model, "max_tokens": max_tokens})
         if endpoint:
             defaults["endpoint"] = endpoint
-        parts = await asyncio.to_thread(
-            functools.partial(
-                write_native,
-                path,
-                prof.provider,
-                self.staging_dir,
-                split=split,
-                defaults=defaults,
-                csv_template=csv_template,
-                csv_id_column=csv_id_column,
-                csv_system=csv_system,
+        # A folder of its own: part files are named after the input, so two submissions of
+        # same-named files at once must not write over each other.
+        workdir = Path(tempfile.mkdtemp(dir=self.staging_dir))
+        try:
+            parts = await asyncio.to_thread(
+                functools.partial(
+                    write_native,
+                    path,
+                    prof.provider,
+                    workdir,
+                    split=split,
+                    defaults=defaults,
+                    csv_template=csv_template,
+                    csv_id_column=csv_id_column,
+                    csv_system=csv_system,
+                )
             )
-        )
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
         summary = parts.report.summary
         limited = is_limited(prof)
         try:
@@ -135,10 +144,10 @@ class SubmitMixin(WorkspaceBase):
             if limited:
                 check_fits_alone(prof, [estimates[i].input_tokens for i in todo])
         except BaseException:
-            for part in parts:
-                remove_quietly(part.path)
+            shutil.rmtree(workdir, ignore_errors=True)
             raise
         kept = [keep_part(self.store, part.path, part.sha256) for part in parts]
+        shutil.rmtree(workdir, ignore_errors=True)
         options: dict[str, Any] = {}
         if label:
             options["metadata"] = {LABEL_METADATA_KEY: label[:512]}
