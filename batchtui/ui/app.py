@@ -117,7 +117,22 @@ class BatchTuiApp(App[None]):
 
     def view_of(self, record: Any) -> JobView:
         """The `JobView` of a store record, with its profile's stale threshold."""
-        return job_view(record, self.stale_after.get(getattr(record, "profile", ""), None))
+        after = self.stale_after.get(getattr(record, "profile", ""), None)
+        return job_view(record, after, watched=self.is_watched(record))
+
+    def is_watched(self, record: Any) -> bool:
+        """Whether the running poller follows the job, asked through the core's own stale
+        rule (`Workspace.stale_since` at the moment the job would turn stale)."""
+        stale_since = getattr(self.workspace, "stale_since", None)
+        after = self.stale_after.get(getattr(record, "profile", ""), None)
+        threshold = getattr(record, "stale_since", None)
+        if not callable(stale_since) or after is None or not callable(threshold):
+            return False
+        try:
+            moment = threshold(after)
+            return moment is not None and stale_since(record, moment) is not None
+        except Exception:  # an older core or an odd record: no marker rather than no row
+            return False
 
     def on_mount(self) -> None:
         self._apply_settings()

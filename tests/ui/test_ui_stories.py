@@ -80,7 +80,7 @@ async def story(
     """Factory: story(**emulator config) -> Story (app not yet running)."""
     made: list[Workspace] = []
 
-    def factory(**config: Any) -> Story:
+    def factory(stale_after_s: float | None = None, **config: Any) -> Story:
         config.setdefault("clock", FixedClock(time.time()))
         config.setdefault("job_seconds", JOB_SECONDS)
         server = make_emulator(**config)
@@ -91,6 +91,7 @@ async def story(
             "poll_max_s": 0.2,
             "list_interval_s": 3600.0,
             "retry_budget_s": 5.0,
+            "stale_after_s": stale_after_s,
         }
         profiles = {
             "openai": Profile(
@@ -341,3 +342,43 @@ async def test_keys_answer_while_the_provider_is_slow_or_rate_limited(story) -> 
             await wait_status(pilot, s.app, job.local_id, "completed")
     finally:
         gate.set()
+
+
+async def test_jobs_submitted_by_another_process_appear_and_are_polled(story, tmp_path) -> None:
+    """A job the CLI submits while the dashboard runs shows up at the next tick and moves."""
+    s = story()
+    path = write_input(s.inputs / "cli.jsonl", 4, prefix="c")
+    async with s.app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = s.app.jobs_screen.table
+        assert table.row_count == 0
+        other = Workspace.open(tmp_path / "home", config=s.ws.config)  # as `batchtui submit`
+        try:
+            (job,) = await other.submit_file(path, "openai", label="from the cli")
+        finally:
+            await other.aclose()
+        s.app.jobs_screen._tick()  # the screen's 5-second timer firing
+        await wait_for(pilot, lambda: job.local_id in table.views, 10)
+        assert table.row_text(job.local_id).label == "from the cli"
+        s.advance(JOB_SECONDS * 2)
+        await wait_status(pilot, s.app, job.local_id, "completed")
+
+
+async def test_a_job_whose_counts_stop_moving_is_marked_stale(story) -> None:
+    """The poller follows a running job whose counts stand still: after the profile's
+    threshold the row says so, with no key pressed (unchanged polls are never stored)."""
+    s = story(stale_after_s=0.5)
+    path = write_input(s.inputs / "stuck.jsonl", 6, prefix="s")
+    (job,) = await s.ws.submit_file(path, "openai", label="stuck")
+    async with s.app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = s.app.jobs_screen.table
+        s.advance(JOB_SECONDS * 0.3)  # in progress, some done; then the emulator's time stops
+        await wait_for(pilot, lambda: table.views[job.local_id].counts.done > 0, 20)
+        assert "stale" not in table.row_text(job.local_id).status
+        await pilot.pause(0.6)  # real time passes: the threshold is on the store's clock
+        s.app.jobs_screen._tick()  # the screen's 5-second timer firing
+        await wait_for(pilot, lambda: "⚠ stale" in table.row_text(job.local_id).status, 10)
+        s.advance(JOB_SECONDS * 2)
+        await wait_status(pilot, s.app, job.local_id, "completed")
+        assert "stale" not in table.row_text(job.local_id).status

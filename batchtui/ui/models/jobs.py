@@ -59,6 +59,9 @@ class JobView:
     still_since: datetime | None = None
     """Since when its counts have not moved (what "stale 42m" measures from)."""
     polled_at: datetime | None = None
+    watched: bool = False
+    """The running poller follows the job: its unchanged polls are not stored, but they
+    happen, so no stored poll is needed to confirm it is stuck (as the core decides)."""
 
     @property
     def is_terminal(self) -> bool:
@@ -67,11 +70,13 @@ class JobView:
     def stale_for(self, now: datetime) -> float | None:
         """Seconds the counts have stood still, when the job is stale at `now`; else None.
 
-        Stale means past `stale_at` and confirmed by a poll made since (as the core decides).
+        Stale means past `stale_at`, confirmed by a poll made since or by the poller following
+        the job (as the core's `Workspace.stale_since` decides).
         """
         if self.stale_at is None or self.status.is_terminal or now < self.stale_at:
             return None
-        if self.polled_at is None or self.polled_at < self.stale_at:
+        polled = self.polled_at is not None and self.polled_at >= self.stale_at
+        if not (polled or self.watched):
             return None
         return max(0.0, (now - (self.still_since or self.stale_at)).total_seconds())
 
@@ -98,10 +103,11 @@ def _stale_times(record: Any, after_s: float | None) -> tuple[datetime | None, d
     return at, at - timedelta(seconds=after_s)
 
 
-def job_view(record: Any, stale_after_s: float | None = None) -> JobView:
+def job_view(record: Any, stale_after_s: float | None = None, *, watched: bool = False) -> JobView:
     """Flatten the store's `JobRecord` (or a bare `BatchJob` snapshot) into a `JobView`.
 
-    `stale_after_s` is the profile's threshold for the stale marker (None: no marker).
+    `stale_after_s` is the profile's threshold for the stale marker (None: no marker);
+    `watched` says the running poller follows the job.
     """
     if isinstance(record, JobView):
         return record
@@ -138,6 +144,7 @@ def job_view(record: Any, stale_after_s: float | None = None) -> JobView:
         stale_at=stale_at,
         still_since=still_since,
         polled_at=getattr(record, "last_polled_at", None),
+        watched=watched,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from textual import on, work
@@ -23,6 +24,8 @@ from batchtui.ui.widgets.job_detail import JobDetail
 from batchtui.ui.widgets.job_table import JobTable
 
 RECOVERABLE = (BatchStatus.CANCELLED, BatchStatus.EXPIRED, BatchStatus.FAILED)
+STORE_SYNC_MARGIN = timedelta(seconds=10)
+"""How far back each look for jobs recorded by other processes reaches (overlap is harmless)."""
 
 
 class JobsScreen(BaseScreen):
@@ -31,6 +34,7 @@ class JobsScreen(BaseScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (170, "-wide")]
 
     _pending_select: str | None = None
+    _synced_at: datetime = datetime.fromtimestamp(0, UTC)
     totals: CostTotals | None = None
     """The core's cost totals, once read; else totals are summed from the table."""
 
@@ -81,6 +85,7 @@ class JobsScreen(BaseScreen):
 
     def load_jobs(self) -> None:
         """Fill the table from the store (fast local read)."""
+        self._synced_at = self.clock.now()
         views = [self.app.view_of(record) for record in self.workspace.jobs()]
         self.table.set_jobs(views, self.clock.now())
         self._show_detail()
@@ -112,7 +117,48 @@ class JobsScreen(BaseScreen):
             self._pending_select = local_id
 
     def _tick(self) -> None:
-        self.table.tick(self.clock.now())
+        now = self.clock.now()
+        self.table.tick(now)
+        self._watch_for_stale(now)
+        self.find_new_jobs()
+
+    def _watch_for_stale(self, now: datetime) -> None:
+        """Jobs past their stale threshold: ask the core whether the poller follows them (a
+        stuck job's unchanged polls are never stored, so its record alone cannot say)."""
+        for view in list(self.table.views.values()):
+            if view.stale_at is None or view.watched or view.is_terminal or now < view.stale_at:
+                continue
+            if view.stale_for(now) is not None:
+                continue
+            try:
+                record = self.workspace.job(view.local_id)
+            except Exception:  # gone from the store meanwhile
+                continue
+            fresh = self.app.view_of(record)
+            if fresh.watched:
+                self.apply(fresh)
+
+    @work(
+        thread=True, group="store-sync", exclusive=True, exit_on_error=False, description="new jobs"
+    )
+    def find_new_jobs(self) -> None:
+        """Pick up jobs another process (the CLI) recorded in the store since the last look;
+        the poller only learns of them here, or at its next provider list."""
+        list_jobs = getattr(getattr(self.workspace, "store", None), "list_jobs", None)
+        if list_jobs is None:
+            return
+        now = self.clock.now()
+        records = list_jobs(created_since=self._synced_at - STORE_SYNC_MARGIN)
+        self._synced_at = now
+        self.app.call_from_thread(self._found_jobs, records)
+
+    def _found_jobs(self, records: list[Any]) -> None:
+        for record in records:
+            if record.local_id in self.table.views:
+                continue
+            self.apply(self.app.view_of(record))
+            if not record.is_terminal:
+                self.workspace.poll_now(record.local_id)  # the poller tracks it from now on
 
     # ------------------------------------------------------------------ detail & status
 
