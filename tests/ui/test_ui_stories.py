@@ -80,7 +80,9 @@ async def story(
     """Factory: story(**emulator config) -> Story (app not yet running)."""
     made: list[Workspace] = []
 
-    def factory(stale_after_s: float | None = None, **config: Any) -> Story:
+    def factory(
+        stale_after_s: float | None = None, max_in_flight: int | None = None, **config: Any
+    ) -> Story:
         config.setdefault("clock", FixedClock(time.time()))
         config.setdefault("job_seconds", JOB_SECONDS)
         server = make_emulator(**config)
@@ -92,6 +94,7 @@ async def story(
             "list_interval_s": 3600.0,
             "retry_budget_s": 5.0,
             "stale_after_s": stale_after_s,
+            "max_in_flight": max_in_flight,
         }
         profiles = {
             "openai": Profile(
@@ -382,3 +385,29 @@ async def test_a_job_whose_counts_stop_moving_is_marked_stale(story) -> None:
         s.advance(JOB_SECONDS * 2)
         await wait_status(pilot, s.app, job.local_id, "completed")
         assert "stale" not in table.row_text(job.local_id).status
+
+
+async def test_a_queued_job_waits_in_its_row_then_goes_out(story) -> None:
+    """Over the profile's max_in_flight a submission is held locally (QUEUED, no provider id)
+    and leaves by itself when the earlier job ends, in the same row."""
+    s = story(max_in_flight=1)
+    first = write_input(s.inputs / "first.jsonl", 3, prefix="f")
+    second = write_input(s.inputs / "second.jsonl", 3, prefix="g")
+    (job1,) = await s.ws.submit_file(first, "openai", label="first")
+    (job2,) = await s.ws.submit_file(second, "openai", label="second")
+    assert job2.status.value == "queued"
+    async with s.app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = s.app.jobs_screen.table
+        row = table.row_text(job2.local_id)
+        assert (row.status, row.progress, row.short_id) == (
+            "queued",
+            "held locally",
+            f"local:{job2.local_id[:6]}",
+        )
+        s.advance(JOB_SECONDS * 2)
+        await wait_status(pilot, s.app, job1.local_id, "completed")
+        await wait_for(pilot, lambda: table.views[job2.local_id].provider_id is not None, 20)
+        s.advance(JOB_SECONDS * 2)
+        await wait_status(pilot, s.app, job2.local_id, "completed")
+        assert table.row_count == 2
