@@ -70,7 +70,10 @@ class ResultsMixin(WorkspaceBase):
             )
         results = self._results_file(record)
         index = index or self._indexes.get(record.local_id) or ResultIndex.open(results)
-        index.update()
+        # Known before the download starts, so `results(id)` serves the lines as they arrive
+        # instead of opening (and saving) a second index of the same files.
+        self._indexes[record.local_id] = index
+        await asyncio.to_thread(index.update)
         results = await download_results(
             provider, job, self.results_dir, progress=progress, on_lines=on_lines, index=index
         )
