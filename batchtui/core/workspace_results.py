@@ -15,6 +15,12 @@ from batchtui.core.results import ResultIndex, ResultsFile, RunMerge, download_r
 from batchtui.core.store import JobRecord
 from batchtui.core.workspace_base import WorkspaceBase
 
+PREVIEW_LINES = 2_000
+"""Rows a first screen indexes before it is shown (see ``results_preview``)."""
+
+CATCH_UP_LINES = 20_000
+"""Rows indexed per step when catching up in the background."""
+
 
 class NoResults(BatchtuiError):
     """The job has no results to fetch (yet)."""
@@ -34,6 +40,8 @@ class ResultsMixin(WorkspaceBase):
             return None
         cached = self._indexes.get(record.local_id)
         if cached is not None:
+            if cached.update():  # a preview or a download may have left lines to index
+                cached.save()
             return cached
         results = self._results_file(record)
         if not results.sources:
@@ -41,6 +49,39 @@ class ResultsMixin(WorkspaceBase):
         index = ResultIndex.open(results, update=True)
         self._indexes[record.local_id] = index
         return index
+
+    def results_preview(self, ident: str, lines: int = PREVIEW_LINES) -> ResultIndex | None:
+        """The cached results index with at least its first ``lines`` rows, at once.
+
+        For a first screen: a 100,000-line file opens in milliseconds instead of being indexed
+        whole first. ``fetch_results`` (or ``results``) indexes the rest; ``is_current()``
+        tells whether anything is left.
+        """
+        record = self.job(ident)
+        if record.id is None:
+            return None
+        index = self._indexes.get(record.local_id)
+        if index is None:
+            results = self._results_file(record)
+            if not results.sources:
+                return None
+            index = ResultIndex.open(results)
+            self._indexes[record.local_id] = index
+        if index.count < lines:
+            index.update(max_lines=lines - index.count)
+        return index
+
+    async def _catch_up(
+        self, index: ResultIndex, on_lines: Callable[[list[Any]], None] | None
+    ) -> None:
+        """Index what is on disk but not indexed yet, in steps, telling the caller after each."""
+        changed = False
+        while await asyncio.to_thread(index.update, CATCH_UP_LINES):
+            changed = True
+            if on_lines is not None:
+                on_lines([])
+        if changed:
+            await asyncio.to_thread(index.save)
 
     async def fetch_results(
         self,
@@ -55,8 +96,9 @@ class ResultsMixin(WorkspaceBase):
         if record.id is None:
             raise NoResults(f"job {record.display_id} was never accepted by the provider")
         if record.results_complete:
-            cached = self.results(record.local_id)
+            cached = self._indexes.get(record.local_id) or self.results_preview(record.local_id)
             if cached is not None:
+                await self._catch_up(cached, on_lines)
                 if (record.cost or {}).get("source") != "results":
                     await self.compute_cost(record.local_id)  # type: ignore[attr-defined]
                 return cached

@@ -232,6 +232,14 @@ class ResultIndex:
                 names.append(source)
         return names
 
+    def is_current(self) -> bool:
+        """True when every complete line on disk is indexed (nothing left for ``update``)."""
+        with self._lock:
+            return all(
+                self.indexed.get(source, 0) >= complete_prefix(self.results.path(source))
+                for source in self._disk_sources()
+            )
+
     def update(self, max_lines: int | None = None) -> int:
         """Index the complete lines added to the files since the last update; returns how many.
 

@@ -96,16 +96,19 @@ class ResultsScreen(BaseScreen):
 
     @work(thread=True, group="results-open", exit_on_error=False, description="open results")
     def open_cached(self) -> None:
-        """Open the cached index off the event loop (it may index bytes not yet indexed)."""
-        handle = self.workspace.results(self.local_id)
+        """Open the cached index off the event loop: only a first screen of it when the
+        workspace can (a large file is indexed the rest of the way by the download worker)."""
+        opener = getattr(self.workspace, "results_preview", None) or self.workspace.results
+        handle = opener(self.local_id)
         source = self._source_of(handle) if handle is not None else None
-        self.app.call_from_thread(self._cached_opened, source)
+        current = handle is None or getattr(handle, "is_current", lambda: True)()
+        self.app.call_from_thread(self._cached_opened, source, current)
 
-    def _cached_opened(self, source: LineSource | None) -> None:
+    def _cached_opened(self, source: LineSource | None, current: bool = True) -> None:
         if source is not None and self.source is None:
             self._use_source(source)
         complete = self.job is not None and self.job.results_complete
-        if source is None or not complete or not self._job_ended():
+        if source is None or not current or not complete or not self._job_ended():
             self.download()
         else:
             self._set_progress(None, None, finished=True)
