@@ -108,7 +108,10 @@ class ResultsScreen(BaseScreen):
         if source is not None and self.source is None:
             self._use_source(source)
         complete = self.job is not None and self.job.results_complete
-        if source is None or not current or not complete or not self._job_ended():
+        if source is not None and not current and complete and self._job_ended():
+            # Only indexing is left: paint the first screen before it takes the CPU.
+            self.call_after_refresh(self.download)
+        elif source is None or not current or not complete or not self._job_ended():
             self.download()
         else:
             self._set_progress(None, None, finished=True)
