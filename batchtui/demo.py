@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from batchtui.core.config import Config, Profile
 from batchtui.core.provider import SubmitOptions
@@ -73,13 +74,15 @@ def _write_sample(
     return path
 
 
-def demo_config(server: EmulatorServer) -> Config:
-    """Profiles for both providers, pointed at the emulator, polled briskly."""
-    common = {
+def demo_config(server: EmulatorServer, **settings: Any) -> Config:
+    """Profiles `openai` and `anthropic` pointed at the emulator, polled briskly; ``settings``
+    (profile fields) override the demo's for both."""
+    common: dict[str, Any] = {
         "api_key_env": DEMO_KEY_ENV,
         "poll_min_s": 1.0,
         "poll_max_s": 3.0,
         "list_interval_s": 15.0,
+        **settings,
     }
     profiles = {
         "openai": Profile(

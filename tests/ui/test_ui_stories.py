@@ -19,8 +19,8 @@ from textual.widgets import Tree
 from ui_helpers import settle, wait_for
 
 from batchtui.core.clock import FixedClock
-from batchtui.core.config import Config, Profile
 from batchtui.core.workspace import Workspace
+from batchtui.demo import demo_config
 from batchtui.emulator import EmulatorServer
 from batchtui.ui.app import BatchTuiApp, make_app
 from batchtui.ui.models.money import estimate_of, usd, usd_range
@@ -87,34 +87,17 @@ async def story(
         config.setdefault("job_seconds", JOB_SECONDS)
         server = make_emulator(**config)
         monkeypatch.setenv(KEY_ENV, "test-key")
-        common: dict[str, Any] = {
-            "api_key_env": KEY_ENV,
-            "poll_min_s": 0.05,
-            "poll_max_s": 0.2,
-            "list_interval_s": 3600.0,
-            "retry_budget_s": 5.0,
-            "stale_after_s": stale_after_s,
-            "max_in_flight": max_in_flight,
-        }
-        profiles = {
-            "openai": Profile(
-                name="openai",
-                provider="openai",
-                base_url=server.openai_base_url,
-                default_model="gpt-4o-mini",
-                **common,
-            ),
-            "anthropic": Profile(
-                name="anthropic",
-                provider="anthropic",
-                base_url=server.anthropic_base_url,
-                default_model="claude-haiku-4-5",
-                **common,
-            ),
-        }
-        ws = Workspace.open(
-            tmp_path / "home", config=Config(profiles=profiles, default_profile="openai")
+        config_ = demo_config(
+            server,
+            api_key_env=KEY_ENV,
+            poll_min_s=0.05,
+            poll_max_s=0.2,
+            list_interval_s=3600.0,
+            retry_budget_s=5.0,
+            stale_after_s=stale_after_s,
+            max_in_flight=max_in_flight,
         )
+        ws = Workspace.open(tmp_path / "home", config=config_)
         made.append(ws)
         inputs = tmp_path / "inputs"
         inputs.mkdir(exist_ok=True)
