@@ -185,6 +185,16 @@ class BatchTuiApp(App[None]):
 
     @work(group="poll", exclusive=True, exit_on_error=False, description="polling")
     async def run_polling(self) -> None:
+        usable = getattr(self.workspace, "usable_profiles", None)
+        if usable is not None and not usable():
+            self.notify(
+                "No profile has an API key, so nothing is polled. Set OPENAI_API_KEY or "
+                "ANTHROPIC_API_KEY (or a profile's api_key_env / api_key_file), then restart; "
+                "`batchtui demo` runs everything on a local emulator.",
+                title="No API key",
+                severity="warning",
+                timeout=15,
+            )
         await self.workspace.start_polling()
 
     def _record_changed(self, record: Any) -> None:

@@ -169,3 +169,14 @@ async def test_background_poll_errors_are_shown_once_a_minute(
         assert "req_9" in rate.message and "retrying" in rate.message
         assert auth.severity == "error" and "invalid x-api-key" in auth.message
         assert auth.title.startswith("anthropic")
+
+
+async def test_no_api_key_is_said_once_polling_would_start(fake_ws: FakeWorkspace) -> None:
+    fake_ws.usable_profiles = lambda: []  # type: ignore[attr-defined]
+    app = BatchTuiApp(fake_ws, fake_ws.clock, cursor_blink=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await wait_for(pilot, lambda: any("API key" in n.title for n in app._notifications))
+        note = next(n for n in app._notifications if "API key" in n.title)
+        assert note.severity == "warning"
+        assert "OPENAI_API_KEY" in note.message and "batchtui demo" in note.message

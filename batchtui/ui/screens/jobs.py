@@ -191,6 +191,8 @@ class JobsScreen(BaseScreen):
         ]
         if not table.query_filter.is_empty:
             parts.append(f"showing {len(table.shown_ids)}")
+        if not table.views:
+            parts.append("no jobs yet: press i to import a file or n to compose requests")
         totals = self.totals or totals_from_jobs(views, self.clock.now())
         if not totals.is_empty:
             parts.append("spent " + totals.text())
