@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from batchtui.core.budget import CostTotal
+from batchtui.core.clean import CleanItem, CleanPlan, CleanReport
 from batchtui.core.clock import FixedClock
 from batchtui.core.inputs import ValidationReport, validate_file
 from batchtui.core.models import (
@@ -387,53 +389,6 @@ def seed_records() -> list[JobRecord]:
     ]
 
 
-@dataclass(frozen=True)
-class FakeCleanItem:
-    """One provider object to delete, as the core's `CleanItem`."""
-
-    local_id: str
-    job_id: str | None
-    profile: str
-    provider: str
-    kind: str
-    target: str
-    role: str
-
-    def describe(self) -> str:
-        if self.kind == "batch":
-            return f"{self.profile}: delete {self.provider} batch {self.target}"
-        owner = self.job_id or self.local_id
-        return f"{self.profile}: delete {self.provider} {self.role} file {self.target} of {owner}"
-
-
-@dataclass(frozen=True)
-class FakeCleanPlan:
-    items: tuple[FakeCleanItem, ...] = ()
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-
-@dataclass
-class FakeCleanReport:
-    deleted: list[FakeCleanItem] = field(default_factory=list)
-    failed: list[tuple[FakeCleanItem, str]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class FakeCostTotal:
-    """Money of one profile on one day (None: all days), as the core's `CostTotal`."""
-
-    profile: str
-    day: str | None
-    jobs: int = 0
-    cost_usd: float = 0.0
-    sync_cost_usd: float = 0.0
-    saved_usd: float = 0.0
-    pending_usd_high: float = 0.0
-    unpriced_jobs: int = 0
-
-
 class FakeWorkspace:
     """The workspace contract, in memory; `set_status` plays the poller."""
 
@@ -668,7 +623,7 @@ class FakeWorkspace:
 
     # -------------------------------------------------------------- money and hygiene
 
-    def cost_totals(self, profile: str | None = None) -> list[FakeCostTotal]:
+    def cost_totals(self, profile: str | None = None) -> list[CostTotal]:
         """Per profile (all days) and per profile and day: actual costs, the high estimates
         of jobs still without one (pending), and jobs with no price."""
         sums: dict[tuple[str, str | None], list[float]] = {}
@@ -687,14 +642,14 @@ class FakeWorkspace:
                 elif not rec.is_terminal or rec.results_available:
                     total[1] += high
         return [
-            FakeCostTotal(p, d, cost_usd=c, pending_usd_high=h, unpriced_jobs=int(u))
+            CostTotal(p, d, cost_usd=c, pending_usd_high=h, unpriced_jobs=int(u))
             for (p, d), (c, h, u) in sorted(sums.items(), key=str)
         ]
 
-    def clean_plan(self, profile: str | None = None) -> FakeCleanPlan:
+    def clean_plan(self, profile: str | None = None) -> CleanPlan:
         """Files (OpenAI) or batches (Anthropic) of ended jobs whose results are cached."""
         self.calls.append(("clean_plan", profile))
-        items: list[FakeCleanItem] = []
+        items: list[CleanItem] = []
         for rec in self.records.values():
             if not (rec.is_terminal and rec.results_complete and rec.id):
                 continue
@@ -713,17 +668,17 @@ class FakeWorkspace:
             for kind, target, role in found:
                 if (rec.local_id, target) not in self.cleaned:
                     items.append(
-                        FakeCleanItem(
+                        CleanItem(
                             rec.local_id, rec.id, rec.profile, rec.provider, kind, target, role
                         )
                     )
-        return FakeCleanPlan(tuple(items))
+        return CleanPlan(tuple(items))
 
-    async def clean(self, plan: FakeCleanPlan) -> FakeCleanReport:
+    async def clean(self, plan: CleanPlan) -> CleanReport:
         """Delete every item of the plan (those in `clean_failures` fail with its message)."""
         self.calls.append(("clean", [item.target for item in plan.items]))
         await self._maybe_fail("clean")
-        report = FakeCleanReport()
+        report = CleanReport()
         for item in plan.items:
             message = self.clean_failures.get(item.target)
             if message:
