@@ -727,6 +727,40 @@ def validate_file(
     per-batch limits is an ``over_limit`` error; otherwise it is a plan of several parts in
     ``summary.parts``. ``progress(bytes_read, total)`` is called every few megabytes.
     """
+    return scan_file(
+        path,
+        provider,
+        fmt=fmt,
+        defaults=defaults,
+        csv_template=csv_template,
+        csv_id_column=csv_id_column,
+        csv_system=csv_system,
+        split=split,
+        limits=limits,
+        progress=progress,
+        max_issues=max_issues,
+        estimator=estimator,
+    )
+
+
+def scan_file(
+    path: str | Path,
+    provider: str,
+    *,
+    fmt: InputFormat | str | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    csv_template: str | None = None,
+    csv_id_column: str | None = None,
+    csv_system: str | None = None,
+    split: bool = True,
+    limits: ProviderLimits | None = None,
+    progress: Progress | None = None,
+    max_issues: int = 200,
+    estimator: TokenEstimator = estimate_input_tokens,
+    sink: RequestSink | None = None,
+) -> ValidationReport:
+    """The one streaming pass behind `validate_file` and `write_native` (which passes the
+    ``sink`` that writes the native parts)."""
     resolved = resolve_format(path, fmt)
     scanner = Scanner(
         path,
@@ -737,6 +771,7 @@ def validate_file(
         split=split,
         estimator=estimator,
         max_issues=max_issues,
+        sink=sink,
     )
     scanner.summary.file_bytes = Path(path).stat().st_size
     with open_records(

@@ -14,10 +14,9 @@ from batchtui.core.inputs.convert import to_native
 from batchtui.core.inputs.estimate import TokenEstimator, estimate_input_tokens
 from batchtui.core.inputs.issues import InputValidationError
 from batchtui.core.inputs.limits import ProviderLimits, limits_for
-from batchtui.core.inputs.readers import open_records, resolve_format
 from batchtui.core.inputs.records import Progress
 from batchtui.core.inputs.split import SplitPlanner
-from batchtui.core.inputs.validate import Scanner, ValidationReport
+from batchtui.core.inputs.validate import ValidationReport, scan_file
 from batchtui.core.models import BatchRequest
 
 
@@ -160,33 +159,26 @@ def write_native(
     ``InputValidationError`` (carrying the report) and leaves no file behind when any error
     stands, including ``over_limit`` with ``split=False``.
     """
-    resolved = resolve_format(path, fmt)
     limits = limits if limits is not None else limits_for(provider)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     writer = _PartWriter(provider, limits, out, name or Path(path).stem)
-    scanner = Scanner(
-        path,
-        provider,
-        resolved,
-        limits=limits,
-        defaults=defaults,
-        split=split,
-        estimator=estimator,
-        max_issues=max_issues,
-        sink=writer,
-    )
-    scanner.summary.file_bytes = Path(path).stat().st_size
     try:
-        with open_records(
+        report = scan_file(
             path,
-            resolved,
+            provider,
+            fmt=fmt,
+            defaults=defaults,
             csv_template=csv_template,
             csv_id_column=csv_id_column,
             csv_system=csv_system,
+            split=split,
+            limits=limits,
             progress=progress,
-        ) as records:
-            report = scanner.run(records)
+            max_issues=max_issues,
+            estimator=estimator,
+            sink=writer,
+        )
         if not report.ok:
             raise InputValidationError(report)
         return NativeParts(writer.commit(), report)
