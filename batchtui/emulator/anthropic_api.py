@@ -70,8 +70,8 @@ class AnthropicApi:
         self.app = app
         self.jobs: dict[str, AnthropicJob] = {}
         self._seq = 0
-        app.add_route("POST", BASE, self.create, is_create=True)
-        app.add_route("GET", BASE, self.list)
+        app.add_route("POST", BASE, self.create, is_create=True, fault_route="create")
+        app.add_route("GET", BASE, self.list, fault_route="list")
         app.add_route("GET", f"{BASE}/{ID}", self.retrieve)
         app.add_route("POST", f"{BASE}/{ID}/cancel", self.cancel)
         app.add_route("DELETE", f"{BASE}/{ID}", self.delete)

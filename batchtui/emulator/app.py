@@ -15,7 +15,7 @@ from pathlib import Path
 from batchtui.core.clock import Clock, SystemClock
 from batchtui.emulator.config import EmulatorConfig
 from batchtui.emulator.errors import ApiError, anthropic_error, openai_error
-from batchtui.emulator.faults import FaultPlan
+from batchtui.emulator.faults import ROUTES, FaultPlan
 from batchtui.emulator.httpio import BodyError, Request, Response
 from batchtui.emulator.ids import IdGen, request_id
 from batchtui.emulator.jobs import rfc3339
@@ -25,7 +25,11 @@ Handler = Callable[[Request, re.Match[str]], Response]
 
 @dataclass
 class Route:
-    """One endpoint: method, path pattern, handler, and which faults may apply."""
+    """One endpoint: method, path pattern, handler, and which faults may apply.
+
+    ``fault_route`` names the route for counted faults and the route counters (``upload``,
+    ``create`` or ``list``; see batchtui.emulator.faults), or is None.
+    """
 
     method: str
     pattern: re.Pattern[str]
@@ -33,6 +37,7 @@ class Route:
     anthropic: bool
     is_create: bool = False
     is_download: bool = False
+    fault_route: str | None = None
 
 
 class EmulatorApp:
@@ -56,10 +61,23 @@ class EmulatorApp:
         self.openai = openai_api.OpenAIApi(self)
         self.anthropic = anthropic_api.AnthropicApi(self)
 
-    def add_route(self, method: str, pattern: str, handler: Handler, **flags: bool) -> None:
+    def add_route(
+        self,
+        method: str,
+        pattern: str,
+        handler: Handler,
+        *,
+        is_create: bool = False,
+        is_download: bool = False,
+        fault_route: str | None = None,
+    ) -> None:
         """Register an endpoint; the pattern is a full-path regex."""
+        if fault_route is not None and fault_route not in ROUTES:
+            raise ValueError(f"unknown fault route {fault_route!r}")
         anthropic = pattern.startswith("/v1/messages/batches")
-        self.routes.append(Route(method, re.compile(pattern + r"\Z"), handler, anthropic, **flags))
+        compiled = re.compile(pattern + r"\Z")
+        route = Route(method, compiled, handler, anthropic, is_create, is_download, fault_route)
+        self.routes.append(route)
 
     def now(self) -> float:
         """Current time in Unix seconds from the injected clock."""
@@ -70,8 +88,16 @@ class EmulatorApp:
         self._cleanup()
 
     def set_faults(self, spec: str) -> None:
-        """Replace the fault spec."""
+        """Replace the fault spec (restarts the counted faults and the route counters)."""
         self.faults.set(spec, self.config.seed)
+
+    def route_calls(self) -> dict[str, int]:
+        """Calls per fault route (upload/create/list) since the spec was set, faulted or not."""
+        return self.faults.route_calls()
+
+    def route_faults(self) -> dict[str, int]:
+        """Calls per fault route since the spec was set that got an injected fault answer."""
+        return self.faults.route_faults()
 
     def override(
         self,
@@ -163,16 +189,21 @@ class EmulatorApp:
                 )
             route, match = found
             decision = self.faults.decide(
-                anthropic=anthropic, is_create=route.is_create, is_download=route.is_download
+                anthropic=anthropic,
+                is_create=route.is_create,
+                is_download=route.is_download,
+                route=route.fault_route,
             )
             delay = decision.delay
             if decision.status is not None:
+                self.faults.record_fault(route.fault_route)
                 if decision.quota:
                     raise quota_error(anthropic)
                 raise fault_error(decision.status, decision.retry_after, anthropic)
             resp = route.handler(request, match)
-            if decision.error_after_create and resp.status < 300:
-                raise fault_error(500, None, anthropic)
+            if decision.after_status is not None and resp.status < 300:
+                self.faults.record_fault(route.fault_route)
+                raise fault_error(decision.after_status, None, anthropic)
             if resp.downloadable:
                 resp.cut_share = decision.cut_share
         except ApiError as err:

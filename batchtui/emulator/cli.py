@@ -15,8 +15,14 @@ FAULTS_HELP = (
     "comma-separated KIND=SHARE[:ARG] items: 429=P[:retry_after_s], 500=P, 503=P, "
     "529=P (Anthropic; OpenAI paths get 503), slow=P[:delay_s], cut=P[:body_share] "
     "(results/content downloads cut mid-body), 500after=P (create commits, then 500), "
-    "quota=P (non-retryable 429: insufficient_quota / enforced_spend_limit_reached). "
-    "Example: 429=0.3,500=0.1,529=0.1,slow=0.2:1.5,cut=1.0"
+    "quota=P (non-retryable 429: insufficient_quota / enforced_spend_limit_reached); "
+    "and counted KIND@ROUTE=N[:ARG] items that hit the first N calls to a route (N=* for "
+    "every call) since the spec was set: KIND 429, 500, 503, 529, quota (before the call "
+    "changes anything), 500after or 529after (the call takes effect, then 500 or 529 anyway; "
+    "OpenAI paths get 503 for 529); "
+    "ROUTE upload (POST /v1/files), create (both providers' batch creates) or list (batch and "
+    "file lists). "
+    "Example: 429=0.3,500=0.1,529=0.1,slow=0.2:1.5,cut=1.0,500@upload=2,529after@create=1"
 )
 
 

@@ -62,13 +62,13 @@ class OpenAIApi:
         self.files = FileStore(app.tmpdir)
         self.jobs: dict[str, OpenAIJob] = {}
         self._seq = 0
-        app.add_route("POST", "/v1/files", self.upload)
-        app.add_route("GET", "/v1/files", self.list_files)
+        app.add_route("POST", "/v1/files", self.upload, fault_route="upload")
+        app.add_route("GET", "/v1/files", self.list_files, fault_route="list")
         app.add_route("GET", f"/v1/files/{ID}", self.retrieve_file)
         app.add_route("GET", f"/v1/files/{ID}/content", self.content, is_download=True)
         app.add_route("DELETE", f"/v1/files/{ID}", self.delete_file)
-        app.add_route("POST", "/v1/batches", self.create, is_create=True)
-        app.add_route("GET", "/v1/batches", self.list_batches)
+        app.add_route("POST", "/v1/batches", self.create, is_create=True, fault_route="create")
+        app.add_route("GET", "/v1/batches", self.list_batches, fault_route="list")
         app.add_route("GET", f"/v1/batches/{ID}", self.retrieve)
         app.add_route("POST", f"/v1/batches/{ID}/cancel", self.cancel)
 

@@ -217,6 +217,18 @@ class EmulatorServer:
         """Replace the fault spec (see batchtui.emulator.faults); restarts the seeded sequence."""
         self.app.set_faults(spec)
 
+    def route_calls(self) -> dict[str, int]:
+        """Calls per fault route since the spec was set: ``{"upload": n, "create": n, "list": n}``.
+
+        Every authenticated call that matched the route counts, faulted or not; ``create`` and
+        ``list`` count both providers.
+        """
+        return self.app.route_calls()
+
+    def route_faults(self) -> dict[str, int]:
+        """Like route_calls, but only the calls answered with an injected fault (status/after)."""
+        return self.app.route_faults()
+
     def override(
         self,
         batch_id: str,
