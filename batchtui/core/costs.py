@@ -13,12 +13,12 @@ over ``TIER_CHECK_TOKENS`` is priced on its own so tiered prices are honoured.
 from __future__ import annotations
 
 import functools
-import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from batchtui.core.models import UNPARSEABLE_LINE, BatchResult, Outcome, ResultError, ResultLine
 
 TIER_CHECK_TOKENS = 100_000
 _PROBE = 1_000_000  # tokens per unit-price probe (prices are quoted per million tokens)
@@ -116,11 +116,15 @@ class Cost:
 
     requests: int = 0
     input_tokens: int = 0
+    """Every prompt token, cache reads and writes included (see `batchtui.core.models.Usage`)."""
     output_tokens: int = 0
     cached_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
     cost_usd: float | None = 0.0
     sync_cost_usd: float | None = 0.0
     unpriced_models: set[str] = field(default_factory=set)
+    unparseable_lines: int = 0
+    """Result lines left out because they are not results (``unparseable_line``)."""
 
     @property
     def saved_usd(self) -> float | None:
@@ -128,16 +132,29 @@ class Cost:
             return None
         return self.sync_cost_usd - self.cost_usd
 
+    @property
+    def note(self) -> str | None:
+        """What the cost leaves out, in a sentence (None when it leaves nothing out)."""
+        if not self.unparseable_lines:
+            return None
+        return (
+            f"{self.unparseable_lines} result line(s) could not be read (not a JSON object, "
+            "or data after it) and are left out of this cost"
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "requests": self.requests,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "cached_input_tokens": self.cached_input_tokens,
+            "cache_creation_input_tokens": self.cache_creation_input_tokens,
             "cost_usd": _round(self.cost_usd),
             "sync_cost_usd": _round(self.sync_cost_usd),
             "saved_usd": _round(self.saved_usd),
             "unpriced_models": sorted(self.unpriced_models),
+            "unparseable_lines": self.unparseable_lines,
+            "note": self.note,
         }
 
 
@@ -192,7 +209,9 @@ def request_cost(
     cache_write_tokens: int = 0,
     batch: bool = True,
 ) -> float | None:
-    """The price of one request; ``input_tokens`` counts every prompt token, cached included."""
+    """The price of one request; ``input_tokens`` counts every prompt token, the cache reads
+    (``cached_input_tokens``) and writes (``cache_write_tokens``) included, as genai-prices
+    counts them too; each part is priced at its own rate."""
     if input_tokens > TIER_CHECK_TOKENS:
         try:
             calc = _calc(
@@ -254,54 +273,30 @@ def estimate(
     )
 
 
-def usage_of_line(provider: str, obj: dict[str, Any]) -> tuple[str | None, int, int, int, int]:
-    """(model, input, output, cached input, cache write) tokens of one raw result line."""
-    if provider == "anthropic":
-        result = obj.get("result") or {}
-        message = result.get("message") or {}
-        usage = message.get("usage") or {}
-        cached = int(usage.get("cache_read_input_tokens") or 0)
-        written = int(usage.get("cache_creation_input_tokens") or 0)
-        prompt = int(usage.get("input_tokens") or 0) + cached + written
-        return message.get("model"), prompt, int(usage.get("output_tokens") or 0), cached, written
-    response = obj.get("response") or {}
-    body = response.get("body") or {}
-    usage = body.get("usage") or {}
-    if "prompt_tokens" in usage:
-        details = usage.get("prompt_tokens_details") or {}
-        return (
-            body.get("model"),
-            int(usage.get("prompt_tokens") or 0),
-            int(usage.get("completion_tokens") or 0),
-            int(details.get("cached_tokens") or 0),
-            0,
-        )
-    details = usage.get("input_tokens_details") or {}
-    return (
-        body.get("model"),
-        int(usage.get("input_tokens") or 0),
-        int(usage.get("output_tokens") or 0),
-        int(details.get("cached_tokens") or 0),
-        0,
-    )
+def cost_of_results(
+    provider: str, results: Iterable[BatchResult], default_model: str | None = None
+) -> Cost:
+    """Sum the actual (batch) and synchronous cost over parsed results (any outcome).
 
-
-def cost_of_lines(provider: str, lines: Iterable[bytes], default_model: str | None = None) -> Cost:
-    """Sum the actual (batch) and synchronous cost over raw result lines (any outcome)."""
+    Usage is the adapter's, in the neutral sense of `Usage`: ``input_tokens`` counts every
+    prompt token, and its cache reads and cache writes are priced at their own rates. A result
+    without tokens costs nothing; an ``unparseable_line`` result is counted and left out.
+    """
     cost = Cost()
-    for data in lines:
-        try:
-            obj = json.loads(data)
-        except ValueError:
+    for result in results:
+        error = result.error
+        if error is not None and error.type == UNPARSEABLE_LINE:
+            cost.unparseable_lines += 1
             continue
-        model, tokens_in, tokens_out, cached, written = usage_of_line(provider, obj)
-        if not (tokens_in or tokens_out):
+        usage = result.usage
+        if usage is None or not (usage.input_tokens or usage.output_tokens):
             continue
-        model = model or default_model
+        model = result.model or default_model
         cost.requests += 1
-        cost.input_tokens += tokens_in
-        cost.output_tokens += tokens_out
-        cost.cached_input_tokens += cached
+        cost.input_tokens += usage.input_tokens
+        cost.output_tokens += usage.output_tokens
+        cost.cached_input_tokens += usage.cached_input_tokens
+        cost.cache_creation_input_tokens += usage.cache_creation_input_tokens
         if model is None:
             cost.unpriced_models.add("(unknown model)")
             continue
@@ -309,10 +304,10 @@ def cost_of_lines(provider: str, lines: Iterable[bytes], default_model: str | No
             price = request_cost(
                 provider,
                 model,
-                input_tokens=tokens_in,
-                output_tokens=tokens_out,
-                cached_input_tokens=cached,
-                cache_write_tokens=written,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cached_input_tokens=usage.cached_input_tokens,
+                cache_write_tokens=usage.cache_creation_input_tokens,
                 batch=batch,
             )
             if price is None:
@@ -326,17 +321,32 @@ def cost_of_lines(provider: str, lines: Iterable[bytes], default_model: str | No
     return cost
 
 
-def cost_of_files(provider: str, paths: Iterable[Path], default_model: str | None = None) -> Cost:
-    """`cost_of_lines` over local result files (JSONL), read line by line."""
+def cost_of_lines(
+    provider: str,
+    lines: Iterable[ResultLine],
+    parse: Callable[[ResultLine], BatchResult],
+    default_model: str | None = None,
+) -> Cost:
+    """`cost_of_results` over raw result lines, each read by ``parse`` (the adapter's
+    ``parse_result``: the one reader of provider JSON, so usage means what the results view
+    shows). A line the parser cannot read at all counts as unparseable, like a line that is
+    not a JSON object."""
 
-    def lines() -> Iterator[bytes]:
-        for path in paths:
-            with open(path, "rb") as handle:
-                for raw in handle:
-                    if raw.strip():
-                        yield raw
+    def parsed() -> Iterator[BatchResult]:
+        for line in lines:
+            try:
+                yield parse(line)
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                yield _UNREADABLE
 
-    return cost_of_lines(provider, lines(), default_model)
+    return cost_of_results(provider, parsed(), default_model)
+
+
+_UNREADABLE = BatchResult(
+    custom_id="",
+    outcome=Outcome.ERRORED,
+    error=ResultError(UNPARSEABLE_LINE, None, "the provider's line could not be read"),
+)
 
 
 def cost_of_usage(

@@ -164,13 +164,29 @@ class BatchJob:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token usage of one result, in the neutral vocabulary."""
+    """Token usage of one result, in the neutral vocabulary (the same for every provider).
+
+    ``input_tokens`` counts every prompt token: the ones read fresh, the ones read from the
+    prompt cache (``cached_input_tokens``) and the ones written to it
+    (``cache_creation_input_tokens``); the last two are parts of it, not additions to it.
+    OpenAI reports prompt tokens that way already; Anthropic's own ``input_tokens`` leaves both
+    cache kinds out, so its adapter adds them in. ``reasoning_tokens`` are likewise part of
+    ``output_tokens``. Costs price each part at its own rate (`uncached_input_tokens` at the
+    input price).
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     cached_input_tokens: int = 0
     cache_creation_input_tokens: int = 0
     reasoning_tokens: int = 0
+
+    @property
+    def uncached_input_tokens(self) -> int:
+        """Prompt tokens neither read from nor written to the cache (priced as plain input)."""
+        return max(
+            0, self.input_tokens - self.cached_input_tokens - self.cache_creation_input_tokens
+        )
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -192,6 +208,12 @@ class ResultError:
 
     def as_dict(self) -> dict[str, str | None]:
         return {"type": self.type, "code": self.code, "message": self.message}
+
+
+UNPARSEABLE_LINE = "unparseable_line"
+"""Error type of a result line that is not one JSON object alone on its line (not JSON, a JSON
+value that is not an object, or anything but blanks after the object). Such a line is kept
+(outcome errored, no custom_id, its bytes in the cache), counted, and left out of costs."""
 
 
 class ResultFlag(enum.StrEnum):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,12 @@ from batchtui.core.budget import (
     spent,
 )
 from batchtui.core.config import Profile
-from batchtui.core.costs import Estimate, cost_of_files, cost_of_usage, sum_estimates
+from batchtui.core.costs import Estimate, cost_of_lines, cost_of_usage, sum_estimates
 from batchtui.core.estimates import SubmissionEstimate, part_estimates, summary_estimate
 from batchtui.core.inputs import InputValidationError
+from batchtui.core.models import BatchResult, ResultLine
 from batchtui.core.provider import BatchtuiError
+from batchtui.core.results.files import iter_lines
 from batchtui.core.store import JobRecord
 from batchtui.core.workspace_base import WorkspaceBase
 
@@ -137,13 +140,22 @@ class MoneyMixin(WorkspaceBase):
     async def compute_cost(self, ident: str) -> JobRecord:
         """Work out a job's actual cost and keep it on the job (in a thread).
 
-        From its cached results when they are complete (every line's usage, source
-        ``results``); else from the provider's aggregate usage of an ended OpenAI batch
-        (source ``batch_usage``). A job with neither keeps no cost.
+        From its cached results when they are complete (every line's usage as the adapter's
+        parser reads it, source ``results``; lines that are not results are counted in
+        ``unparseable_lines`` and left out, with a ``note``); else from the provider's
+        aggregate usage of an ended OpenAI batch (source ``batch_usage``). A job with neither
+        keeps no cost. Reading results needs the profile's adapter (its parser); without one
+        (no key) the batch's usage is used when there is one.
         """
         record = self.job(ident)
+        parse: Callable[[ResultLine], BatchResult] | None = None
+        if record.results_complete and record.id is not None:
+            try:
+                parse = self.provider(record.profile).parse_result
+            except BatchtuiError:
+                parse = None  # no adapter to read the lines: the batch's usage, if any
         try:
-            cost = await asyncio.to_thread(self._cost_of, record)
+            cost = await asyncio.to_thread(self._cost_of, record, parse)
         except (OSError, ValueError, LookupError):
             return record  # a results file gone or unreadable: no cost rather than a crash
         if cost is None:
@@ -152,18 +164,26 @@ class MoneyMixin(WorkspaceBase):
         self._emit(record)
         return record
 
-    def _cost_of(self, record: JobRecord) -> dict[str, Any] | None:
+    def _cost_of(
+        self, record: JobRecord, parse: Callable[[ResultLine], BatchResult] | None = None
+    ) -> dict[str, Any] | None:
         source = "results"
-        if record.results_complete and record.id is not None:
+        if parse is not None and record.results_complete and record.id is not None:
             files = self._results_file(record)  # type: ignore[attr-defined]
-            paths = [files.path(s) for s in files.sources if files.path(s).exists()]
-            cost = cost_of_files(record.provider, paths, default_model=record.model)
+
+            def lines() -> Iterator[ResultLine]:
+                for name in files.sources:
+                    for _, data in iter_lines(files.path(name)):
+                        yield ResultLine(source=name, data=data)
+
+            cost = cost_of_lines(record.provider, lines(), parse, default_model=record.model)
         else:
             usage = (record.snapshot.raw.get("usage") if record.snapshot else None) or None
             if not record.is_terminal or not isinstance(usage, dict):
                 return None
             source = "batch_usage"
-            details = usage.get("input_tokens_details") or {}
+            details = usage.get("input_tokens_details")
+            details = details if isinstance(details, dict) else {}
             cost = cost_of_usage(
                 record.provider,
                 record.model or (record.snapshot.model if record.snapshot else None),

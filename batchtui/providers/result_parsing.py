@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from batchtui.core.models import BatchResult, Outcome, ResultError, ResultFlag, ResultLine, Usage
+from batchtui.core.models import (
+    UNPARSEABLE_LINE,
+    BatchResult,
+    Outcome,
+    ResultError,
+    ResultFlag,
+    ResultLine,
+    Usage,
+)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -13,29 +21,51 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    """A token count: a non-negative integer, else 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+_JSON_TYPES = {
+    "list": "array",
+    "str": "string",
+    "int": "number",
+    "float": "number",
+    "bool": "boolean",
+    "NoneType": "null",
+}
+
+
+def _unparseable(message: str) -> BatchResult:
+    return BatchResult(
+        custom_id="",
+        outcome=Outcome.ERRORED,
+        error=ResultError(UNPARSEABLE_LINE, None, message),
+    )
+
+
 def _load(line: ResultLine) -> dict[str, Any] | BatchResult:
-    """The line's JSON object, or an errored result saying the line is unreadable."""
+    """The line's JSON object, or an errored ``unparseable_line`` result saying why not.
+
+    Strict, like the results index: one JSON object with only blanks around it. ``json.loads``
+    refuses anything after the value; a value that is not an object is refused here.
+    """
     try:
         data = json.loads(line.data)
-    except ValueError as exc:
-        return BatchResult(
-            custom_id="",
-            outcome=Outcome.ERRORED,
-            error=ResultError("invalid_result_line", None, f"unreadable result line: {exc}"),
-        )
+    except ValueError as exc:  # UnicodeDecodeError too
+        return _unparseable(f"unreadable result line: {exc}")
+    except RecursionError:
+        return _unparseable("unreadable result line: nested too deeply")
     if not isinstance(data, dict):
-        return BatchResult(
-            custom_id="",
-            outcome=Outcome.ERRORED,
-            error=ResultError("invalid_result_line", None, "result line is not a JSON object"),
-        )
+        kind = _JSON_TYPES.get(type(data).__name__, type(data).__name__)
+        return _unparseable(f"result line is a JSON {kind}, not an object")
     return data
 
 
@@ -113,11 +143,11 @@ def _responses_success(body: dict[str, Any]) -> tuple[str | None, str | None, Re
     """(text, finish reason, flag) of a Responses API body."""
     texts: list[str] = []
     refused = False
-    for item in body.get("output") or []:
+    for item in _list(body.get("output")):
         item = _dict(item)
         if item.get("type") != "message":
             continue
-        for part in item.get("content") or []:
+        for part in _list(item.get("content")):
             part = _dict(part)
             if part.get("type") == "output_text" and isinstance(part.get("text"), str):
                 texts.append(part["text"])
@@ -200,14 +230,22 @@ ANTHROPIC_FLAGS = {
 
 
 def anthropic_usage(usage: Any) -> Usage | None:
-    """Usage of an Anthropic Message (cache reads count as cached input tokens)."""
+    """Usage of an Anthropic Message in the neutral sense (see `Usage`).
+
+    Anthropic's ``input_tokens`` counts only the prompt tokens after the last cache
+    breakpoint; ``cache_read_input_tokens`` and ``cache_creation_input_tokens`` are billed on
+    top of it. The neutral ``input_tokens`` is all three together, with the cache reads and
+    writes kept as its parts, as OpenAI reports them.
+    """
     if not isinstance(usage, dict):
         return None
+    read = _int(usage.get("cache_read_input_tokens"))
+    written = _int(usage.get("cache_creation_input_tokens"))
     return Usage(
-        input_tokens=_int(usage.get("input_tokens")),
+        input_tokens=_int(usage.get("input_tokens")) + read + written,
         output_tokens=_int(usage.get("output_tokens")),
-        cached_input_tokens=_int(usage.get("cache_read_input_tokens")),
-        cache_creation_input_tokens=_int(usage.get("cache_creation_input_tokens")),
+        cached_input_tokens=read,
+        cache_creation_input_tokens=written,
         reasoning_tokens=_int(_dict(usage.get("output_tokens_details")).get("thinking_tokens")),
     )
 
@@ -226,7 +264,7 @@ def parse_anthropic_line(line: ResultLine) -> BatchResult:
     kind = result.get("type")
     if kind == "succeeded":
         message = _dict(result.get("message"))
-        blocks = [_dict(b) for b in message.get("content") or []]
+        blocks = [_dict(b) for b in _list(message.get("content"))]
         texts = [
             b["text"] for b in blocks if b.get("type") == "text" and isinstance(b.get("text"), str)
         ]

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from batchtui.core.models import (
+    UNPARSEABLE_LINE,
     BatchJob,
     BatchResult,
     BatchStatus,
@@ -41,6 +42,7 @@ from batchtui.core.results import (
     merge_run,
     search_text,
 )
+from batchtui.providers.result_parsing import parse_anthropic_line, parse_openai_line
 
 
 def dumps(obj: Any) -> bytes:
@@ -579,7 +581,7 @@ def test_random_access_lru_and_unparseable_lines(tmp_path: Path) -> None:
     index = opened(tmp_path, "b")
     assert len(index) == 4  # the blank line is not a row
     assert index.get_line(2) == b"not json at all"
-    assert index.error_type(2) == "invalid_result_line" and index.outcome(2) is Outcome.ERRORED
+    assert index.error_type(2) == "unparseable_line" and index.outcome(2) is Outcome.ERRORED
     assert index.get_line(-1) == dumps(OPENAI_OUTPUT[2])
     calls = 0
 
@@ -594,6 +596,125 @@ def test_random_access_lru_and_unparseable_lines(tmp_path: Path) -> None:
     for i in (0, 3, 0):
         index.get_result(i, counting)
     assert calls == 3
+
+
+NOT_RESULT_LINES = [
+    b"[1, 2]",
+    b'"x"',
+    b"42",
+    b"null",
+    b"not json",
+    b"{",
+    b"\xff{}",
+    dumps(OPENAI_OUTPUT[0]) + b" xyz",  # a whole result followed by garbage
+    dumps(OPENAI_OUTPUT[0]) + b"}",
+    dumps(OPENAI_OUTPUT[0]) + dumps(OPENAI_OUTPUT[1]),  # two objects on one line
+    b"  " + dumps(OPENAI_OUTPUT[0]) + b" xyz",  # (leading blanks take the slow path)
+]
+
+
+@pytest.mark.parametrize("line", NOT_RESULT_LINES)
+def test_a_line_that_is_not_one_json_object_is_an_unparseable_row(
+    tmp_path: Path, line: bytes
+) -> None:
+    data = jsonl(OPENAI_OUTPUT[:1]) + line + b"\n" + jsonl(OPENAI_OUTPUT[1:2])
+    write_job(tmp_path, "b", {"output": data})
+    index = opened(tmp_path, "b")
+    assert len(index) == 3
+    assert (index.custom_id(1), index.outcome(1), index.flag(1)) == ("", Outcome.ERRORED, None)
+    assert index.error_type(1) == UNPARSEABLE_LINE
+    assert index.get_line(1) == line  # the raw bytes stay readable
+    assert index.counts_by_error_type() == {UNPARSEABLE_LINE: 1}
+    assert list(by_error_type(index, [UNPARSEABLE_LINE])) == [1]
+    assert [index.custom_id(i) for i in (0, 2)] == ["a0", "a1"]
+    # The index and the adapter's parser read the line the same way.
+    parsed = parse_openai_line(index.result_line(1))
+    assert parsed.error is not None and parsed.error.type == UNPARSEABLE_LINE
+    # Fed by a download instead of read from the file: the same row.
+    fed = ResultIndex(ResultsFile.open(tmp_path, "b", provider="openai"))
+    offsets = [0, len(data.split(b"\n")[0]) + 1]
+    offsets.append(offsets[1] + len(line) + 1)
+    lines = data.split(b"\n")[:3]
+    assert fed.add_batch([("output", o, d) for o, d in zip(offsets, lines, strict=True)]) == 3
+    assert fed.error_type(1) == UNPARSEABLE_LINE and fed.custom_ids == index.custom_ids
+
+
+@pytest.mark.parametrize("blanks", [b" ", b"\t  ", b"\r", b" \r"])
+def test_blanks_after_the_object_are_fine(tmp_path: Path, blanks: bytes) -> None:
+    data = dumps(OPENAI_OUTPUT[1]) + blanks + b"\n"
+    write_job(tmp_path, "b", {"output": data})
+    index = opened(tmp_path, "b")
+    assert (index.custom_id(0), index.outcome(0), index.flag(0)) == (
+        "a1",
+        Outcome.SUCCEEDED,
+        ResultFlag.TRUNCATED,
+    )
+    assert index.counts_by_error_type() == {}
+
+
+def test_classifiers_take_odd_types_without_raising(tmp_path: Path) -> None:
+    """Valid JSON objects of odd shapes (lists and objects where strings belong) index as rows;
+    the index never fails on a line."""
+    odd: list[Any] = [
+        {
+            "custom_id": "o1",
+            "response": {"status_code": 200, "body": {"choices": [{"finish_reason": []}]}},
+        },
+        {
+            "custom_id": "o2",
+            "response": {"status_code": 200, "body": {"object": "response", "output": 3}},
+        },
+        {
+            "custom_id": "o3",
+            "response": {
+                "status_code": 200,
+                "body": {
+                    "output": [{"type": "message", "content": 5}],
+                    "incomplete_details": {"reason": {}},
+                },
+            },
+        },
+        {"custom_id": "o4", "response": None, "error": {"code": ["batch_expired"]}},
+        {"custom_id": 5, "response": "x"},
+    ]
+    anthropic_odd: list[Any] = [
+        {"custom_id": "p1", "result": {"type": ["succeeded"]}},
+        {"custom_id": "p2", "result": {"type": "succeeded", "message": {"stop_reason": {}}}},
+        {"custom_id": "p3", "result": []},
+    ]
+    write_job(tmp_path, "o", {"output": jsonl(odd)})
+    write_job(tmp_path, "p", {"results": jsonl(anthropic_odd)}, "anthropic")
+    index = opened(tmp_path, "o")
+    assert [index.custom_id(i) for i in range(len(index))] == ["o1", "o2", "o3", "o4", ""]
+    assert index.outcome(0) is Outcome.SUCCEEDED and index.flag(0) is None
+    assert index.outcome(3) is Outcome.ERRORED and index.error_type(3) is None
+    anth = opened(tmp_path, "p", provider="anthropic")
+    assert [anth.outcome(i) for i in range(3)] == [
+        Outcome.ERRORED,
+        Outcome.SUCCEEDED,
+        Outcome.ERRORED,
+    ]
+    assert [anth.error_type(i) for i in (0, 2)] == ["invalid_result_line"] * 2
+    # The adapters' parsers agree on these lines.
+    for idx, parse in ((index, parse_openai_line), (anth, parse_anthropic_line)):
+        for i in range(len(idx)):
+            parsed = parse(idx.result_line(i))
+            assert (parsed.outcome, parsed.flag) == (idx.outcome(i), idx.flag(i))
+            assert (parsed.error.type if parsed.error else None) == idx.error_type(i)
+
+
+def test_an_index_saved_under_the_old_rules_is_rebuilt(tmp_path: Path) -> None:
+    """Version 1 classifiers took a line with garbage after its object as that object."""
+    data = jsonl(OPENAI_OUTPUT[:1]) + dumps(OPENAI_OUTPUT[1]) + b" xyz\n"
+    results = write_job(tmp_path, "b", {"output": data})
+    index = ResultIndex.build(results)
+    header_start = len(b"BTRIDX1\n") + 8
+    saved = results.index_path.read_bytes()
+    assert b'"classifier": "openai/2"' in saved[header_start:]
+    results.index_path.write_bytes(saved.replace(b'"openai/2"', b'"openai/1"'))
+    again = ResultIndex(ResultsFile.open(tmp_path, "b", provider="openai"))
+    assert not again.load()
+    assert again.update() == 2 and again.error_type(1) == UNPARSEABLE_LINE == index.error_type(1)
 
 
 def test_index_is_persisted_and_reopened_without_reading_lines(tmp_path: Path) -> None:
@@ -1010,4 +1131,4 @@ def test_export_survives_a_parser_that_rejects_a_line(tmp_path: Path) -> None:
     first, second = (json.loads(line) for line in out.read_text().splitlines())
     assert first["custom_id"] == "a0" and first["raw"] == OPENAI_OUTPUT[0]
     assert second["raw"] == "not json at all"
-    assert second["outcome"] == "errored" and second["error"]["type"] == "invalid_result_line"
+    assert second["outcome"] == "errored" and second["error"]["type"] == "unparseable_line"

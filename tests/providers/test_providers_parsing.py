@@ -218,7 +218,7 @@ def test_openai_top_level_errors(code: str, outcome: Outcome) -> None:
 def test_openai_unreadable_line_is_an_errored_result() -> None:
     result = openai.parse_result(ResultLine("output", b"{not json"))
     assert result.outcome is Outcome.ERRORED
-    assert result.error is not None and result.error.type == "invalid_result_line"
+    assert result.error is not None and result.error.type == "unparseable_line"
 
 
 # --- Anthropic -------------------------------------------------------------------------------
@@ -266,9 +266,12 @@ def test_anthropic_success() -> None:
     assert result.finish_reason == "end_turn"
     assert result.flag is None
     assert result.model == "claude-sonnet-4-5"
+    # The neutral input_tokens counts every prompt token: Anthropic's 11 plus the 5 read from
+    # and the 6 written to the cache, which stay visible as its parts.
     assert result.usage == Usage(
-        input_tokens=11, output_tokens=22, cached_input_tokens=5, cache_creation_input_tokens=6
+        input_tokens=22, output_tokens=22, cached_input_tokens=5, cache_creation_input_tokens=6
     )
+    assert result.usage.uncached_input_tokens == 11
 
 
 @pytest.mark.parametrize(
@@ -318,3 +321,78 @@ def test_anthropic_unknown_result_type() -> None:
     result = anthropic.parse_result(an({"custom_id": "a4", "result": {"type": "mystery"}}))
     assert result.outcome is Outcome.ERRORED
     assert result.error is not None and result.error.type == "invalid_result_line"
+
+
+# --- lines that are not results ----------------------------------------------------------------
+
+NOT_OBJECTS = [b"[1, 2]", b'"x"', b"3", b"null", b"true", b"not json", b"", b"{", b"\xff\xfe{}"]
+
+
+def _garbage_after(obj: dict) -> list[bytes]:
+    line = json.dumps(obj).encode()
+    return [line + b" xyz", line + b"}", line + b" " + line, line + b"\x00"]
+
+
+@pytest.mark.parametrize("data", NOT_OBJECTS)
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_a_line_that_is_not_a_json_object_is_unparseable(kind: str, data: bytes) -> None:
+    adapter = openai if kind == "openai" else anthropic
+    result = adapter.parse_result(ResultLine("output" if kind == "openai" else "results", data))
+    assert (result.custom_id, result.outcome, result.usage) == ("", Outcome.ERRORED, None)
+    assert result.error is not None and result.error.type == "unparseable_line"
+    assert result.error.message and result.raw == {}
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_anything_after_the_object_makes_the_line_unparseable(kind: str) -> None:
+    if kind == "openai":
+        adapter, source, good = openai, "output", chat_line({"role": "assistant", "content": "x"})
+    else:
+        adapter, source, good = anthropic, "results", succeeded()
+    for data in _garbage_after(good):
+        result = adapter.parse_result(ResultLine(source, data))
+        assert result.error is not None and result.error.type == "unparseable_line", data
+        assert result.custom_id == "" and result.usage is None
+    for blanks in (b" ", b"\t \r", b"\r"):  # blanks after the object are fine
+        result = adapter.parse_result(ResultLine(source, json.dumps(good).encode() + blanks))
+        assert result.outcome is Outcome.SUCCEEDED and result.usage is not None
+
+
+ODD_VALUES: list[Any] = [None, 3, -4, 2.5, True, "s", [], [1], {}, {"a": 1}]
+
+
+def _odd_variants(obj: Any, depth: int = 0) -> list[Any]:
+    """Copies of ``obj`` with one value somewhere replaced by a value of an unexpected type."""
+    out: list[Any] = []
+    if depth > 6:
+        return out
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            for odd in ODD_VALUES:
+                out.append({**obj, key: odd})
+            out += [{**obj, key: v} for v in _odd_variants(value, depth + 1)]
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            out += [[*obj[:i], v, *obj[i + 1 :]] for v in _odd_variants(value, depth + 1)]
+    return out
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_objects_of_odd_shapes_never_make_the_parser_raise(kind: str) -> None:
+    """Any JSON object parses to some result (the results view and costs rely on it)."""
+    if kind == "openai":
+        bases = [
+            chat_line({"role": "assistant", "content": "x"}),
+            _http_error_line(400),
+            {"custom_id": "e", "response": None, "error": {"code": "batch_expired"}},
+        ]
+        adapter, source = openai, "output"
+    else:
+        bases = [succeeded(), {"custom_id": "c", "result": {"type": "canceled"}}]
+        adapter, source = anthropic, "results"
+    for base in bases:
+        for variant in _odd_variants(base):
+            result = adapter.parse_result(ResultLine(source, json.dumps(variant).encode()))
+            assert isinstance(result.outcome, Outcome)
+            usage = result.usage
+            assert usage is None or min(usage.as_dict().values()) >= 0

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from batchtui.core.models import Outcome, ResultFlag
+from batchtui.core.models import UNPARSEABLE_LINE, Outcome, ResultFlag
 
 Classification = tuple[str, Outcome, ResultFlag | None, str | None]
 Classifier = Callable[[str, dict[str, Any]], Classification]
 """``classify(source, parsed_line) -> (custom_id, outcome, flag, error_type)``."""
 
-CLASSIFIER_VERSION = 1
+CLASSIFIER_VERSION = 2
 """Bumped whenever a classifier's rules change, so persisted indexes are rebuilt."""
 
 _SUCCEEDED = Outcome.SUCCEEDED
@@ -45,7 +45,15 @@ _ANTHROPIC_OUTCOMES = {
     "expired": _EXPIRED,
 }
 INVALID_LINE = "invalid_result_line"
-"""Error type of a line that is not a result (the adapters' parsers use the same name)."""
+"""Error type of a JSON object that is not a result of a known kind (the adapters' parsers use
+the same name)."""
+UNPARSEABLE = UNPARSEABLE_LINE
+"""Error type of a line that is not one JSON object alone on its line (see the index)."""
+
+
+def _s(value: Any) -> str | None:
+    """``value`` when it is a string (safe as a dict key), else None."""
+    return value if type(value) is str else None
 
 
 def _openai_success_flag(body: Any) -> ResultFlag | None:
@@ -53,13 +61,15 @@ def _openai_success_flag(body: Any) -> ResultFlag | None:
     if not isinstance(body, dict):
         return None
     if body.get("object") == "response" or isinstance(body.get("output"), list):
-        for item in body.get("output") or ():
+        output = body.get("output")
+        for item in output if isinstance(output, list) else ():
             if isinstance(item, dict) and item.get("type") == "message":
-                for part in item.get("content") or ():
+                content = item.get("content")
+                for part in content if isinstance(content, list) else ():
                     if isinstance(part, dict) and part.get("type") == "refusal":
                         return ResultFlag.REFUSED
         details = body.get("incomplete_details")
-        reason = details.get("reason") if isinstance(details, dict) else None
+        reason = _s(details.get("reason")) if isinstance(details, dict) else None
         return _OPENAI_INCOMPLETE_FLAGS.get(reason)  # type: ignore[arg-type]
     choices = body.get("choices")
     if choices and isinstance(choices, list):
@@ -69,7 +79,7 @@ def _openai_success_flag(body: Any) -> ResultFlag | None:
         message = choice.get("message")
         if isinstance(message, dict) and message.get("refusal"):
             return ResultFlag.REFUSED
-        return _OPENAI_FINISH_FLAGS.get(choice.get("finish_reason"))  # type: ignore[arg-type]
+        return _OPENAI_FINISH_FLAGS.get(_s(choice.get("finish_reason")))  # type: ignore[arg-type]
     return None
 
 
@@ -109,9 +119,9 @@ def _classify_openai_fully(source: str, obj: dict[str, Any]) -> Classification:
         return custom_id, _SUCCEEDED, _openai_success_flag(body), None
     error = obj.get("error")
     if isinstance(error, dict):
-        code = error.get("code")
+        code = _s(error.get("code"))
         outcome = _TOP_LEVEL_OUTCOMES.get(code, _ERRORED)  # type: ignore[arg-type]
-        return custom_id, outcome, None, code if isinstance(code, str) else None
+        return custom_id, outcome, None, code
     return custom_id, _ERRORED, None, None
 
 
@@ -134,13 +144,13 @@ def _classify_anthropic_fully(source: str, obj: dict[str, Any]) -> Classificatio
     if not isinstance(custom_id, str):
         custom_id = ""
     result = obj.get("result")
-    kind = result.get("type") if isinstance(result, dict) else None
+    kind = _s(result.get("type")) if isinstance(result, dict) else None
     outcome = _ANTHROPIC_OUTCOMES.get(kind)  # type: ignore[arg-type]
     if outcome is None:
         return custom_id, _ERRORED, None, INVALID_LINE
     if outcome is _SUCCEEDED:
         message = result.get("message")  # type: ignore[union-attr]
-        stop = message.get("stop_reason") if isinstance(message, dict) else None
+        stop = _s(message.get("stop_reason")) if isinstance(message, dict) else None
         return custom_id, outcome, _ANTHROPIC_STOP_FLAGS.get(stop), None  # type: ignore[arg-type]
     if outcome is _ERRORED:
         error_type = None

@@ -17,6 +17,7 @@ from typing import Any
 from batchtui.core.models import BatchResult, Outcome, ResultFlag, ResultLine
 from batchtui.core.results.classify import (
     INVALID_LINE,
+    UNPARSEABLE,
     Classifier,
     classifier_for,
     classifier_name,
@@ -43,10 +44,10 @@ FLAGS: tuple[ResultFlag | None, ...] = (
 
 OUTCOME_CODE = {outcome: code for code, outcome in enumerate(OUTCOMES)}
 FLAG_CODE = {flag: code for code, flag in enumerate(FLAGS)}
-UNPARSEABLE = INVALID_LINE
-"""Error type given to a line that is not a JSON object (outcome errored, no custom_id)."""
 
 _SCAN = json.JSONDecoder().scan_once
+_BLANKS = " \t\r\n"
+"""What json.loads allows around a value (and so may follow an object on its line)."""
 _MAGIC = b"BTRIDX1\n"
 _VERSION = 1
 _TAIL = 4096
@@ -56,10 +57,13 @@ ParseFn = Callable[[ResultLine], BatchResult]
 
 
 def _slow_loads(line: bytes) -> Any:
-    """``json.loads`` for the rare line the fast scanner refuses (e.g. leading whitespace)."""
+    """``json.loads`` for the rare line the fast scanner refuses (e.g. leading whitespace).
+
+    Strict: anything but blanks after the value is an error, like for the fast path.
+    """
     try:
         return json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -171,12 +175,21 @@ class ResultIndex:
         add_custom_id = self.custom_ids.append
         count = 0
         for offset, line in items:
+            # One JSON object alone on its line (blanks around it are fine), as json.loads
+            # reads it: the scanner reads the first value only, so check what follows it.
             try:
-                obj: Any = scan(line.decode(), 0)[0]
-            except (ValueError, StopIteration):
+                text = line.decode()
+                obj: Any
+                obj, end = scan(text, 0)
+                if end != len(text) and text[end:].strip(_BLANKS):
+                    obj = None  # trailing garbage after the value
+            except (ValueError, StopIteration, RecursionError):
                 obj = _slow_loads(line)
             if type(obj) is dict:
-                custom_id, outcome, flag, error_type = classify(source, obj)
+                try:
+                    custom_id, outcome, flag, error_type = classify(source, obj)
+                except (TypeError, AttributeError, KeyError, IndexError, ValueError):
+                    custom_id, outcome, flag, error_type = "", Outcome.ERRORED, None, INVALID_LINE
             else:
                 custom_id, outcome, flag, error_type = "", Outcome.ERRORED, None, UNPARSEABLE
             add_offset(offset)
