@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -106,11 +105,29 @@ async def cmd_submit(ws: Workspace, args: argparse.Namespace) -> int:
         max_cost_usd=args.max_cost,
         **_csv(args),
     )
-    _print_records(ws, records, args.json)
+    return await _made(ws, records, args)
+
+
+async def _made(ws: Workspace, records: list[JobRecord], args: argparse.Namespace) -> int:
+    """Report the jobs a submit, retry or recover made; with --wait, watch them to the end.
+
+    Under --json each job is one object on its own line, the same for one job as for several;
+    with --wait only the final states are printed (the submitted ones go to stderr as text).
+    """
+    if args.json and args.wait:
+        for record in records:
+            _err(f"submitted {record.display_id}; waiting for it to end")
+    else:
+        _print_records(ws, records, args.json)
     _note_queued(ws, records)
     if args.wait:
         return await _watch(ws, [r.local_id for r in records], args, quiet=args.json)
     return 0
+
+
+def _as_records(made: JobRecord | list[JobRecord]) -> list[JobRecord]:
+    """The jobs a retry or recover made (one today; a list when it splits)."""
+    return list(made) if isinstance(made, list | tuple) else [made]
 
 
 async def _dry_run(ws: Workspace, args: argparse.Namespace) -> int:
@@ -193,20 +210,41 @@ def record_json(ws: Workspace, record: JobRecord) -> dict[str, Any]:
 
 
 def _print_records(ws: Workspace, records: list[JobRecord], as_json: bool) -> None:
+    """One line per job: a JSON object each under --json (never an array), else text."""
     if as_json:
-        data = [record_json(ws, r) for r in records]
-        emit_json(data[0] if len(data) == 1 else data)
+        for record in records:
+            emit_json(record_json(ws, record))
     else:
         now = ws.clock.now()
         for record in records:
             print(job_line(record, now, stale=ws.stale_since(record, now) is not None))
 
 
+async def _settle(ws: Workspace, profile: str | None) -> int:
+    """Settle open submissions (one list call per profile that has any, none otherwise).
+
+    A profile whose provider cannot be listed is reported in one line on stderr and the
+    others are still settled; returns how many profiles failed.
+    """
+    names = ws.usable_profiles()
+    if profile:
+        names = [n for n in names if n == profile]
+    failed = 0
+    for name in names:
+        try:
+            await ws.reconcile(name)
+        except ProviderError as exc:
+            failed += 1
+            _err(f"{name}: open submissions not settled (the provider's list failed): {exc}")
+    return failed
+
+
 async def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
     failed = 0
+    if not args.cached:
+        failed += await _settle(ws, args.profile)
     if args.refresh:
         _report_background_errors(ws)
-        await ws.reconcile()
         for record in ws.jobs():
             if record.id and not record.is_terminal:
                 try:
@@ -258,16 +296,26 @@ async def cmd_clean(ws: Workspace, args: argparse.Namespace) -> int:
         for item in cleaning.items:
             print(item.describe())
     if args.dry_run:
-        if not args.json:
-            print(f"dry run: {len(cleaning)} object(s) would be deleted; nothing was deleted")
+        print(f"dry run: {len(cleaning)} object(s) would be deleted; nothing was deleted")
         return 0
     if not args.yes:
         if not sys.stdin.isatty():
             _err(f"{len(cleaning)} object(s) would be deleted; pass --yes to delete them")
             return 1
-        answer = input(f"delete these {len(cleaning)} object(s) at the provider? [y/N] ")
+        question = f"delete these {len(cleaning)} object(s) at the provider? [y/N] "
+        if args.json:  # stdout holds only the summary object: ask on stderr
+            for item in cleaning.items:
+                print(item.describe(), file=sys.stderr)
+            print(question, end="", file=sys.stderr, flush=True)
+            answer = input()
+        else:
+            answer = input(question)
         if answer.strip().lower() not in ("y", "yes"):
-            print("nothing was deleted")
+            if args.json:
+                _err("nothing was deleted")
+                emit_json({"dry_run": False, **cleaning.as_dict(), "deleted": [], "failed": []})
+            else:
+                print("nothing was deleted")
             return 0
     report = await ws.clean(cleaning)
     if args.json:
@@ -320,7 +368,7 @@ async def _watch(
             if last.get(local_id) != key:
                 last[local_id] = key
                 if as_json:
-                    print(json.dumps(record_json(ws, record)), flush=True)
+                    emit_json(record_json(ws, record))
                 elif not quiet:
                     print(line, flush=True)
             pending = pending or not record.is_terminal
@@ -340,7 +388,10 @@ async def cmd_watch(ws: Workspace, args: argparse.Namespace) -> int:
         if not r.is_terminal and (r.id is not None or r.status is BatchStatus.QUEUED)
     ]
     if not idents:
-        print("no live jobs to watch")
+        if args.json:
+            _err("no live jobs to watch")
+        else:
+            print("no live jobs to watch")
         return 0
     for ident in args.ids:
         if ws.store.get(ident) is None:
@@ -355,6 +406,9 @@ async def cmd_cancel(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 async def cmd_results(ws: Workspace, args: argparse.Namespace) -> int:
+    if args.json and args.format == "csv" and not args.output:
+        _err("--json with --format csv needs -o FILE (CSV rows are not JSON lines)")
+        return 1
     record = await ws.resolve(args.id, args.profile)
     out: Any = args.output or sys.stdout
     join = ws.join_source(record.local_id) if args.join else None
@@ -375,6 +429,8 @@ async def _export_results(
         count = merged.export(out, parse=parse, format=args.format, **joined)
         missing = len(merged.missing)
         _err(f"{count} results written; {missing} custom_id(s) still without a success")
+        if args.json and args.output:
+            emit_json(_written(record, args, count) | {"run": True, "missing": missing})
         return 0
     index = await ws.fetch_results(record.local_id)
     rows: Any = range(index.count)
@@ -390,31 +446,35 @@ async def _export_results(
     )
     if args.output:
         _err(f"{count} results written to {args.output}")
+        if args.json:
+            emit_json(_written(record, args, count) | {"run": False})
     return 0
 
 
+def _written(record: JobRecord, args: argparse.Namespace, count: int) -> dict[str, Any]:
+    """The summary object of `results --json -o FILE` (without -o the rows are the output)."""
+    return {
+        "id": record.id,
+        "local_id": record.local_id,
+        "output": str(args.output),
+        "format": args.format,
+        "written": count,
+    }
+
+
 async def cmd_retry(ws: Workspace, args: argparse.Namespace) -> int:
-    record = await ws.retry(
+    made = await ws.retry(
         args.id,
         error_types=args.error_type,
         custom_ids=args.custom_id,
         flag=args.flag,
         max_tokens=args.max_tokens,
     )
-    _print_records(ws, [record], args.json)
-    _note_queued(ws, [record])
-    if args.wait:
-        return await _watch(ws, [record.local_id], args, quiet=args.json)
-    return 0
+    return await _made(ws, _as_records(made), args)
 
 
 async def cmd_recover(ws: Workspace, args: argparse.Namespace) -> int:
-    record = await ws.recover(args.id)
-    _print_records(ws, [record], args.json)
-    _note_queued(ws, [record])
-    if args.wait:
-        return await _watch(ws, [record.local_id], args, quiet=args.json)
-    return 0
+    return await _made(ws, _as_records(await ws.recover(args.id)), args)
 
 
 def cmd_config(args: argparse.Namespace) -> int:
@@ -422,14 +482,20 @@ def cmd_config(args: argparse.Namespace) -> int:
 
     path = config_path()
     if args.action == "path":
-        print(path)
+        if args.json:
+            emit_json({"path": str(path), "exists": path.exists()})
+        else:
+            print(path)
         return 0
     if args.action == "init":
         if path.exists() and not args.force:
             _err(f"{path} exists; use --force to overwrite it")
             return 1
         write_default_config(path)
-        print(f"wrote {path}")
+        if args.json:
+            emit_json({"path": str(path), "written": True})
+        else:
+            print(f"wrote {path}")
         return 0
     config = load_config()
     if args.json:

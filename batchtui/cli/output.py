@@ -11,9 +11,13 @@ from batchtui.core.store import JobRecord
 
 
 def emit_json(data: Any, out: TextIO | None = None) -> None:
-    """Print one JSON document (lists and objects alike) on standard output."""
+    """Print one JSON document (an object or an array) as one line on standard output.
+
+    The `--json` contract (DESIGN.md "Headless CLI contract"): every stdout line is one
+    complete, compact JSON document, so scripts read the output line by line.
+    """
     out = out or sys.stdout
-    out.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    out.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
     out.flush()
 
 

@@ -97,12 +97,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse if the high estimate is over this many US dollars",
     )
 
-    p = sub.add_parser("list", help="list every job in the store")
+    p = sub.add_parser(
+        "list", help="list every job (open submissions are settled with the provider first)"
+    )
     _common(p)
-    p.add_argument(
+    fresh = p.add_mutually_exclusive_group()
+    fresh.add_argument(
         "--refresh",
         action="store_true",
-        help="ask the providers first, and send queued jobs that now fit",
+        help="ask the providers about every live job first, and send queued jobs that now fit",
+    )
+    fresh.add_argument(
+        "--cached",
+        action="store_true",
+        help="print the local store as it is, without any network call",
     )
 
     p = sub.add_parser("costs", help="what jobs cost, per profile and per day")

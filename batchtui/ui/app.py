@@ -99,6 +99,7 @@ class BatchTuiApp(App[None]):
         self._unsubscribe_errors: Callable[[], None] | None = None
         self._poll_errors_shown: dict[tuple[str, str], float] = {}
         self._polling_started = False
+        self._settling = False
         self._quitting = False
         self._stale_after: dict[str, float] | None = None
 
@@ -298,8 +299,44 @@ class BatchTuiApp(App[None]):
             self.pop_screen()
 
     def action_poll_all(self) -> None:
+        self.settle_now()
         self.workspace.poll_now(None)
         self.notify("Polling every live job now.")
+
+    def settle_now(self) -> None:
+        """Settle submissions a crash or an ambiguous create left open, as `batchtui list` does
+        (polling settles them once at start; `r` does it again). Runs in a worker."""
+        reconcile = getattr(self.workspace, "reconcile", None)  # the fakes have none
+        if callable(reconcile) and not self._settling and not self._quitting:
+            self._settling = True
+            self.settle_submissions(reconcile)
+
+    @work(group="settle", exit_on_error=False, description="settling open submissions")
+    async def settle_submissions(self, reconcile: Callable[..., Any]) -> None:
+        """One list call per profile with open submissions (none otherwise). A profile whose
+        list fails becomes a notification; the others are still settled. A job that turns
+        out to exist is handed to the poller."""
+        try:
+            usable = getattr(self.workspace, "usable_profiles", None)
+            names: list[str | None] = list(usable()) if callable(usable) else [None]
+            changed: list[Any] = []
+            for name in names:
+                try:
+                    changed += await reconcile(name)
+                except Exception as exc:  # shown, never fatal: the other profiles still settle
+                    where = f"{name}: " if name else ""
+                    self.notify(
+                        error_text(exc),
+                        title=escape(f"{where}{error_title(exc)} (settling open submissions)"),
+                        severity="error",
+                        timeout=8,
+                    )
+            for record in changed:
+                local_id = getattr(record, "local_id", None)
+                if local_id and getattr(record, "id", None):
+                    self.workspace.poll_now(local_id)  # the poller follows it from now on
+        finally:
+            self._settling = False
 
     async def on_event(self, event: events.Event) -> None:
         """While quitting (polling is being stopped), keys and clicks no longer act: a screen

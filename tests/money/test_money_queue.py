@@ -5,6 +5,7 @@ provider's own enqueued-limit and quota refusals are shown and never retried bli
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -276,7 +277,9 @@ def test_a_split_input_estimates_each_part_and_queues_the_parts_in_order(
     assert sum(part_highs) == pytest.approx(dry["estimate"]["cost_usd_high"], rel=1e-3)
     assert [p["estimate"]["requests"] for p in dry["parts"]] == [4, 4, 2]
     write_config(env, max_in_flight=1)
-    parts = env.ok("submit", big, "--profile", "openai", "--label", "big")
+    submitted = env("submit", big, "--profile", "openai", "--label", "big", "--json")
+    assert submitted.rc == 0, submitted.err
+    parts = [json.loads(line) for line in submitted.out.splitlines()]  # one object a job
     assert [p["status"] == "queued" for p in parts] == [False, True, True]
     assert [p["estimate"]["requests"] for p in parts] == [4, 4, 2]
     for _ in range(3):

@@ -38,6 +38,15 @@ def native_ids(path: Path) -> list[str]:
     return ids_in(path)
 
 
+def json_lines(env: Env, *args: object) -> list[dict[str, Any]]:
+    """Run with --json, require exit 0, and parse stdout as one JSON object per line."""
+    run = env(*args, "--json")
+    assert run.rc == 0, run.err
+    docs = [json.loads(line) for line in run.out.splitlines()]
+    assert all(isinstance(d, dict) for d in docs)
+    return docs
+
+
 def merged_run(env: Env, ident: str) -> dict[str, dict]:
     run = env("results", ident, "--run")
     assert run.rc == 0, run.err
@@ -219,8 +228,8 @@ def test_over_limit_input_is_split_into_jobs_of_one_run(
     assert refused.rc == 1
     assert env.batch_ids(kind) == []
 
-    jobs = env.ok("submit", source, "--profile", kind, "--label", "big")
-    assert isinstance(jobs, list) and len(jobs) == 3
+    jobs = json_lines(env, "submit", source, "--profile", kind, "--label", "big")
+    assert len(jobs) == 3
     assert len({j["run_id"] for j in jobs}) == 1
     assert [j["part"] for j in jobs] == [0, 1, 2]
     assert [j["request_count"] for j in jobs] == [4, 4, 2]
@@ -352,7 +361,7 @@ def test_a_split_input_sent_in_part_is_resumed_not_resent(
     assert states == ["abandoned", "created", "failed"]  # part 3 was never sent
 
     # Submitting the same file again sends only the parts that have no batch, in the same run.
-    jobs = env.ok("submit", source, "--profile", "openai", "--label", "big")
+    jobs = json_lines(env, "submit", source, "--profile", "openai", "--label", "big")
     assert [j["part"] for j in jobs] == [0, 1, 2]
     assert jobs[0]["id"] == first_batch
     assert len({j["run_id"] for j in jobs}) == 1

@@ -267,6 +267,9 @@ class JobsScreen(BaseScreen):
         return view
 
     def action_refresh(self) -> None:
+        settle = getattr(self.app, "settle_now", None)
+        if callable(settle):
+            settle()  # open submissions first, as `batchtui list` does
         view = self.table.current_view
         self.workspace.poll_now(view.local_id if view else None)
         self.notify("Polling now." if view is None else f"Polling {escape(display_label(view))}.")
