@@ -226,17 +226,15 @@ async def _settle(ws: Workspace, profile: str | None) -> int:
     A profile whose provider cannot be listed is reported in one line on stderr and the
     others are still settled; returns how many profiles failed.
     """
-    names = ws.usable_profiles()
-    if profile:
-        names = [n for n in names if n == profile]
-    failed = 0
-    for name in names:
-        try:
-            await ws.reconcile(name)
-        except ProviderError as exc:
-            failed += 1
-            _err(f"{name}: open submissions not settled (the provider's list failed): {exc}")
-    return failed
+    failed: list[str] = []
+
+    def report(name: str, exc: ProviderError) -> None:
+        failed.append(name)
+        _err(f"{name}: open submissions not settled (the provider's list failed): {exc}")
+
+    if profile is None or profile in ws.usable_profiles():
+        await ws.reconcile(profile, on_error=report)
+    return len(failed)
 
 
 async def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:

@@ -3,7 +3,8 @@
 Only what can no longer be needed is planned: the input, output and error files (OpenAI) or
 the batch itself (Anthropic) of jobs that ended and whose results are fully cached here; the
 input file of an ended job that has no result to fetch; and the uploaded input of a
-submission the provider refused (no batch uses it). Anything deleted is recorded on the job,
+submission the provider refused (no batch uses it); and the files a repeated upload left that
+no batch uses. Anything deleted is recorded on the job,
 so it is never planned again.
 """
 
@@ -16,6 +17,8 @@ from typing import Any
 from batchtui.core.store import IntentState, JobRecord
 
 FILE_ROLES = ("input", "output", "error")
+STRAY_ROLE = "unused upload"
+"""The role of a file that a repeated upload left and the batch does not use."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,8 @@ def job_items(
             record.local_id, record.id, record.profile, record.provider, kind, target, role
         )
 
+    if can_delete_files:  # never needed by anything, whatever became of the job
+        items.extend(item("file", f, STRAY_ROLE) for f in record.stray_files if f not in done)
     refused = record.id is None and record.intent_state is IntentState.FAILED
     if refused:
         if can_delete_files and record.input_file_id and record.input_file_id not in done:

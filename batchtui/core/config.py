@@ -81,6 +81,7 @@ class Profile:
     max_concurrency: int = 4
     list_interval_s: float = 300.0
     retry_budget_s: float = 60.0
+    settle_pause_s: float = 3.0
     max_cost_usd: float | None = None
     max_cost_usd_per_day: float | None = None
     max_in_flight: int | None = None
@@ -168,7 +169,8 @@ _PROFILE_SPEC: dict[str, tuple[str, float | None]] = {
     "poll_max_s": (_FLOAT, 0),
     "max_concurrency": (_INT, 1),
     "list_interval_s": (_FLOAT, 0),
-    "retry_budget_s": (_FLOAT, None),
+    "retry_budget_s": (_FLOAT, 0),
+    "settle_pause_s": (_FLOAT, 0),
     "max_cost_usd": (_FLOAT, 0),
     "max_cost_usd_per_day": (_FLOAT, 0),
     "max_in_flight": (_INT, 1),
@@ -439,7 +441,9 @@ _HEADER = """\
 # its key (api_key_env) or a key file of mode 0600 (api_key_file = "~/.config/openai.key").
 # Profile keys: provider, base_url, api_key_env, api_key_file, organization, project,
 # default_model, default_max_tokens, poll_min_s, poll_max_s, max_concurrency, list_interval_s,
-# retry_budget_s, max_cost_usd, max_cost_usd_per_day, max_in_flight, max_enqueued_tokens,
+# retry_budget_s (seconds all retries of one call may take, default 60), settle_pause_s (the
+# pause between two looks at the provider's list after an ambiguous create, default 3),
+# max_cost_usd, max_cost_usd_per_day, max_in_flight, max_enqueued_tokens,
 # stale_after_s (default 1800), max_requests_per_minute (the poller's cap per profile).
 
 """

@@ -12,6 +12,9 @@ from batchtui.core.models import BatchJob, BatchResult, Capability, ResultLine
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes done, bytes total or None) during uploads and downloads."""
 
+AttemptCallback = Callable[[int], None]
+"""Called with the attempt number (0 = the first send) just before a call goes out."""
+
 
 class BatchtuiError(Exception):
     """Base of every error batchtui raises on purpose; its text is fit for a user."""
@@ -122,14 +125,25 @@ class Provider(Protocol):
     exists: ``upload_input`` (OpenAI uploads the JSONL; providers without files return None),
     then ``create``, which is never retried blindly. Inputs are files of the provider's native
     JSONL, one request per line, streamed from disk.
+
+    An upload is sent again after an ambiguous failure (within the retry budget); ``name`` is
+    the file name it is stored under, so ``find_uploads(name)`` can later list every file a
+    repeated upload may have left, and ``on_attempt`` is told of each send.
     """
 
     name: str
     capabilities: Capability
 
     async def upload_input(
-        self, path: Path, *, progress: ProgressCallback | None = None
+        self,
+        path: Path,
+        *,
+        progress: ProgressCallback | None = None,
+        name: str | None = None,
+        on_attempt: AttemptCallback | None = None,
     ) -> str | None: ...
+
+    async def find_uploads(self, name: str) -> list[str]: ...
 
     async def create(
         self, path: Path, *, input_file_id: str | None, options: SubmitOptions

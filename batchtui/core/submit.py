@@ -1,9 +1,11 @@
 """Crash-safe submission: the intent is recorded before any network call, each id as it exists.
 
-The order (DESIGN.md "Job store and crash safety"): record the intent -> upload (OpenAI) and
-record the file id -> mark creating -> create with no blind retry -> record the batch id. An
-ambiguous create (5xx, 529, timeout, cut connection, or a cancelled task) is never sent again:
-the intent goes to "unknown" and is settled by listing the provider's batches.
+The order (DESIGN.md "Job store and crash safety"): record the intent -> upload (OpenAI, sent
+again after ambiguous failures, each send counted) and record the file id -> mark creating ->
+create with no blind retry -> record the batch id. An ambiguous create (5xx, 529, timeout, cut
+connection, or a cancelled task) is never sent again before looking: the intent goes to
+"unknown" and is settled by listing the provider's batches; only when two looks a pause apart
+agree that nothing was made is it sent again.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from batchtui.core.clock import Clock
@@ -28,6 +31,7 @@ from batchtui.core.provider import (
     SubmitOptions,
 )
 from batchtui.core.store import (
+    Decision,
     DecisionKind,
     IntentRecord,
     IntentState,
@@ -128,6 +132,26 @@ def options_of(intent: IntentRecord) -> SubmitOptions:
     )
 
 
+DEFAULT_SETTLE_PAUSE_S = 3.0
+"""Seconds between the two looks at the provider's list after an ambiguous create."""
+
+MAX_CREATES = 10
+"""At most this many create calls for one submission (each after two looks found nothing)."""
+
+
+def _intent(store: JobStore, local_id: str) -> IntentRecord:
+    intent = store.get_intent(local_id)
+    if intent is None:
+        raise BatchtuiError(f"submission {local_id} is not in the job store")
+    return intent
+
+
+def upload_name(local_id: str) -> str:
+    """The file name a submission's input is uploaded under: unique to the submission, so the
+    files that a repeated upload may have left can be found by name."""
+    return f"batchtui-{local_id}.jsonl"
+
+
 async def send_intent(
     store: JobStore,
     provider: Provider,
@@ -135,8 +159,18 @@ async def send_intent(
     *,
     clock: Clock,
     progress: ProgressCallback | None = None,
+    settle_pause_s: float = DEFAULT_SETTLE_PAUSE_S,
+    budget_s: float = 60.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> JobRecord:
-    """Carry one recorded intent to the provider, committing each step before the next call."""
+    """Carry one recorded intent to the provider, committing each step before the next call.
+
+    An upload answered 5xx/529, timed out or cut is sent again by the adapter (each send
+    counted); files the batch does not use are deleted once it exists. A create answered
+    ambiguously is settled by two looks at the provider's list ``settle_pause_s`` apart: a
+    batch found is the submission's; when both looks agree that none was made, the create is
+    sent again, while ``budget_s`` seconds have not passed since the first one.
+    """
     local_id = intent.local_id
     if intent.input_path is None:
         raise BatchtuiError(f"submission {local_id} has no kept input")
@@ -144,52 +178,170 @@ async def send_intent(
     file_id = intent.input_file_id
     crash_point("recorded")
     if provider.capabilities & Capability.FILE_UPLOAD and not file_id:
-        store.mark_uploading(local_id)
+        file_id = await _upload(store, provider, local_id, path, progress)
+        crash_point("uploaded")
+    started = clock.time()
+    while True:
+        store.mark_creating(local_id)
+        crash_point("creating")
         try:
-            file_id = await provider.upload_input(path, progress=progress)
-        except (ProviderError, OSError) as exc:
-            # No batch can exist without a create; an orphan file is at worst left behind.
-            store.mark_failed(local_id, f"upload failed: {exc}")
+            job = await provider.create(path, input_file_id=file_id, options=options_of(intent))
+        except AMBIGUOUS as exc:
+            if never_sent(exc):
+                store.mark_failed(local_id, f"create not sent: {exc}")
+                raise
+            store.mark_create_unknown(local_id, reason=str(exc))
+            settled = await _look_twice(
+                store, provider, local_id, exc, clock=clock, pause_s=settle_pause_s, sleep=sleep
+            )
+            if settled is not None:
+                record = settled
+                break
+            sent = _intent(store, local_id).creates_sent
+            if sent >= MAX_CREATES or clock.time() - started > budget_s:
+                store.mark_failed(
+                    local_id,
+                    f"create failed {sent} times and the provider's list shows no batch: {exc}",
+                )
+                raise
+            continue
+        except ProviderError as exc:
+            store.mark_failed(local_id, str(exc))
             raise
         except asyncio.CancelledError:
-            store.mark_abandoned(local_id, "interrupted during upload; nothing was created")
+            store.mark_create_unknown(local_id, reason="interrupted during create")
             raise
-        store.mark_uploaded(local_id, file_id or "")
-        crash_point("uploaded")
-    store.mark_creating(local_id)
-    crash_point("creating")
+        crash_point("created")
+        record = store.mark_created(local_id, job)
+        break
+    await drop_stray_uploads(store, provider, local_id, keep=file_id)
+    return store.get(local_id) or record
+
+
+async def _upload(
+    store: JobStore,
+    provider: Provider,
+    local_id: str,
+    path: Path,
+    progress: ProgressCallback | None,
+) -> str | None:
+    """Upload the input (sent again by the adapter after ambiguous failures, each send
+    counted in the store) and record the file id."""
+    store.mark_uploading(local_id)
     try:
-        job = await provider.create(path, input_file_id=file_id, options=options_of(intent))
-    except AMBIGUOUS as exc:
-        if never_sent(exc):
-            store.mark_failed(local_id, f"create not sent: {exc}")
-            raise
-        store.mark_create_unknown(local_id, reason=str(exc))
-        try:
-            settled = await settle_intent(store, provider, local_id, clock=clock)
-        except ProviderError as list_exc:
-            raise SubmissionUnsettled(
-                f"the create call failed ambiguously ({exc}) and the provider's list could not "
-                f"be read ({list_exc}); the batch may exist. It is recorded as {local_id} and "
-                "will be settled from the list later (`batchtui list --refresh`), never sent twice."
-            ) from exc
-        if settled is not None:
-            return settled
-        raise SubmissionUnsettled(
-            f"the create call failed ambiguously ({exc}); the batch may exist. It is recorded "
-            f"as {local_id} and will be settled from the provider's list, never sent twice."
-        ) from exc
-    except ProviderError as exc:
-        store.mark_failed(local_id, str(exc))
+        file_id = await provider.upload_input(
+            path,
+            progress=progress,
+            name=upload_name(local_id),
+            on_attempt=lambda _n: store.note_upload_sent(local_id),
+        )
+    except (ProviderError, OSError) as exc:
+        # No batch can exist without a create; files a send may have left are deleted.
+        store.mark_failed(local_id, f"upload failed: {exc}")
+        with contextlib.suppress(ProviderError):
+            await drop_stray_uploads(store, provider, local_id, keep=None)
         raise
     except asyncio.CancelledError:
-        store.mark_create_unknown(local_id, reason="interrupted during create")
+        store.mark_abandoned(local_id, "interrupted during upload; nothing was created")
         raise
-    crash_point("created")
-    return store.mark_created(local_id, job)
+    store.mark_uploaded(local_id, file_id or "")
+    return file_id
 
 
-async def list_recent(provider: Provider, *, limit: int = 200) -> list:
+async def drop_stray_uploads(
+    store: JobStore, provider: Provider, local_id: str, *, keep: str | None
+) -> list[str]:
+    """Delete the files a repeated upload left at the provider (all but ``keep``); those that
+    cannot be deleted stay on the job for `clean`. Returns the ids still left.
+
+    Nothing is asked of the provider unless an upload was sent more than once (or sent and
+    failed, ``keep`` None).
+    """
+    intent = store.get_intent(local_id)
+    if intent is None or intent.uploads_sent < (2 if keep else 1):
+        return []
+    try:
+        found = await provider.find_uploads(upload_name(local_id))
+    except ProviderError as exc:
+        store.log_event(
+            local_id, "upload", f"could not list the files a repeated upload may have left: {exc}"
+        )
+        return []
+    left = []
+    for file_id in found:
+        if file_id == keep:
+            continue
+        try:
+            await provider.delete_file(file_id)
+        except ProviderError as exc:
+            left.append(file_id)
+            store.log_event(local_id, "upload", f"could not delete unused upload {file_id}: {exc}")
+    store.set_stray_files(local_id, left)
+    return left
+
+
+async def _look_twice(
+    store: JobStore,
+    provider: Provider,
+    local_id: str,
+    failure: ProviderError,
+    *,
+    clock: Clock,
+    pause_s: float,
+    sleep: Callable[[float], Awaitable[None]],
+) -> JobRecord | None:
+    """Settle an ambiguous create: the job when the list shows its batch, None when two looks
+    ``pause_s`` apart agree that none was made. Raises SubmissionUnsettled when the list
+    cannot be read or does not reach back past the create's window."""
+    for look in (1, 2):
+        if look == 2:
+            await sleep(pause_s)
+        try:
+            decision = await _look(store, provider, local_id, clock)
+        except ProviderError as exc:
+            raise SubmissionUnsettled(
+                f"submission {local_id}: the create failed ambiguously ({failure}) and the "
+                f"provider's list could not be read ({exc}); the batch may exist: "
+                "`batchtui list` settles it (it is never sent twice)"
+            ) from failure
+        if decision.kind is DecisionKind.MATCHED:
+            return store.apply_decision(local_id, decision)
+        if decision.kind is not DecisionKind.ABANDON:
+            raise SubmissionUnsettled(
+                f"submission {local_id}: the create failed ambiguously ({failure}) and "
+                f"{decision.reason}; the batch may exist: `batchtui list` settles it "
+                "(it is never sent twice)"
+            ) from failure
+    return None
+
+
+async def _look(store: JobStore, provider: Provider, local_id: str, clock: Clock) -> Decision:
+    """One look at the provider's list for an intent whose create just failed (no grace:
+    this process knows the create is no longer in flight)."""
+    intent = _intent(store, local_id)
+    jobs = await list_recent(provider)
+    return reconcile_intent(
+        intent,
+        jobs,
+        clock.now(),
+        grace_s=0.0,
+        known_ids=store.claimed_batch_ids(intent.profile),
+        listed_since=_listed_since(jobs),
+    )
+
+
+def _listed_since(jobs: list) -> datetime | None:
+    """How far back a capped list reaches (None: it holds every batch)."""
+    if len(jobs) < LIST_CAP:
+        return None
+    return min((j.times.created_at for j in jobs if j.times.created_at), default=None)
+
+
+LIST_CAP = 200
+"""How many of the provider's newest batches one settling look reads."""
+
+
+async def list_recent(provider: Provider, *, limit: int = LIST_CAP) -> list:
     """The provider's newest batches (enough to settle recent intents)."""
     jobs = []
     async for job in provider.list(page_size=100):
@@ -218,15 +370,12 @@ async def settle_intent(
     if intent is None or intent.state is IntentState.CREATED:
         return store.get(local_id)
     jobs = listed if listed is not None else await list_recent(provider)
-    listed_since = None
-    if len(jobs) >= 200 and jobs:
-        listed_since = min((j.times.created_at for j in jobs if j.times.created_at), default=None)
     decision = reconcile_intent(
         intent,
         jobs,
         clock.now(),
         known_ids=store.claimed_batch_ids(intent.profile),
-        listed_since=listed_since,
+        listed_since=_listed_since(jobs),
     )
     if decision.kind is DecisionKind.NOT_SENT:
         age = clock.time() - intent.updated_at.timestamp()

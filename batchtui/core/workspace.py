@@ -139,7 +139,8 @@ class Workspace(SubmitMixin, ResultsMixin, MoneyMixin, QueueMixin, CleanMixin):
     async def start_polling(self) -> None:
         """Settle crash leftovers, send queued work that fits, then poll every live job until
         ``stop_polling``. A job turning terminal lets queued submissions of its profile go."""
-        await self.reconcile()
+        # A profile that cannot be listed now is reported; polling starts for all the same.
+        await self.reconcile(on_error=lambda name, exc: self._report(name, None, exc))
         self._poller = self._make_poller()
         self._spawn(self.dispatch_queued())
         await self._poller.run()

@@ -204,21 +204,33 @@ class WorkspaceBase:
         if not poller.is_tracked(record.profile, record.id):
             poller.track(record.profile, record.id, submitted_at=record.times.created_at)
 
-    async def reconcile(self, profile: str | None = None) -> list[JobRecord]:
-        """Settle submissions a crash or an ambiguous create left open."""
+    async def reconcile(
+        self,
+        profile: str | None = None,
+        *,
+        on_error: Callable[[str, ProviderError], None] | None = None,
+    ) -> list[JobRecord]:
+        """Settle submissions a crash or an ambiguous create left open (one list call per
+        profile that has any). With ``on_error`` a profile whose list fails is reported there
+        and the others are still settled; without it the error is raised."""
         changed: list[JobRecord] = []
         names = [profile] if profile else self.usable_profiles()
         for name in names:
             if not self.store.unsettled_intents(name):
                 continue
-            changed += await reconcile_profile(
-                self.store,
-                self.provider(name),
-                name,
-                clock=self.clock,
-                on_change=self._emit,
-                skip=self._in_flight,
-            )
+            try:
+                changed += await reconcile_profile(
+                    self.store,
+                    self.provider(name),
+                    name,
+                    clock=self.clock,
+                    on_change=self._emit,
+                    skip=self._in_flight,
+                )
+            except ProviderError as exc:
+                if on_error is None:
+                    raise
+                on_error(name, exc)
         return changed
 
     async def refresh(self, ident: str, profile: str | None = None) -> JobRecord:

@@ -244,6 +244,7 @@ class SubmitMixin(WorkspaceBase):
     async def _send(self, local_id: str, *, progress: ProgressCallback | None = None) -> JobRecord:
         intent = self.store.get_intent(local_id)
         assert intent is not None
+        prof = self.profile(intent.profile)
         self._in_flight.add(local_id)
         try:
             record = await send_intent(
@@ -252,6 +253,8 @@ class SubmitMixin(WorkspaceBase):
                 intent,
                 clock=self.clock,
                 progress=progress,
+                settle_pause_s=prof.settle_pause_s,
+                budget_s=prof.retry_budget_s,
             )
         except QuotaError as exc:
             self._note_limit(local_id, exc)

@@ -12,6 +12,7 @@ import httpx
 
 from batchtui.core.models import BatchJob, BatchResult, Capability, ResultLine
 from batchtui.core.provider import (
+    AttemptCallback,
     AuthError,
     BatchtuiError,
     ProgressCallback,
@@ -101,10 +102,19 @@ class AnthropicProvider(HttpAdapter):
         return anthropic_job(self._checked(data), profile=self.profile)
 
     async def upload_input(
-        self, path: Path, *, progress: ProgressCallback | None = None
+        self,
+        path: Path,
+        *,
+        progress: ProgressCallback | None = None,
+        name: str | None = None,
+        on_attempt: AttemptCallback | None = None,
     ) -> str | None:
         """Anthropic has no file upload: the requests go inline in the create call."""
         return None
+
+    async def find_uploads(self, name: str) -> list[str]:
+        """Anthropic keeps no uploaded files."""
+        return []
 
     async def create(
         self, path: Path, *, input_file_id: str | None, options: SubmitOptions

@@ -244,18 +244,22 @@ class Transport:
         body: BodyFactory | None = None,
         stream: bool = False,
         timeout: httpx.Timeout | None = None,
+        on_attempt: Callable[[int], None] | None = None,
     ) -> httpx.Response:
         """Send one call, retrying what is safe to retry, and return its 2xx response.
 
         ``body`` makes a fresh byte stream for each attempt (a streamed upload cannot be replayed).
         With ``stream=True`` the response body is not read; the caller must close it.
-        ``timeout`` overrides the client's timeout for this call.
+        ``timeout`` overrides the client's timeout for this call. ``on_attempt(n)`` is called
+        just before attempt ``n`` (0-based) is sent, so a caller can record each send.
 
         A non-idempotent call (a create or an upload) is retried only when the provider cannot
         have acted on it: a 429 (refused by the rate limiter before any work) or a connection that
         was never opened. Anything else (5xx, 529, a timeout, a cut connection) may come after
         the provider already created the batch, and sending it again could make a second paid
         batch; the caller settles such a failure by listing the provider's batches instead.
+        An upload is sent as idempotent: the worst a repeat leaves is an unused file, which the
+        caller records and deletes.
         """
         attempt = 0
         started = self._monotonic()
@@ -270,6 +274,8 @@ class Transport:
                 **({"timeout": timeout} if timeout is not None else {}),
             )
             delay: float | None = None
+            if on_attempt is not None:
+                on_attempt(attempt)
             try:
                 response = await self.client.send(request, stream=stream)
             except httpx.RequestError as exc:
@@ -332,7 +338,7 @@ async def cursor_pages(
         page = await fetch(params)
         items = page.get("data") if isinstance(page, dict) else None
         if not isinstance(items, list):
-            raise ProviderError("batch list answered without data", provider=provider)
+            raise ProviderError("a list call answered without data", provider=provider)
         for item in items:
             yield item
         last = page.get("last_id") or (items[-1].get("id") if items else None)

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from batchtui.core.models import BatchJob, BatchResult, Capability, ResultLine
 from batchtui.core.provider import (
+    AttemptCallback,
     AuthError,
     BatchtuiError,
     ProgressCallback,
@@ -33,9 +34,13 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 LIST_PAGE_MAX = 100
 
 
-def _upload_filename(path: Path) -> str:
-    """An ASCII multipart filename ending in .jsonl (OpenAI refuses batch files without it)."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem).strip("._") or "batch"
+FILE_LIST_PAGE = 10_000
+
+
+def _upload_filename(name: str) -> str:
+    """An ASCII multipart filename ending in .jsonl (OpenAI refuses batch files without it),
+    made from the stem of ``name``."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem).strip("._") or "batch"
     return f"{stem[:100]}.jsonl"
 
 
@@ -84,21 +89,32 @@ class OpenAIProvider(HttpAdapter):
         return openai_job(self._checked(data), profile=self.profile)
 
     async def upload_input(
-        self, path: Path, *, progress: ProgressCallback | None = None
+        self,
+        path: Path,
+        *,
+        progress: ProgressCallback | None = None,
+        name: str | None = None,
+        on_attempt: AttemptCallback | None = None,
     ) -> str | None:
-        """Upload a batch JSONL file (``purpose=batch``) as a multipart body streamed from disk."""
+        """Upload a batch JSONL file (``purpose=batch``) as a multipart body streamed from disk.
+
+        Sent again (from the start of the file, so progress restarts) after a 5xx, 529, timeout
+        or cut connection, within the retry budget: each send may leave a file named ``name``
+        (default: the file's own name), which `find_uploads` lists.
+        """
         path = Path(path)
         try:
             size = path.stat().st_size
         except OSError as exc:
             raise BatchtuiError(f"cannot read {path}: {exc.strerror or exc}") from exc
         boundary = f"batchtui-{secrets.token_hex(16)}"
+        filename = _upload_filename(name or path.name)
         head = (
             f"--{boundary}\r\n"
             'Content-Disposition: form-data; name="purpose"\r\n\r\n'
             "batch\r\n"
             f"--{boundary}\r\n"
-            f'Content-Disposition: form-data; name="file"; filename="{_upload_filename(path)}"\r\n'
+            f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
             "Content-Type: application/octet-stream\r\n\r\n"
         ).encode()
         tail = f"\r\n--{boundary}--\r\n".encode()
@@ -124,15 +140,34 @@ class OpenAIProvider(HttpAdapter):
             "POST",
             self._url("/files"),
             headers=headers,
-            idempotent=False,
+            idempotent=True,
             body=body,
             timeout=SUBMIT_TIMEOUT,
+            on_attempt=on_attempt,
         )
         data = json_body(self.name, response)
         file_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(file_id, str):
             raise ProviderError("upload answered without a file id", provider=self.name)
         return file_id
+
+    async def find_uploads(self, name: str) -> list[str]:
+        """The ids of the batch input files stored under ``name`` (as `upload_input` names
+        them), newest first."""
+        wanted = _upload_filename(name)
+
+        def fetch(params: dict[str, Any]) -> Awaitable[Any]:
+            return self._json(
+                "GET", "/files", idempotent=True, params={**params, "purpose": "batch"}
+            )
+
+        found = []
+        async for item in cursor_pages(
+            fetch, cursor="after", limit=FILE_LIST_PAGE, provider=self.name
+        ):
+            if isinstance(item, dict) and item.get("filename") == wanted and item.get("id"):
+                found.append(str(item["id"]))
+        return found
 
     async def create(
         self, path: Path, *, input_file_id: str | None, options: SubmitOptions

@@ -111,7 +111,8 @@ poll_min_s = 1
 poll_max_s = 30.5
 max_concurrency = 2
 list_interval_s = 60
-retry_budget_s = 0
+retry_budget_s = 0.5
+settle_pause_s = 0.25
 max_cost_usd = 12.5
 max_cost_usd_per_day = 100
 max_in_flight = 3
@@ -145,7 +146,8 @@ def test_good_config_parses_every_field(tmp_path: Path) -> None:
         poll_max_s=30.5,
         max_concurrency=2,
         list_interval_s=60.0,
-        retry_budget_s=0.0,
+        retry_budget_s=0.5,
+        settle_pause_s=0.25,
         max_cost_usd=12.5,
         max_cost_usd_per_day=100.0,
         max_in_flight=3,
@@ -189,7 +191,10 @@ BAD = [
     ("[profiles.p]\nprovider='openai'\nmax_in_flight=0", "max_in_flight", "at least 1"),
     ("[profiles.p]\nprovider='openai'\nmax_cost_usd=0", "max_cost_usd", "positive"),
     ("[profiles.p]\nprovider='openai'\nmax_cost_usd_per_day=-1", "per_day", "positive"),
-    ("[profiles.p]\nprovider='openai'\nretry_budget_s=-1", "retry_budget_s", "negative"),
+    ("[profiles.p]\nprovider='openai'\nretry_budget_s=-1", "retry_budget_s", "positive"),
+    ("[profiles.p]\nprovider='openai'\nretry_budget_s=0", "retry_budget_s", "positive"),
+    ("[profiles.p]\nprovider='openai'\nsettle_pause_s=0", "settle_pause_s", "positive"),
+    ("[profiles.p]\nprovider='openai'\nsettle_pause_s='3'", "settle_pause_s", "number"),
     ("[profiles.p]\nprovider='openai'\nstale_after_s=0", "stale_after_s", "positive"),
     ("[profiles.p]\nprovider='openai'\npoll_min_s=10\npoll_max_s=5", "poll_max_s", "below"),
     ("[profiles.p]\nprovider='openai'\ndefault_model=''", "default_model", "empty"),

@@ -108,6 +108,7 @@ LEGAL = {
     (S.CREATING, S.FAILED),
     (S.UNKNOWN, S.CREATED),
     (S.UNKNOWN, S.UNKNOWN),
+    (S.UNKNOWN, S.CREATING),  # two looks at the list agreed nothing was made: send again
     (S.UNKNOWN, S.ABANDONED),
     (S.UNKNOWN, S.FAILED),
     (S.ABANDONED, S.CREATED),

@@ -105,6 +105,18 @@ def test_kill_at_each_step_then_restart(
         assert len(env.ok("list")) == 2
 
 
+@pytest.mark.parametrize(("kind", "step", "batches", "left"), HOOK_CASES)
+def test_plain_list_after_a_kill_names_every_batch_the_provider_holds(
+    env: Env, kind: str, step: str, batches: int, left: str
+) -> None:
+    submit_killed_at(env, kind, step)
+    held = env.batch_ids(kind)
+    assert len(held) == batches
+    (job,) = env.ok("list")  # settles first: no --refresh needed
+    assert [job["id"]] == held if batches else job["id"] is None
+    assert [j["id"] for j in env.ok("list", "--cached")] == [job["id"]]
+
+
 def settle_after_grace(env: Env, crashed_local_id: str, other_batch: str) -> None:
     """Past the grace period, a create that never showed up is settled as abandoned."""
 

@@ -211,9 +211,53 @@ class IntentsMixin(StoreBase):
             message=file_id,
         )
 
+    def note_upload_sent(self, local_id: str) -> IntentRecord:
+        """An upload call is about to be sent (the first or a retry): count it, so the files
+        that may be left at the provider are known to exist."""
+        with self._tx() as c:
+            c.execute(
+                "UPDATE intents SET uploads_sent = uploads_sent + 1, updated_at = ? "
+                "WHERE local_id = ?",
+                (self._now(), local_id),
+            )
+            intent = fetch_intent(c, local_id)
+            if intent.uploads_sent > 1:
+                text = f"upload sent again ({intent.uploads_sent})"
+                log_event(c, local_id, "intent", text, self._now())
+            return intent
+
     def mark_creating(self, local_id: str) -> IntentRecord:
-        """The create call is about to be sent; opens the create window now."""
-        return self._move(local_id, IntentState.CREATING, window_start=self._now())
+        """The create call is about to be sent; opens the create window now.
+
+        From ``unknown`` only when two looks at the provider's list agreed that the earlier
+        create made nothing: the new window starts now and the create is counted again.
+        """
+        with self._tx() as c:
+            now = self._now()
+            sent = fetch_intent(c, local_id).creates_sent + 1
+            message = f"create sent again ({sent})" if sent > 1 else None
+            intent = set_intent_state(
+                c,
+                local_id,
+                IntentState.CREATING,
+                now,
+                message=message,
+                window_start=now,
+                window_end=None,
+                creates_sent=sent,
+            )
+            set_local_status(c, local_id, fetch_job(c, local_id).status, "creating", now)
+            return intent
+
+    def set_stray_files(self, local_id: str, file_ids: list[str]) -> JobRecord:
+        """Keep the uploaded files of this submission that its batch does not use and that
+        are still at the provider (empty once deleted)."""
+        with self._tx() as c:
+            c.execute(
+                "UPDATE jobs SET stray_files = ? WHERE local_id = ?",
+                (dumps(sorted(set(file_ids))) if file_ids else None, local_id),
+            )
+            return fetch_job(c, local_id)
 
     def mark_create_unknown(
         self,

@@ -242,10 +242,19 @@ class JobsMixin(StoreBase):
         """Record that a provider file (``role``: input, output, error) or the batch itself
         was deleted at the provider, so `clean` does not try it again."""
         with self._tx() as c:
-            row = c.execute("SELECT cleaned FROM jobs WHERE local_id = ?", (local_id,)).fetchone()
+            row = c.execute(
+                "SELECT cleaned, stray_files FROM jobs WHERE local_id = ?", (local_id,)
+            ).fetchone()
             if row is None:
                 raise StoreError(f"no job with local id {local_id}")
             cleaned = json.loads(row["cleaned"]) if row["cleaned"] else {}
+            strays = json.loads(row["stray_files"]) if row["stray_files"] else []
+            if file_id in strays:
+                strays.remove(file_id)
+                c.execute(
+                    "UPDATE jobs SET stray_files = ? WHERE local_id = ?",
+                    (dumps(strays) if strays else None, local_id),
+                )
             files = dict(cleaned.get("files") or {})
             if file_id:
                 files[file_id] = role

@@ -91,8 +91,15 @@ TRANSITIONS: dict[IntentState, frozenset[IntentState]] = {
     IntentState.CREATING: frozenset(
         {IntentState.CREATED, IntentState.UNKNOWN, IntentState.ABANDONED, IntentState.FAILED}
     ),
+    # Back to creating only when two looks at the list agreed that no batch was made.
     IntentState.UNKNOWN: frozenset(
-        {IntentState.CREATED, IntentState.UNKNOWN, IntentState.ABANDONED, IntentState.FAILED}
+        {
+            IntentState.CREATED,
+            IntentState.UNKNOWN,
+            IntentState.CREATING,
+            IntentState.ABANDONED,
+            IntentState.FAILED,
+        }
     ),
     # A batch that turns up after its intent was given up is still ours: attach it.
     IntentState.ABANDONED: frozenset({IntentState.CREATED}),
@@ -125,6 +132,11 @@ class IntentRecord:
     pid: int | None
     created_at: datetime
     updated_at: datetime
+    uploads_sent: int = 0
+    """Upload calls sent for this submission (each may have left a file at the provider)."""
+    creates_sent: int = 0
+    """Create calls sent for this submission (more than one only after two looks at the
+    provider's list agreed that the earlier one made nothing)."""
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> IntentRecord:
@@ -146,6 +158,8 @@ class IntentRecord:
             pid=row["pid"],
             created_at=from_epoch(row["created_at"]),  # type: ignore[arg-type]
             updated_at=from_epoch(row["updated_at"]),  # type: ignore[arg-type]
+            uploads_sent=row["uploads_sent"],
+            creates_sent=row["creates_sent"],
         )
 
 
@@ -218,6 +232,9 @@ class JobRecord:
     """What `clean` deleted at the provider: ``{"files": {id: role}, "batch": bool, "at"}``."""
     failure: dict[str, Any] | None = None
     """A provider limit or quota refusal of the submission: ``{code, message}``."""
+    stray_files: tuple[str, ...] = ()
+    """Uploaded files of this submission that its batch does not use and that could not be
+    deleted yet (an upload sent again after an ambiguous failure); `clean` lists them."""
 
     @property
     def is_terminal(self) -> bool:
@@ -333,6 +350,7 @@ class JobRecord:
             progress_at=from_epoch(row["progress_at"]),
             cleaned=_json_or_none(row["cleaned"]),
             failure=_json_or_none(row["failure"]),
+            stray_files=tuple(json.loads(row["stray_files"] or "[]")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -372,4 +390,5 @@ class JobRecord:
             "progress_at": _iso(self.progress_at),
             "limit_error": self.limit_error,
             "cleaned": self.cleaned,
+            "stray_files": list(self.stray_files),
         }

@@ -103,6 +103,14 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE jobs ADD COLUMN failure TEXT",
         "CREATE INDEX jobs_profile_created ON jobs(profile, created_at)",
     ),
+    # 2 -> 3: sending again after transient faults (issue 10): how many uploads and creates
+    # a submission sent, and the uploaded files its batch does not use (deleted once the
+    # batch exists; what could not be deleted is left for `clean`).
+    (
+        "ALTER TABLE intents ADD COLUMN uploads_sent INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE intents ADD COLUMN creates_sent INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE jobs ADD COLUMN stray_files TEXT",
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
