@@ -37,8 +37,11 @@ Faults (``EmulatorConfig.faults`` / ``set_faults`` / ``--faults``), comma-separa
 ``500=P``, ``503=P``, ``529=P`` (Anthropic ``overloaded_error``; OpenAI paths get 503),
 ``slow=P[:delay_s]``, ``cut=P[:body_share]`` (downloads cut mid-body), ``500after=P`` (a create
 commits, then answers 500), ``quota=P`` (429 without retry-after: ``insufficient_quota`` /
-``enforced_spend_limit_reached``). Status faults never hit a create after it committed. Full
-grammar in ``batchtui.emulator.faults``.
+``enforced_spend_limit_reached``). Status faults never hit a create after it committed.
+Counted faults ``KIND@ROUTE=N[:ARG]`` (ROUTE ``upload``, ``create`` or ``list``; N a count or
+``*``) hit the first N calls of that route: ``500@upload=2``, ``529after@create=1`` (the call
+takes effect, then answers 529), ``500@list=*``; ``route_calls()`` / ``route_faults()`` count
+calls per route. Full grammar in ``batchtui.emulator.faults``.
 
 Enqueued-token limit (``EmulatorConfig.enqueued_token_limit`` / ``--enqueued-token-limit N``):
 an OpenAI batch whose prompt tokens, added to those of the same model's unfinished batches,

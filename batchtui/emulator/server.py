@@ -214,7 +214,8 @@ class EmulatorServer:
         self.app.close()
 
     def set_faults(self, spec: str) -> None:
-        """Replace the fault spec (see batchtui.emulator.faults); restarts the seeded sequence."""
+        """Replace the fault spec (see batchtui.emulator.faults); restarts the seeded sequence
+        and the per-route counters."""
         self.app.set_faults(spec)
 
     def route_calls(self) -> dict[str, int]:
