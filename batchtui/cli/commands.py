@@ -477,6 +477,7 @@ async def cmd_recover(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_config(args: argparse.Namespace) -> int:
     from batchtui.core.config import load_config
+    from batchtui.core.registry import provider_specs
 
     path = config_path()
     if args.action == "path":
@@ -497,7 +498,9 @@ def cmd_config(args: argparse.Namespace) -> int:
         return 0
     config = load_config()
     if args.json:
-        emit_json({"path": str(config.path) if config.path else None, **config.as_dict()})
+        providers = [spec.as_dict() for spec in provider_specs().values()]
+        where = str(config.path) if config.path else None
+        emit_json({"path": where, **config.as_dict(), "providers": providers})
     else:
         where = config.path or f"{path} (not present: built-in defaults from the environment)"
         print(f"# {where}")

@@ -21,9 +21,9 @@ import tomli_w
 
 from batchtui.core.paths import config_path, data_dir
 from batchtui.core.provider import BatchtuiError
+from batchtui.core.registry import provider_names, provider_spec, provider_specs
 
 __all__ = [
-    "PROVIDERS",
     "Config",
     "ConfigError",
     "Profile",
@@ -40,12 +40,8 @@ __all__ = [
     "write_default_config",
 ]
 
-PROVIDERS = ("openai", "anthropic")
-
-_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
-_BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
-_ORG_ENV = "OPENAI_ORG_ID"
-_PROJECT_ENV = "OPENAI_PROJECT_ID"
+# Profile fields that only some providers take (their specs' ``env_options``).
+_PROVIDER_OPTIONS = ("organization", "project")
 
 _DEFAULT_THEME = "textual-dark"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -90,18 +86,17 @@ class Profile:
     max_requests_per_minute: int | None = None
 
     def __post_init__(self) -> None:
-        if self.provider not in PROVIDERS:
-            raise ConfigError(
-                f"unknown provider {self.provider!r}; expected one of {', '.join(PROVIDERS)}",
-                key=f"profiles.{self.name}.provider",
-            )
+        try:
+            spec = provider_spec(self.provider)
+        except KeyError as exc:
+            raise ConfigError(exc.args[0], key=f"profiles.{self.name}.provider") from None
         if self.api_key_env is None:
-            object.__setattr__(self, "api_key_env", _KEY_ENV[self.provider])
+            object.__setattr__(self, "api_key_env", spec.key_env)
 
     @property
     def key_env(self) -> str:
         """The environment variable read for this profile's key."""
-        return self.api_key_env or _KEY_ENV[self.provider]
+        return self.api_key_env or provider_spec(self.provider).key_env
 
     def as_dict(self) -> dict[str, Any]:
         """The profile as config-file values (no name, no None values, never a key)."""
@@ -252,17 +247,18 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
         kind, minimum = _PROFILE_SPEC[key]
         values[key] = _check_value(value, kind, minimum, path, f"{where}.{key}")
     provider = values.pop("provider", None)
+    known = provider_names()
     if provider is None:
-        if name not in PROVIDERS:
+        if name not in known:
             raise ConfigError(
-                f"missing key 'provider' (one of {', '.join(PROVIDERS)})",
+                f"missing key 'provider' (one of {', '.join(known)})",
                 path=path,
                 key=f"{where}.provider",
             )
         provider = name
-    if provider not in PROVIDERS:
+    if provider not in known:
         raise ConfigError(
-            f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}",
+            f"unknown provider {provider!r}; expected one of {', '.join(known)}",
             path=path,
             key=f"{where}.provider",
         )
@@ -273,12 +269,14 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
             path=path,
             key=f"{where}.api_key_env",
         )
-    if provider != "openai":
-        for key in ("organization", "project"):
-            if key in values:
-                raise ConfigError(
-                    f"{key!r} applies to openai profiles only", path=path, key=f"{where}.{key}"
-                )
+    for key in _PROVIDER_OPTIONS:
+        if key in values and key not in provider_spec(provider).env_options:
+            takers = [n for n, spec in provider_specs().items() if key in spec.env_options]
+            raise ConfigError(
+                f"{key!r} applies to {' and '.join(takers) or 'no'} profiles only",
+                path=path,
+                key=f"{where}.{key}",
+            )
     defaults = {f.name: f.default for f in dataclasses.fields(Profile)}
     poll_min = values.get("poll_min_s", defaults["poll_min_s"])
     poll_max = values.get("poll_max_s", defaults["poll_max_s"])
@@ -291,14 +289,15 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
 
 def default_profiles() -> dict[str, Profile]:
     """The profiles that exist without a config: one per provider, read from the environment."""
-    return {name: Profile(name=name, provider=name) for name in PROVIDERS}
+    return {name: Profile(name=name, provider=name) for name in provider_names()}
 
 
 def _default_profile_name(profiles: Mapping[str, Profile], env: Mapping[str, str]) -> str:
-    if set(profiles) == set(PROVIDERS):
-        has_openai = bool(env.get(_KEY_ENV["openai"]))
-        has_anthropic = bool(env.get(_KEY_ENV["anthropic"]))
-        return "anthropic" if has_anthropic and not has_openai else "openai"
+    """Without a config: the first provider (in listing order) whose key is set, else the
+    first provider. With one: its first profile."""
+    if set(profiles) == set(provider_names()):
+        with_key = [n for n in profiles if env.get(provider_spec(n).key_env)]
+        return with_key[0] if with_key else next(iter(profiles))
     return next(iter(profiles))
 
 
@@ -415,7 +414,8 @@ def resolve_base_url(profile: Profile, env: Mapping[str, str] | None = None) -> 
     env = os.environ if env is None else env
     if profile.base_url:
         return profile.base_url
-    return env.get(_BASE_URL_ENV[profile.provider]) or None
+    variable = provider_spec(profile.provider).base_url_env
+    return (env.get(variable) if variable else None) or None
 
 
 def provider_kwargs(profile: Profile, env: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -427,10 +427,18 @@ def provider_kwargs(profile: Profile, env: Mapping[str, str] | None = None) -> d
         "retry_budget": profile.retry_budget_s,
         "profile": profile.name,
     }
-    if profile.provider == "openai":
-        kwargs["organization"] = profile.organization or env.get(_ORG_ENV) or None
-        kwargs["project"] = profile.project or env.get(_PROJECT_ENV) or None
+    for option, variable in provider_spec(profile.provider).env_options.items():
+        kwargs[option] = _option(profile, option) or env.get(variable) or None
     return kwargs
+
+
+def _option(profile: Profile, option: str) -> str | None:
+    """A provider-only profile field (one of ``_PROVIDER_OPTIONS``)."""
+    if option == "organization":
+        return profile.organization
+    if option == "project":
+        return profile.project
+    raise ConfigError(f"profile field {option!r} is not known", key=f"profiles.{profile.name}")
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -468,9 +476,10 @@ def write_default_config(
     if file.exists() and not overwrite:
         raise ConfigError("config file already exists (not overwritten)", path=file)
     profiles = {
-        name: Profile(name=name, provider=name, api_key_env=_KEY_ENV[name]) for name in PROVIDERS
+        name: Profile(name=name, provider=name, api_key_env=spec.key_env)
+        for name, spec in provider_specs().items()
     }
-    config = Config(profiles=profiles, default_profile="openai")
+    config = Config(profiles=profiles, default_profile=next(iter(profiles)))
     file.parent.mkdir(parents=True, exist_ok=True)
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     try:

@@ -1,30 +1,29 @@
-"""Provider adapters: one module per batch API, all implementing core.provider.Provider."""
+"""Provider packages (one per batch API, each publishing a `ProviderSpec` through the
+``batchtui.providers`` entry points) and the HTTP plumbing they share."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from batchtui.core.provider import Provider
-
-PROVIDER_KINDS = ("openai", "anthropic")
+from batchtui.core.registry import provider_spec
 
 
 def make_provider(kind: str, **kwargs: Any) -> Provider:
-    """Build the adapter for ``kind`` ("openai" or "anthropic").
+    """Build the adapter of the registered provider ``kind``.
 
     Keyword arguments go to the adapter's constructor; without ``api_key`` the key (and any
     base URL not given) comes from the environment as the official SDKs read it.
     """
-    if kind == "openai":
-        from batchtui.providers.openai import OpenAIProvider as cls
-    elif kind == "anthropic":
-        from batchtui.providers.anthropic import AnthropicProvider as cls
-    else:
-        raise ValueError(f"unknown provider {kind!r}; expected one of {', '.join(PROVIDER_KINDS)}")
+    try:
+        spec = provider_spec(kind)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    cls: Any = spec.adapter_class()
     if kwargs.get("api_key"):
         return cls(**kwargs)
     kwargs.pop("api_key", None)
     return cls.from_env(**kwargs)
 
 
-__all__ = ["PROVIDER_KINDS", "make_provider"]
+__all__ = ["make_provider"]

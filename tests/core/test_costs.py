@@ -9,8 +9,8 @@ import pytest
 
 from batchtui.core import costs
 from batchtui.core.models import BatchResult, ResultLine
-from batchtui.providers.result_parsing import parse_anthropic_line as anthropic_parse
-from batchtui.providers.result_parsing import parse_openai_line as openai_parse
+from batchtui.providers.anthropic.results import parse_anthropic_line as anthropic_parse
+from batchtui.providers.openai.results import parse_openai_line as openai_parse
 
 
 def test_batch_prices_are_half_of_synchronous_for_known_models() -> None:

@@ -42,7 +42,8 @@ from batchtui.core.results import (
     merge_run,
     search_text,
 )
-from batchtui.providers.result_parsing import parse_anthropic_line, parse_openai_line
+from batchtui.providers.anthropic.results import parse_anthropic_line
+from batchtui.providers.openai.results import parse_openai_line
 
 
 def dumps(obj: Any) -> bytes:

@@ -7,16 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from batchtui.core.models import BatchStatus, RequestCounts
-from batchtui.providers.status import (
-    anthropic_counts,
-    anthropic_job,
-    anthropic_status,
-    openai_counts,
-    openai_job,
-    openai_status,
-    rfc3339_time,
-    unix_time,
-)
+from batchtui.providers.anthropic.status import anthropic_counts, anthropic_job, anthropic_status
+from batchtui.providers.openai.status import openai_counts, openai_job, openai_status
+from batchtui.providers.values import rfc3339_time, unix_time
 
 
 @pytest.mark.parametrize(

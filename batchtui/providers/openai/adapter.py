@@ -27,8 +27,8 @@ from batchtui.providers.http import (
     json_body,
 )
 from batchtui.providers.jsonl import read_chunks
-from batchtui.providers.result_parsing import parse_openai_line
-from batchtui.providers.status import openai_job
+from batchtui.providers.openai.results import parse_openai_line
+from batchtui.providers.openai.status import openai_job
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 LIST_PAGE_MAX = 100

@@ -18,6 +18,8 @@ from batchtui.core.provider import (
     ProgressCallback,
     SubmitOptions,
 )
+from batchtui.providers.anthropic.results import parse_anthropic_line
+from batchtui.providers.anthropic.status import anthropic_job
 from batchtui.providers.base import HttpAdapter
 from batchtui.providers.download import stream_result_lines
 from batchtui.providers.http import (
@@ -26,8 +28,6 @@ from batchtui.providers.http import (
     json_body,
 )
 from batchtui.providers.jsonl import CHUNK_SIZE, read_chunks
-from batchtui.providers.result_parsing import parse_anthropic_line
-from batchtui.providers.status import anthropic_job
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_VERSION = "2023-06-01"

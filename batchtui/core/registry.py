@@ -1,0 +1,118 @@
+"""The provider registry: every provider batchtui can drive, found through entry points.
+
+A provider package publishes one `ProviderSpec` under the entry-point group
+``batchtui.providers`` (the bundled providers register exactly as a third-party package
+would, in batchtui's own ``pyproject.toml``). The core asks the registry for a provider's
+facts by name and never names a provider itself. `register` adds a spec in-process (tests, or
+a program embedding batchtui).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from batchtui.core.provider import Provider
+
+ENTRY_POINT_GROUP = "batchtui.providers"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSpec:
+    """What the core needs to know of one provider, before any of its code is imported.
+
+    ``adapter`` names the adapter class as ``"module:attribute"`` and is imported only when an
+    adapter is built, so listing providers stays cheap. The class takes ``api_key``,
+    ``base_url``, ``retry_budget``, ``profile`` and the ``env_options`` fields as keyword
+    arguments, and ``from_env(**kwargs)`` reads a missing key from the environment.
+    """
+
+    name: str
+    """The value of a profile's ``provider`` key, and the default profile's name."""
+    title: str
+    """How the provider is named to a person (``"Example AI"``)."""
+    adapter: str
+    key_env: str
+    """The environment variable holding the key, as the provider's official SDK reads it."""
+    base_url_env: str | None = None
+    """The environment variable that overrides the API's base URL, if the SDK has one."""
+    env_options: Mapping[str, str] = field(default_factory=dict)
+    """Profile fields this provider takes besides the common ones, each with the environment
+    variable that gives it a default (``{"organization": "EXAMPLE_ORG_ID"}``)."""
+    order: int = 100
+    """Where the provider is listed (lower first); the name breaks ties."""
+
+    def adapter_class(self) -> Callable[..., Provider]:
+        """The adapter class, imported now."""
+        module, _, attribute = self.adapter.partition(":")
+        return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The spec as JSON-able values (for `batchtui config --json`)."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "key_env": self.key_env,
+            "base_url_env": self.base_url_env,
+            "options": sorted(self.env_options),
+        }
+
+
+_registered: dict[str, ProviderSpec] = {}
+
+
+@functools.cache
+def _from_entry_points() -> tuple[ProviderSpec, ...]:
+    """Every spec published under the entry-point group; a broken one is reported and skipped."""
+    found = []
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            spec = point.load()
+        except Exception as exc:  # a broken plug-in must not stop batchtui
+            print(f"batchtui: provider {point.name!r} could not be loaded: {exc}", file=sys.stderr)
+            continue
+        if not isinstance(spec, ProviderSpec) or spec.name != point.name:
+            print(
+                f"batchtui: entry point {point.name!r} ({point.value}) is not a ProviderSpec "
+                "of that name; skipped",
+                file=sys.stderr,
+            )
+            continue
+        found.append(spec)
+    return tuple(found)
+
+
+def provider_specs() -> dict[str, ProviderSpec]:
+    """Every known provider by name, in listing order."""
+    specs = {spec.name: spec for spec in _from_entry_points()}
+    specs.update(_registered)
+    return dict(sorted(specs.items(), key=lambda item: (item[1].order, item[0])))
+
+
+def provider_names() -> tuple[str, ...]:
+    """The names of every known provider, in listing order."""
+    return tuple(provider_specs())
+
+
+def provider_spec(name: str) -> ProviderSpec:
+    """The spec of one provider; KeyError naming the known ones when there is none."""
+    specs = provider_specs()
+    if name not in specs:
+        raise KeyError(f"unknown provider {name!r}; expected one of {', '.join(specs)}")
+    return specs[name]
+
+
+def register(spec: ProviderSpec) -> None:
+    """Add (or replace) a provider in this process, as an entry point would."""
+    _registered[spec.name] = spec
+
+
+def unregister(name: str) -> None:
+    """Remove a provider added with `register`."""
+    _registered.pop(name, None)

@@ -1,0 +1,28 @@
+"""Anthropic Message Batches (the adapter, its result lines and its status map)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from batchtui.core.registry import ProviderSpec
+
+SPEC = ProviderSpec(
+    name="anthropic",
+    title="Anthropic",
+    adapter="batchtui.providers.anthropic.adapter:AnthropicProvider",
+    key_env="ANTHROPIC_API_KEY",
+    base_url_env="ANTHROPIC_BASE_URL",
+    order=1,
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The adapter is imported on first use (listing providers imports no adapter)."""
+    if name in ("AnthropicProvider", "requests_body"):
+        from batchtui.providers.anthropic import adapter
+
+        return getattr(adapter, name)
+    raise AttributeError(name)
+
+
+__all__ = ["SPEC", "AnthropicProvider", "requests_body"]

@@ -1,0 +1,29 @@
+"""OpenAI Batch API: Files + Batches (the adapter, its result lines and its status map)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from batchtui.core.registry import ProviderSpec
+
+SPEC = ProviderSpec(
+    name="openai",
+    title="OpenAI",
+    adapter="batchtui.providers.openai.adapter:OpenAIProvider",
+    key_env="OPENAI_API_KEY",
+    base_url_env="OPENAI_BASE_URL",
+    env_options={"organization": "OPENAI_ORG_ID", "project": "OPENAI_PROJECT_ID"},
+    order=0,
+)
+
+
+def __getattr__(name: str) -> Any:
+    """`OpenAIProvider` is imported on first use (listing providers imports no adapter)."""
+    if name == "OpenAIProvider":
+        from batchtui.providers.openai.adapter import OpenAIProvider
+
+        return OpenAIProvider
+    raise AttributeError(name)
+
+
+__all__ = ["SPEC", "OpenAIProvider"]

@@ -1,0 +1,141 @@
+"""Providers are found through the ``batchtui.providers`` entry points: the bundled ones, one
+installed from a distribution of its own, and one registered in-process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from batchtui.core.config import ConfigError, Profile, default_profiles, load_config
+from batchtui.core.registry import (
+    ENTRY_POINT_GROUP,
+    ProviderSpec,
+    provider_names,
+    provider_spec,
+    register,
+    unregister,
+)
+from batchtui.providers import make_provider
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FAKE_MODULE = """
+from batchtui.core.registry import ProviderSpec
+
+class FakeAdapter:
+    name = "fakebatch"
+
+    def __init__(self, api_key=None, base_url=None, **options):
+        self.api_key, self.base_url, self.options = api_key, base_url, options
+
+    @classmethod
+    def from_env(cls, **kwargs):
+        return cls(None, **kwargs)
+
+SPEC = ProviderSpec(
+    name="fakebatch",
+    title="Fake Batch",
+    adapter="fakebatch_provider:FakeAdapter",
+    key_env="FAKEBATCH_API_KEY",
+    base_url_env="FAKEBATCH_BASE_URL",
+)
+"""
+
+
+def test_the_bundled_providers_come_from_entry_points() -> None:
+    names = {point.name for point in entry_points(group=ENTRY_POINT_GROUP)}
+    assert {"openai", "anthropic"} <= names
+    assert provider_names()[:2] == ("openai", "anthropic")
+    assert provider_spec("openai").key_env == "OPENAI_API_KEY"
+    with pytest.raises(KeyError, match="expected one of openai, anthropic"):
+        provider_spec("nosuch")
+
+
+def distribution(folder: Path) -> Path:
+    """A tiny installed distribution publishing one provider under the entry-point group."""
+    folder.mkdir()
+    (folder / "fakebatch_provider.py").write_text(FAKE_MODULE)
+    info = folder / "fakebatch_provider-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: fakebatch-provider\nVersion: 0.1\n"
+    )
+    (info / "entry_points.txt").write_text(
+        f"[{ENTRY_POINT_GROUP}]\nfakebatch = fakebatch_provider:SPEC\n"
+    )
+    return folder
+
+
+def test_a_provider_from_another_distribution_shows_in_config(tmp_path: Path) -> None:
+    site = distribution(tmp_path / "site")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)]),
+        "BATCHTUI_HOME": str(tmp_path / "home"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "FAKEBATCH_API_KEY": "fb-secret-key-123",
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "batchtui", "config", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert [p["name"] for p in data["providers"]][:2] == ["openai", "anthropic"]
+    assert "fakebatch" in [p["name"] for p in data["providers"]]
+    assert data["profiles"]["fakebatch"]["provider"] == "fakebatch"
+    assert data["profiles"]["fakebatch"]["api_key_env"] == "FAKEBATCH_API_KEY"
+    assert "fb-secret-key-123" not in run.stdout
+
+
+@pytest.fixture
+def fake_registered() -> Iterator[ProviderSpec]:
+    spec = ProviderSpec(
+        name="fakebatch",
+        title="Fake Batch",
+        adapter="batchtui.providers.openai.adapter:OpenAIProvider",
+        key_env="FAKEBATCH_API_KEY",
+        base_url_env="FAKEBATCH_BASE_URL",
+        order=50,
+    )
+    register(spec)
+    try:
+        yield spec
+    finally:
+        unregister(spec.name)
+
+
+def test_a_registered_provider_gets_a_default_profile_and_an_adapter(
+    fake_registered: ProviderSpec, tmp_path: Path
+) -> None:
+    assert provider_names() == ("openai", "anthropic", "fakebatch")
+    assert default_profiles()["fakebatch"].key_env == "FAKEBATCH_API_KEY"
+    adapter = make_provider("fakebatch", api_key="k", base_url="http://127.0.0.1:9/v1")
+    assert type(adapter).__name__ == "OpenAIProvider"
+    path = tmp_path / "config.toml"
+    path.write_text("[profiles.team]\nprovider = 'fakebatch'\n")
+    assert load_config(path, env={}).profile("team").provider == "fakebatch"
+
+
+def test_an_unknown_provider_names_the_registered_ones(fake_registered: ProviderSpec) -> None:
+    with pytest.raises(ConfigError, match="expected one of openai, anthropic, fakebatch"):
+        Profile(name="x", provider="nosuch")
+    with pytest.raises(ValueError, match="unknown provider 'nosuch'"):
+        make_provider("nosuch")
+
+
+def test_provider_only_options_are_refused_elsewhere(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[profiles.p]\nprovider = 'anthropic'\nproject = 'x'\n")
+    with pytest.raises(ConfigError, match="'project' applies to openai profiles only"):
+        load_config(path, env={})
