@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
+from batchtui.core.models import Capability
+
 if TYPE_CHECKING:
     from batchtui.core.provider import Provider
 
@@ -38,6 +40,9 @@ class ProviderSpec:
     title: str
     """How the provider is named to a person (``"Example AI"``)."""
     adapter: str
+    classifier: str
+    """``"module:function"`` of the results index's cheap line classifier
+    (``classify(source, parsed_line) -> (custom_id, outcome, flag, error_type)``)."""
     key_env: str
     """The environment variable holding the key, as the provider's official SDK reads it."""
     base_url_env: str | None = None
@@ -47,11 +52,21 @@ class ProviderSpec:
     variable that gives it a default (``{"organization": "EXAMPLE_ORG_ID"}``)."""
     order: int = 100
     """Where the provider is listed (lower first); the name breaks ties."""
+    capabilities: Capability = Capability(0)  # noqa: RUF009 (an immutable flag value)
+    """What the provider's batch API can do (the adapter advertises the same)."""
+    id_prefix: str | None = None
+    """How this provider's batch ids begin (``"batch_"``), to guess the owner of an id."""
+    result_marker: str | None = None
+    """A top-level key that only this provider's result lines have, to tell lines apart."""
+
+    def load(self, ref: str) -> Any:
+        """Import ``"module:attribute"`` (one of this spec's references) now."""
+        module, _, attribute = ref.partition(":")
+        return getattr(importlib.import_module(module), attribute)
 
     def adapter_class(self) -> Callable[..., Provider]:
         """The adapter class, imported now."""
-        module, _, attribute = self.adapter.partition(":")
-        return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
+        return self.load(self.adapter)  # type: ignore[no-any-return]
 
     def as_dict(self) -> dict[str, Any]:
         """The spec as JSON-able values (for `batchtui config --json`)."""

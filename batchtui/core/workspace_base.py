@@ -17,6 +17,7 @@ from batchtui.core.models import BatchJob
 from batchtui.core.paths import ensure_private_dir
 from batchtui.core.poller import Poller, PollSettings
 from batchtui.core.provider import BatchtuiError, NotFoundError, Provider, ProviderError
+from batchtui.core.registry import provider_spec
 from batchtui.core.results import ResultIndex
 from batchtui.core.store import JobRecord, JobStore
 from batchtui.core.submit import reconcile_profile
@@ -269,8 +270,12 @@ class WorkspaceBase:
                     f"no job {batch_id} in the local store, and no profile has an API key "
                     "to look for it at a provider"
                 )
-        guess = "anthropic" if batch_id.startswith("msgbatch_") else "openai"
-        names.sort(key=lambda n: self.config.profile(n).provider != guess)
+
+        def owns(name: str) -> bool:
+            prefix = provider_spec(self.config.profile(name).provider).id_prefix
+            return bool(prefix) and batch_id.startswith(prefix)
+
+        names.sort(key=lambda n: not owns(n))
         failures: list[ProviderError] = []
         for name in names:
             try:

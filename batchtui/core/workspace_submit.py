@@ -162,7 +162,8 @@ class SubmitMixin(WorkspaceBase):
         intents: dict[int, JobRecord] = {}
         for number in todo:
             part, kept_path = parts[number], kept[number]
-            part_endpoint = endpoint or _endpoint_of(kept_path) or "/v1/chat/completions"
+            native_endpoint = _endpoint_of(kept_path)  # only lines that name one (OpenAI's)
+            part_endpoint = endpoint or native_endpoint or "/v1/chat/completions"
             record = self.store.record_intent(
                 profile=prof.name,
                 provider=prof.provider,
@@ -175,7 +176,7 @@ class SubmitMixin(WorkspaceBase):
                 run_id=run_id,
                 part_index=number if len(parts) > 1 else None,
                 model=models[0] if len(models) == 1 else None,
-                endpoint=part_endpoint if prof.provider == "openai" else None,
+                endpoint=part_endpoint if native_endpoint else None,
                 options={"endpoint": part_endpoint, "metadata": {}, **options},
                 queued=limited,
                 estimate=estimates[number].as_dict(),
@@ -307,7 +308,7 @@ class SubmitMixin(WorkspaceBase):
         options = dict(intent.options) if intent else {}
         options.setdefault("endpoint", parent.endpoint or "/v1/chat/completions")
         label = f"{parent.label or parent.display_id} ({note})"
-        if parent.provider == "openai":
+        if self.provider(parent.profile).capabilities & Capability.METADATA:
             options["metadata"] = {LABEL_METADATA_KEY: label[:512]}
         record = self.store.record_intent(
             profile=parent.profile,
@@ -462,7 +463,8 @@ class SubmitMixin(WorkspaceBase):
 
 
 def _endpoint_of(path: Path) -> str | None:
-    """The url of the first line of an OpenAI native input (None for Anthropic inputs)."""
+    """The url of the first line of a native input whose lines name their endpoint (OpenAI's),
+    else None."""
     with open(path, "rb") as handle:
         first = handle.readline()
     try:

@@ -43,6 +43,7 @@ SPEC = ProviderSpec(
     name="fakebatch",
     title="Fake Batch",
     adapter="fakebatch_provider:FakeAdapter",
+    classifier="batchtui.providers.openai.classify:classify_openai",
     key_env="FAKEBATCH_API_KEY",
     base_url_env="FAKEBATCH_BASE_URL",
 )
@@ -104,6 +105,7 @@ def fake_registered() -> Iterator[ProviderSpec]:
         name="fakebatch",
         title="Fake Batch",
         adapter="batchtui.providers.openai.adapter:OpenAIProvider",
+        classifier="batchtui.providers.openai.classify:classify_openai",
         key_env="FAKEBATCH_API_KEY",
         base_url_env="FAKEBATCH_BASE_URL",
         order=50,

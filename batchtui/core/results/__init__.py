@@ -3,9 +3,7 @@
 from batchtui.core.results.classify import (
     Classifier,
     classifier_for,
-    classify_anthropic,
     classify_any,
-    classify_openai,
 )
 from batchtui.core.results.download import SOURCE_ORDER, ResultsFile, download_results
 from batchtui.core.results.export import (
@@ -46,9 +44,7 @@ __all__ = [
     "by_flag",
     "by_outcome",
     "classifier_for",
-    "classify_anthropic",
     "classify_any",
-    "classify_openai",
     "download_results",
     "export_rows",
     "flagged",

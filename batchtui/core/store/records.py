@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from batchtui.core.models import BatchJob, BatchStatus, RequestCounts, Timestamps
+from batchtui.core.models import BatchJob, BatchStatus, Capability, RequestCounts, Timestamps
 from batchtui.core.provider import BatchtuiError
+from batchtui.core.registry import provider_specs
 from batchtui.core.store.serialize import (
     counts_from_dict,
     from_epoch,
@@ -38,6 +39,12 @@ def _json_or_none(text: str | None) -> dict[str, Any] | None:
         return None
     value = json.loads(text)
     return value if isinstance(value, dict) else None
+
+
+def _live_counts(provider: str) -> bool:
+    """Whether a provider's counts move while a job runs (True for one no longer registered)."""
+    spec = provider_specs().get(provider)
+    return spec is None or bool(spec.capabilities & Capability.LIVE_COUNTS)
 
 
 class StoreError(BatchtuiError):
@@ -273,13 +280,13 @@ class JobRecord:
     def stale_since(self, after_s: float) -> datetime | None:
         """When this job counts as stale if nothing moves: ``after_s`` past its last progress.
 
-        None unless it is in progress or finalizing. Providers that report no counts while a
-        job runs (Anthropic) are measured from the job's expiry time instead: an unended
-        batch past its window is stuck.
+        None unless it is in progress or finalizing. Providers whose counts do not move while a
+        job runs (no ``LIVE_COUNTS``, e.g. Anthropic) are measured from the job's expiry time
+        instead: an unended batch past its window is stuck.
         """
         if self.status not in STALE_STATUSES:
             return None
-        if self.provider == "anthropic":
+        if not _live_counts(self.provider):
             start = self.times.expires_at
         else:
             start = (

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from batchtui.core.models import Capability
 from batchtui.core.registry import ProviderSpec
 
 SPEC = ProviderSpec(
     name="anthropic",
     title="Anthropic",
+    classifier="batchtui.providers.anthropic.classify:classify_anthropic",
     adapter="batchtui.providers.anthropic.adapter:AnthropicProvider",
     key_env="ANTHROPIC_API_KEY",
     base_url_env="ANTHROPIC_BASE_URL",
+    capabilities=Capability.CANCEL | Capability.DELETE_JOB,
+    id_prefix="msgbatch_",
+    result_marker="result",
     order=1,
 )
 

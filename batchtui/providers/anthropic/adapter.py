@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import httpx
 
-from batchtui.core.models import BatchJob, BatchResult, Capability, ResultLine
+from batchtui.core.models import BatchJob, BatchResult, ResultLine
 from batchtui.core.provider import (
     AttemptCallback,
     AuthError,
@@ -18,6 +18,7 @@ from batchtui.core.provider import (
     ProgressCallback,
     SubmitOptions,
 )
+from batchtui.providers.anthropic import SPEC
 from batchtui.providers.anthropic.results import parse_anthropic_line
 from batchtui.providers.anthropic.status import anthropic_job
 from batchtui.providers.base import HttpAdapter
@@ -70,7 +71,7 @@ class AnthropicProvider(HttpAdapter):
     """One Anthropic workspace key speaking the Message Batches API."""
 
     name = "anthropic"
-    capabilities = Capability.CANCEL | Capability.DELETE_JOB
+    capabilities = SPEC.capabilities
 
     def __init__(
         self,

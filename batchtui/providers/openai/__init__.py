@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from batchtui.core.models import Capability
 from batchtui.core.registry import ProviderSpec
 
 SPEC = ProviderSpec(
     name="openai",
     title="OpenAI",
+    classifier="batchtui.providers.openai.classify:classify_openai",
     adapter="batchtui.providers.openai.adapter:OpenAIProvider",
     key_env="OPENAI_API_KEY",
     base_url_env="OPENAI_BASE_URL",
     env_options={"organization": "OPENAI_ORG_ID", "project": "OPENAI_PROJECT_ID"},
+    capabilities=Capability.CANCEL
+    | Capability.DELETE_FILES
+    | Capability.LIVE_COUNTS
+    | Capability.FILE_UPLOAD
+    | Capability.METADATA,
+    id_prefix="batch_",
+    result_marker="response",
     order=0,
 )
 

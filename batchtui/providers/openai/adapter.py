@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from batchtui.core.models import BatchJob, BatchResult, Capability, ResultLine
+from batchtui.core.models import BatchJob, BatchResult, ResultLine
 from batchtui.core.provider import (
     AttemptCallback,
     AuthError,
@@ -27,6 +27,7 @@ from batchtui.providers.http import (
     json_body,
 )
 from batchtui.providers.jsonl import read_chunks
+from batchtui.providers.openai import SPEC
 from batchtui.providers.openai.results import parse_openai_line
 from batchtui.providers.openai.status import openai_job
 
@@ -48,13 +49,7 @@ class OpenAIProvider(HttpAdapter):
     """One OpenAI account (or an OpenAI-compatible endpoint) speaking the Batch API."""
 
     name = "openai"
-    capabilities = (
-        Capability.CANCEL
-        | Capability.DELETE_FILES
-        | Capability.LIVE_COUNTS
-        | Capability.FILE_UPLOAD
-        | Capability.METADATA
-    )
+    capabilities = SPEC.capabilities
 
     def __init__(
         self,
