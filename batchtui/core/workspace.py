@@ -1,12 +1,14 @@
 """The Workspace: the one object a front end holds (config, store, adapters, poller, results).
 
 The TUI and the headless CLI both call these methods, so anything one can do the other can.
-Network work is async; store calls are short synchronous SQLite transactions. The methods
-live in small modules by subject: `workspace_base` (config, adapters, lookups, adoption),
-`workspace_submit` (submission, retry, recovery, cancel), `workspace_results` (results cache,
-run view, joins), `workspace_money` (estimates, budgets, costs, totals, stale jobs),
-`workspace_queue` (the local queue's dispatcher), `workspace_clean` (provider file hygiene);
-this module adds opening, polling and closing.
+Network work is async; store calls are short synchronous SQLite transactions. The Workspace
+is a thin facade over parts with explicit dependencies, each constructible alone:
+`WorkspaceContext` (config, store, adapters, job list, listeners; `workspace_base`),
+`Money` (estimates, budgets, costs, totals, stale jobs), `Lookups` (fresh snapshots,
+adoption), `Results` (results cache, run view, joins), `Sender` (one submission to its
+provider), `Queue` (the local queue's dispatcher), `Submissions` (submit, retry, recover,
+cancel) and `Hygiene` (provider file clean-up). This module wires them, forwards their public
+methods, and adds opening, polling and closing.
 
 Money and hygiene for front ends (issue 7)::
 
@@ -35,9 +37,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from batchtui.core.clock import Clock
 from batchtui.core.config import Config, load_config
@@ -50,18 +52,84 @@ from batchtui.core.workspace_base import (
     ErrorListener,
     JobListener,
     ProviderFactory,
+    WorkspaceContext,
     _default_factory,
     poll_settings,
 )
-from batchtui.core.workspace_clean import CleanMixin
-from batchtui.core.workspace_money import BudgetExceeded, MoneyMixin
-from batchtui.core.workspace_queue import QueueMixin
-from batchtui.core.workspace_results import NoResults, ResultsMixin
-from batchtui.core.workspace_submit import SubmitMixin
+from batchtui.core.workspace_clean import Hygiene
+from batchtui.core.workspace_lookups import Lookups
+from batchtui.core.workspace_money import BudgetExceeded, Money
+from batchtui.core.workspace_queue import Queue
+from batchtui.core.workspace_results import NoResults, Results
+from batchtui.core.workspace_send import Sender
+from batchtui.core.workspace_submit import Submissions
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-class Workspace(SubmitMixin, ResultsMixin, MoneyMixin, QueueMixin, CleanMixin):
+class _Forward(Generic[P, R]):
+    """A facade method: the same method of one of the Workspace's parts (typed as it)."""
+
+    def __init__(self, part: str, method: Callable[Concatenate[Any, P], R]) -> None:
+        self.part = part
+        self.method = method
+        self.__doc__ = method.__doc__
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Callable[Concatenate[Any, P], R]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> Callable[P, R]: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self.method  # on the class: the part's function (signature, coroutine-ness)
+        return getattr(getattr(obj, self.part), self.method.__name__)
+
+
+class Workspace:
     """Config, job store, one adapter per profile, the poller, and the results cache."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: JobStore,
+        *,
+        home: Path,
+        clock: Clock | None = None,
+        provider_factory: ProviderFactory | None = None,
+        poll_factory: ProviderFactory | None = None,
+    ) -> None:
+        ctx = WorkspaceContext(
+            config,
+            store,
+            home=home,
+            clock=clock,
+            provider_factory=provider_factory,
+            poll_factory=poll_factory,
+        )
+        self.ctx = ctx
+        self.config = ctx.config
+        self.store = ctx.store
+        self.home = ctx.home
+        self.clock = ctx.clock
+        self.money = Money(ctx)
+        self.lookups = Lookups(ctx, self.money)
+        self.cache = Results(ctx, self.lookups, self.money)
+        self.sender = Sender(ctx)
+        self.queue = Queue(ctx, self.sender)
+        self.submissions = Submissions(
+            ctx,
+            lookups=self.lookups,
+            money=self.money,
+            cache=self.cache,
+            sender=self.sender,
+            queue=self.queue,
+        )
+        self.hygiene = Hygiene(ctx)
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._poll_task: asyncio.Task[None] | None = None
 
     @classmethod
     def open(
@@ -86,34 +154,93 @@ class Workspace(SubmitMixin, ResultsMixin, MoneyMixin, QueueMixin, CleanMixin):
             poll_factory=poll_factory,
         )
 
+    # --- the parts' methods ------------------------------------------------------------------
+
+    @property
+    def results_dir(self) -> Path:
+        return self.ctx.results_dir
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.ctx.staging_dir
+
+    @property
+    def _poller(self) -> Poller | None:
+        return self.ctx.poller
+
+    profiles = _Forward("ctx", WorkspaceContext.profiles)
+    profile = _Forward("ctx", WorkspaceContext.profile)
+    provider = _Forward("ctx", WorkspaceContext.provider)
+    poll_provider = _Forward("ctx", WorkspaceContext.poll_provider)
+    usable_profiles = _Forward("ctx", WorkspaceContext.usable_profiles)
+    jobs = _Forward("ctx", WorkspaceContext.jobs)
+    job = _Forward("ctx", WorkspaceContext.job)
+    children = _Forward("ctx", WorkspaceContext.children)
+    run_jobs = _Forward("ctx", WorkspaceContext.run_jobs)
+    subscribe = _Forward("ctx", WorkspaceContext.subscribe)
+    subscribe_errors = _Forward("ctx", WorkspaceContext.subscribe_errors)
+    reconcile = _Forward("ctx", WorkspaceContext.reconcile)
+    validate = _Forward("ctx", WorkspaceContext.validate)
+    defaults = _Forward("ctx", WorkspaceContext.defaults)
+    poll_now = _Forward("ctx", WorkspaceContext.poll_now)
+
+    refresh = _Forward("lookups", Lookups.refresh)
+    resolve = _Forward("lookups", Lookups.resolve)
+    adopt = _Forward("lookups", Lookups.adopt)
+
+    estimate_file = _Forward("money", Money.estimate_file)
+    estimate_report = _Forward("money", Money.estimate_report)
+    check_budget = _Forward("money", Money.check_budget)
+    spent_today = _Forward("money", Money.spent_today)
+    compute_cost = _Forward("money", Money.compute_cost)
+    cost_totals = _Forward("money", Money.cost_totals)
+    run_money = _Forward("money", Money.run_money)
+    stale_after = _Forward("money", Money.stale_after)
+    stale_since = _Forward("money", Money.stale_since)
+
+    results = _Forward("cache", Results.results)
+    results_preview = _Forward("cache", Results.results_preview)
+    fetch_results = _Forward("cache", Results.fetch_results)
+    join_source = _Forward("cache", Results.join_source)
+    parse_fn = _Forward("cache", Results.parse_fn)
+    run_view = _Forward("cache", Results.run_view)
+
+    queued = _Forward("queue", Queue.queued)
+    queue_text = _Forward("queue", Queue.queue_text)
+    dispatch_queued = _Forward("queue", Queue.dispatch_queued)
+
+    submit_file = _Forward("submissions", Submissions.submit_file)
+    retry = _Forward("submissions", Submissions.retry)
+    recover = _Forward("submissions", Submissions.recover)
+    cancel = _Forward("submissions", Submissions.cancel)
+
+    clean_plan = _Forward("hygiene", Hygiene.clean_plan)
+    clean = _Forward("hygiene", Hygiene.clean)
+
     # --- polling --------------------------------------------------------------------------
 
     def _make_poller(self) -> Poller:
-        profiles = self.usable_profiles()
-        providers = {name: self.poll_provider(name) for name in profiles}
-        settings = {name: poll_settings(self.config.profile(name)) for name in profiles}
+        ctx = self.ctx
+        profiles = ctx.usable_profiles()
+        providers = {name: ctx.poll_provider(name) for name in profiles}
+        settings = {name: poll_settings(ctx.config.profile(name)) for name in profiles}
 
         def on_snapshot(profile: str, job: BatchJob) -> None:
-            record = self._remember(job, profile)
+            record = ctx.remember(job, profile)
             if record.is_terminal:
                 self._spawn(self._after_terminal(record))
 
-        def on_error(profile: str, batch_id: str | None, exc: Exception) -> None:
-            for listener in list(self._error_listeners):
-                with contextlib.suppress(Exception):
-                    listener(profile, batch_id, exc)
-
         poller = Poller(
             providers,
-            clock=self.clock,
+            clock=ctx.clock,
             on_snapshot=on_snapshot,
-            on_error=on_error,
+            on_error=ctx.report,
             on_discovered=on_snapshot,
             settings=settings,
         )
         for name in profiles:
-            poller.mark_known(name, [r.id for r in self.store.list_jobs(profile=name) if r.id])
-            for record in self.store.live_jobs(name):
+            poller.mark_known(name, [r.id for r in ctx.store.list_jobs(profile=name) if r.id])
+            for record in ctx.store.live_jobs(name):
                 if record.id:
                     poller.track(
                         name,
@@ -126,9 +253,9 @@ class Workspace(SubmitMixin, ResultsMixin, MoneyMixin, QueueMixin, CleanMixin):
     async def _after_terminal(self, record: JobRecord) -> None:
         """A job ended: give it a cost from the provider's usage, and let queued work go."""
         with contextlib.suppress(Exception):
-            await self._cost_when_terminal(record)
+            await self.money.cost_when_terminal(record)
         if self.store.queued_intents(record.profile):
-            await self.dispatch_queued(record.profile)
+            await self.queue.dispatch_queued(record.profile)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run background work of the polling loop (cancelled by ``stop_polling``)."""
@@ -140,10 +267,10 @@ class Workspace(SubmitMixin, ResultsMixin, MoneyMixin, QueueMixin, CleanMixin):
         """Settle crash leftovers, send queued work that fits, then poll every live job until
         ``stop_polling``. A job turning terminal lets queued submissions of its profile go."""
         # A profile that cannot be listed now is reported; polling starts for all the same.
-        await self.reconcile(on_error=lambda name, exc: self._report(name, None, exc))
-        self._poller = self._make_poller()
-        self._spawn(self.dispatch_queued())
-        await self._poller.run()
+        await self.ctx.reconcile(on_error=lambda name, exc: self.ctx.report(name, None, exc))
+        poller = self.ctx.poller = self._make_poller()
+        self._spawn(self.queue.dispatch_queued())
+        await poller.run()
 
     def start_polling_task(self) -> asyncio.Task[None]:
         """Start polling in a background task of the running loop."""
@@ -158,39 +285,18 @@ class Workspace(SubmitMixin, ResultsMixin, MoneyMixin, QueueMixin, CleanMixin):
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self._poller is not None:
-            await self._poller.stop()
+        if self.ctx.poller is not None:
+            await self.ctx.poller.stop()
         if self._poll_task is not None:
             self._poll_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._poll_task
             self._poll_task = None
 
-    def poll_now(self, ident: str | None = None) -> None:
-        """Ask the poller for an immediate poll of one job, or of every live job."""
-        if self._poller is None:
-            return
-        if ident is None:
-            for name in self._poller.profiles:
-                self._poller.poll_now(name)
-            return
-        record = self.job(ident)
-        if record.id:
-            self._track(record)
-            self._poller.poll_now(record.profile, record.id)
-
     async def aclose(self) -> None:
         """Stop polling and close every adapter and index."""
         await self.stop_polling()
-        for provider in [*self._providers.values(), *self._poll_providers.values()]:
-            with contextlib.suppress(Exception):
-                await provider.aclose()
-        self._providers.clear()
-        self._poll_providers.clear()
-        for index in self._indexes.values():
-            index.close()
-        self._indexes.clear()
-        self.store.close()
+        await self.ctx.aclose()
 
 
 __all__ = [

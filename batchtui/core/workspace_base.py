@@ -1,24 +1,32 @@
-"""The Workspace's foundation: config, store, adapters, job lookups, listeners and adoption.
+"""The context every part of the Workspace shares: config, store, clock, adapters, the job
+list, listeners, and the places on disk.
 
-`batchtui.core.workspace.Workspace` builds on this with submission (`workspace_submit`),
-results (`workspace_results`) and polling; front ends only ever hold a `Workspace`.
+The parts (`workspace_lookups`, `workspace_money`, `workspace_results`, `workspace_send`,
+`workspace_queue`, `workspace_submit`, `workspace_clean`) each take this context and the
+parts they call, explicitly; `batchtui.core.workspace.Workspace` wires them and is what front
+ends hold.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from batchtui.core.clock import Clock, SystemClock
 from batchtui.core.config import Config, ConfigError, Profile, provider_kwargs
+from batchtui.core.inputs import ValidationReport, validate_file
 from batchtui.core.models import BatchJob
 from batchtui.core.paths import ensure_private_dir
 from batchtui.core.poller import Poller, PollSettings
-from batchtui.core.provider import BatchtuiError, NotFoundError, Provider, ProviderError
-from batchtui.core.registry import provider_spec
-from batchtui.core.results import ResultIndex
+from batchtui.core.provider import (
+    BatchtuiError,
+    ProgressCallback,
+    Provider,
+    ProviderError,
+)
+from batchtui.core.results import ResultIndex, ResultsFile
 from batchtui.core.store import JobRecord, JobStore
 from batchtui.core.submit import reconcile_profile
 
@@ -65,8 +73,8 @@ def poll_settings(profile: Profile) -> PollSettings:
     )
 
 
-class WorkspaceBase:
-    """Config, job store, one adapter per profile, job lookups, listeners and adoption."""
+class WorkspaceContext:
+    """Config, job store, one adapter per profile, the job list and listeners."""
 
     def __init__(
         self,
@@ -88,14 +96,14 @@ class WorkspaceBase:
         self._poll_factory = poll_factory or (None if provider_factory else _poll_factory)
         self._providers: dict[str, Provider] = {}
         self._poll_providers: dict[str, Provider] = {}
-        self._tasks: set[asyncio.Task[object]] = set()
-        self._dispatch_locks: dict[str, asyncio.Lock] = {}
         self._listeners: list[JobListener] = []
         self._error_listeners: list[ErrorListener] = []
-        self._in_flight: set[str] = set()
-        self._poller: Poller | None = None
-        self._poll_task: asyncio.Task[None] | None = None
-        self._indexes: dict[str, ResultIndex] = {}
+        self.in_flight: set[str] = set()
+        """Submissions this process is sending now (reconcile leaves them alone)."""
+        self.poller: Poller | None = None
+        """The running poller, while the Workspace polls."""
+        self.indexes: dict[str, ResultIndex] = {}
+        """Open result indexes by local id."""
 
     # --- places ---------------------------------------------------------------------------
 
@@ -183,23 +191,26 @@ class WorkspaceBase:
             self._error_listeners.remove(callback) if callback in self._error_listeners else None
         )
 
-    def _emit(self, record: JobRecord | None) -> None:
+    def emit(self, record: JobRecord | None) -> None:
+        """Tell every listener that a job changed."""
         if record is None:
             return
         for listener in list(self._listeners):
             with contextlib.suppress(Exception):
                 listener(record)
 
-    def _remember(self, job: BatchJob, profile: str) -> JobRecord:
+    def remember(self, job: BatchJob, profile: str) -> JobRecord:
+        """Store a fresh snapshot; tell listeners if it changed and follow it while it runs."""
         record, changed = self.store.upsert_snapshot(job, profile)
         if changed:
-            self._emit(record)
+            self.emit(record)
         if not record.is_terminal:
-            self._track(record)
+            self.track(record)
         return record
 
-    def _track(self, record: JobRecord) -> None:
-        poller = self._poller
+    def track(self, record: JobRecord) -> None:
+        """Have the running poller follow a job it does not follow yet."""
+        poller = self.poller
         if poller is None or not record.id or record.profile not in poller.profiles:
             return
         if not poller.is_tracked(record.profile, record.id):
@@ -225,8 +236,8 @@ class WorkspaceBase:
                     self.provider(name),
                     name,
                     clock=self.clock,
-                    on_change=self._emit,
-                    skip=self._in_flight,
+                    on_change=self.emit,
+                    skip=self.in_flight,
                 )
             except ProviderError as exc:
                 if on_error is None:
@@ -234,71 +245,83 @@ class WorkspaceBase:
                 on_error(name, exc)
         return changed
 
-    async def refresh(self, ident: str, profile: str | None = None) -> JobRecord:
-        """A fresh snapshot from the provider (adopting a provider id the store lacks)."""
-        record = self.store.get(ident)
-        if record is None:
-            return await self.adopt(ident, profile)
-        if not record.id:
-            return record
-        if (record.cleaned or {}).get("batch"):
-            return record  # deleted at the provider by `clean`: the stored snapshot is final
-        job = await self.provider(record.profile).get(record.id)
-        record = self._remember(job, record.profile)
-        return await self._cost_when_terminal(record)  # type: ignore[attr-defined]
+    def report(self, profile: str, batch_id: str | None, exc: Exception) -> None:
+        """Tell the error listeners of a failure in background work."""
+        for listener in list(self._error_listeners):
+            with contextlib.suppress(Exception):
+                listener(profile, batch_id, exc)
 
-    async def resolve(self, ident: str, profile: str | None = None) -> JobRecord:
-        """The stored job for an id, adopting a provider id the store does not know yet."""
-        record = self.store.get(ident)
-        if record is not None:
-            return record
-        return await self.adopt(ident, profile)
+    def results_file(self, record: JobRecord) -> ResultsFile:
+        """The cached results files of a job the provider has."""
+        assert record.id is not None
+        return ResultsFile.open(self.results_dir, record.id, provider=record.provider)
 
-    async def adopt(self, batch_id: str, profile: str | None = None) -> JobRecord:
-        """Fetch a batch created elsewhere and add it to the store.
+    def run_jobs(self, ident: str) -> list[JobRecord]:
+        """The jobs of a job's run: parts, then retries oldest first."""
+        return self.store.run_jobs(self.job(ident).run_id)
 
-        Every usable profile is asked (the provider the id looks like first). When none has
-        it, the provider's own error is raised: NotFoundError when every profile answered
-        404, else the first other failure (a wrong key, an unreachable server).
+    def validate(
+        self,
+        path: Path | str,
+        profile: str | None = None,
+        *,
+        defaults: Mapping[str, Any] | None = None,
+        progress: ProgressCallback | None = None,
+        split: bool = True,
+        csv_template: str | None = None,
+        csv_id_column: str | None = None,
+        csv_system: str | None = None,
+    ) -> ValidationReport:
+        """Validate an input for a profile's provider (streams the whole file).
+
+        ``csv_template`` (``{column}`` placeholders), ``csv_id_column`` and ``csv_system``
+        apply to CSV/TSV inputs.
         """
-        if profile:
-            names = [self.profile(profile).name]
-        else:
-            names = self.usable_profiles()
-            if not names:
-                raise ConfigError(
-                    f"no job {batch_id} in the local store, and no profile has an API key "
-                    "to look for it at a provider"
-                )
-
-        def owns(name: str) -> bool:
-            prefix = provider_spec(self.config.profile(name).provider).id_prefix
-            return bool(prefix) and batch_id.startswith(prefix)
-
-        names.sort(key=lambda n: not owns(n))
-        failures: list[ProviderError] = []
-        for name in names:
-            try:
-                job = await self.provider(name).get(batch_id)
-            except ProviderError as exc:
-                failures.append(exc)
-                continue
-            return self._remember(job, name)
-        others = [e for e in failures if not isinstance(e, NotFoundError)]
-        if others:
-            raise others[0]
-        first = failures[0]
-        where = ", ".join(names)
-        raise NotFoundError(
-            f"no job {batch_id} in the local store or at profile(s) {where}: {first.message}",
-            provider=first.provider,
-            status_code=first.status_code,
-            request_id=first.request_id,
-            error_type=first.error_type,
+        prof = self.profile(profile)
+        return validate_file(
+            path,
+            prof.provider,
+            defaults=self.defaults(prof, defaults),
+            progress=progress,
+            split=split,
+            csv_template=csv_template,
+            csv_id_column=csv_id_column,
+            csv_system=csv_system,
         )
 
-    async def _fresh(self, record: JobRecord) -> JobRecord:
-        if record.id and not record.is_terminal:
-            with contextlib.suppress(BatchtuiError):
-                return await self.refresh(record.local_id)
-        return record
+    def defaults(self, prof: Profile, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Request parameters a record may lack, from the caller then the profile."""
+        out: dict[str, Any] = {}
+        if prof.default_model:
+            out["model"] = prof.default_model
+        if prof.default_max_tokens:
+            out["max_tokens"] = prof.default_max_tokens
+        for key, value in (given or {}).items():
+            if value is not None:
+                out[key] = value
+        return out
+
+    def poll_now(self, ident: str | None = None) -> None:
+        """Ask the poller for an immediate poll of one job, or of every live job."""
+        if self.poller is None:
+            return
+        if ident is None:
+            for name in self.poller.profiles:
+                self.poller.poll_now(name)
+            return
+        record = self.job(ident)
+        if record.id:
+            self.track(record)
+            self.poller.poll_now(record.profile, record.id)
+
+    async def aclose(self) -> None:
+        """Close every adapter and index, then the store."""
+        for provider in [*self._providers.values(), *self._poll_providers.values()]:
+            with contextlib.suppress(Exception):
+                await provider.aclose()
+        self._providers.clear()
+        self._poll_providers.clear()
+        for index in self.indexes.values():
+            index.close()
+        self.indexes.clear()
+        self.store.close()

@@ -7,24 +7,27 @@ import contextlib
 from batchtui.core.clean import CleanPlan, CleanReport, job_items, plan
 from batchtui.core.models import Capability
 from batchtui.core.provider import BatchtuiError, NotFoundError, ProviderError
-from batchtui.core.workspace_base import WorkspaceBase
+from batchtui.core.workspace_base import WorkspaceContext
 
 
-class CleanMixin(WorkspaceBase):
+class Hygiene:
     """`clean_plan` lists what may be deleted at the providers; `clean` deletes it."""
+
+    def __init__(self, ctx: WorkspaceContext) -> None:
+        self.ctx = ctx
 
     def clean_plan(self, profile: str | None = None) -> CleanPlan:
         """What `clean` would delete (nothing whose results are not fully cached here).
 
         Profiles without a key are left out (nothing could be deleted there).
         """
-        names = [self.profile(profile).name] if profile else self.usable_profiles()
+        names = [self.ctx.profile(profile).name] if profile else self.ctx.usable_profiles()
         capabilities: dict[str, tuple[bool, bool]] = {}
         for name in names:
             caps = self._deletes(name)
             if caps is not None:
                 capabilities[name] = caps
-        records = [r for r in self.store.list_jobs() if r.profile in capabilities]
+        records = [r for r in self.ctx.store.list_jobs() if r.profile in capabilities]
         records.reverse()  # oldest first
         return plan(records, capabilities)
 
@@ -37,7 +40,7 @@ class CleanMixin(WorkspaceBase):
         """
         report = CleanReport()
         for item in cleaning.items:
-            record = self.store.get(item.local_id)
+            record = self.ctx.store.get(item.local_id)
             caps = self._deletes(item.profile)
             current = (
                 job_items(record, can_delete_files=caps[0], can_delete_job=caps[1])
@@ -47,7 +50,7 @@ class CleanMixin(WorkspaceBase):
             if item not in current:
                 report.failed.append((item, "no longer safe to delete; skipped"))
                 continue
-            provider = self.provider(item.profile)
+            provider = self.ctx.provider(item.profile)
             try:
                 if item.kind == "batch":
                     await provider.delete_job(item.target)
@@ -60,19 +63,19 @@ class CleanMixin(WorkspaceBase):
                 continue
             with contextlib.suppress(BatchtuiError):
                 if item.kind == "batch":
-                    updated = self.store.mark_cleaned(item.local_id, batch=True)
+                    updated = self.ctx.store.mark_cleaned(item.local_id, batch=True)
                 else:
-                    updated = self.store.mark_cleaned(
+                    updated = self.ctx.store.mark_cleaned(
                         item.local_id, file_id=item.target, role=item.role
                     )
-                self._emit(updated)
+                self.ctx.emit(updated)
             report.deleted.append(item)
         return report
 
     def _deletes(self, profile: str) -> tuple[bool, bool] | None:
         """(can delete files, can delete jobs) of a profile's adapter; None without a key."""
         try:
-            caps = self.provider(profile).capabilities
+            caps = self.ctx.provider(profile).capabilities
         except BatchtuiError:
             return None
         return bool(caps & Capability.DELETE_FILES), bool(caps & Capability.DELETE_JOB)

@@ -31,7 +31,7 @@ from batchtui.core.models import BatchResult, ResultLine
 from batchtui.core.provider import BatchtuiError
 from batchtui.core.results.files import iter_lines
 from batchtui.core.store import JobRecord
-from batchtui.core.workspace_base import WorkspaceBase
+from batchtui.core.workspace_base import WorkspaceContext
 
 DEFAULT_STALE_AFTER_S = 1800.0
 """A profile without ``stale_after_s`` marks a job stale after 30 minutes without progress."""
@@ -47,8 +47,11 @@ def check_usd(value: float | None, what: str = "max cost") -> None:
         raise BatchtuiError(f"{what}: must be a positive number of US dollars, got {value!r}")
 
 
-class MoneyMixin(WorkspaceBase):
+class Money:
     """Estimates, budgets, actual costs and cost totals."""
+
+    def __init__(self, ctx: WorkspaceContext) -> None:
+        self.ctx = ctx
 
     # --- before submission -----------------------------------------------------------------
 
@@ -70,11 +73,11 @@ class MoneyMixin(WorkspaceBase):
         Raises InputValidationError when the input has errors. Call it in a thread from a
         UI: it streams the whole file, and the first price lookup imports the price database.
         """
-        prof = self.profile(profile)
+        prof = self.ctx.profile(profile)
         defaults: dict[str, Any] = {"model": model, "max_tokens": max_tokens}
         if endpoint:
             defaults["endpoint"] = endpoint
-        report = self.validate(  # type: ignore[attr-defined]
+        report = self.ctx.validate(
             path,
             prof.name,
             defaults=defaults,
@@ -109,17 +112,18 @@ class MoneyMixin(WorkspaceBase):
         raises BudgetExceeded (one line naming the estimate and the budget) when not.
         """
         check_usd(max_cost_usd)
-        prof = self.profile(profile)
+        prof = self.ctx.profile(profile)
         if isinstance(source, SubmissionEstimate):
             guess = source
         elif isinstance(source, Estimate):
             guess = SubmissionEstimate(source, (source,))
         else:
             guess = self.estimate_file(source, prof.name, **estimate_options)
-        self._check_budgets(prof, guess.run, max_cost_usd)
+        self.check_budgets(prof, guess.run, max_cost_usd)
         return guess
 
-    def _check_budgets(self, prof: Profile, guess: Estimate, max_cost_usd: float | None) -> None:
+    def check_budgets(self, prof: Profile, guess: Estimate, max_cost_usd: float | None) -> None:
+        """Refuse (BudgetExceeded) a submission estimated at ``guess`` over any budget."""
         budgets = []
         if max_cost_usd is not None:
             budgets.append(Budget("--max-cost", max_cost_usd))
@@ -132,8 +136,8 @@ class MoneyMixin(WorkspaceBase):
 
     def spent_today(self, profile: str) -> float:
         """Today's spend of a profile: actual costs, else high estimates, of today's jobs."""
-        since = day_start(self.clock.now())
-        return spent(self.store.list_jobs(profile=profile, created_since=since))
+        since = day_start(self.ctx.clock.now())
+        return spent(self.ctx.store.list_jobs(profile=profile, created_since=since))
 
     # --- after: actual costs ---------------------------------------------------------------
 
@@ -147,11 +151,11 @@ class MoneyMixin(WorkspaceBase):
         keeps no cost. Reading results needs the profile's adapter (its parser); without one
         (no key) the batch's usage is used when there is one.
         """
-        record = self.job(ident)
+        record = self.ctx.job(ident)
         parse: Callable[[ResultLine], BatchResult] | None = None
         if record.results_complete and record.id is not None:
             try:
-                parse = self.provider(record.profile).parse_result
+                parse = self.ctx.provider(record.profile).parse_result
             except BatchtuiError:
                 parse = None  # no adapter to read the lines: the batch's usage, if any
         try:
@@ -160,8 +164,8 @@ class MoneyMixin(WorkspaceBase):
             return record  # a results file gone or unreadable: no cost rather than a crash
         if cost is None:
             return record
-        record = self.store.set_cost(record.local_id, cost)
-        self._emit(record)
+        record = self.ctx.store.set_cost(record.local_id, cost)
+        self.ctx.emit(record)
         return record
 
     def _cost_of(
@@ -169,7 +173,7 @@ class MoneyMixin(WorkspaceBase):
     ) -> dict[str, Any] | None:
         source = "results"
         if parse is not None and record.results_complete and record.id is not None:
-            files = self._results_file(record)  # type: ignore[attr-defined]
+            files = self.ctx.results_file(record)
 
             def lines() -> Iterator[ResultLine]:
                 for name in files.sources:
@@ -198,7 +202,7 @@ class MoneyMixin(WorkspaceBase):
             "computed_at": datetime.now(UTC).isoformat(),
         }
 
-    async def _cost_when_terminal(self, record: JobRecord) -> JobRecord:
+    async def cost_when_terminal(self, record: JobRecord) -> JobRecord:
         """Give an ended job a cost from the provider's usage if it has none yet."""
         usage = record.snapshot.raw.get("usage") if record.snapshot is not None else None
         if record.is_terminal and record.cost is None and isinstance(usage, dict):
@@ -209,7 +213,7 @@ class MoneyMixin(WorkspaceBase):
 
     def cost_totals(self, profile: str | None = None) -> list[CostTotal]:
         """Money per profile (``day`` None) and per profile and local day, newest day first."""
-        return cost_totals(self.store.list_jobs(profile=profile))
+        return cost_totals(self.ctx.store.list_jobs(profile=profile))
 
     def run_money(self, ident: str) -> dict[str, Any]:
         """Money of a job's run (its parts and retries): the summed estimate and actual costs.
@@ -218,7 +222,7 @@ class MoneyMixin(WorkspaceBase):
         ``cost_usd``, ``sync_cost_usd``, ``saved_usd`` (sums over jobs with a known cost;
         None when one of them has no price).
         """
-        jobs = self.run_jobs(ident)  # type: ignore[attr-defined]
+        jobs = self.ctx.run_jobs(ident)
         estimates = [Estimate.from_dict(j.estimate) for j in jobs if j.estimate]
         costs = [j.cost for j in jobs if j.cost]
         priced = all(c.get("cost_usd") is not None for c in costs)
@@ -240,7 +244,7 @@ class MoneyMixin(WorkspaceBase):
     def stale_after(self, profile: str) -> float:
         """Seconds without progress after which a job of this profile is marked stale."""
         try:
-            value = self.config.profile(profile).stale_after_s
+            value = self.ctx.config.profile(profile).stale_after_s
         except BatchtuiError:
             value = None
         return value or DEFAULT_STALE_AFTER_S
@@ -252,16 +256,16 @@ class MoneyMixin(WorkspaceBase):
         written to the store, but they happen.
         """
         after = self.stale_after(record.profile)
-        poller = self._poller
+        poller = self.ctx.poller
         watched = bool(
             poller is not None
             and record.id
             and record.profile in poller.profiles
             and poller.is_tracked(record.profile, record.id)
         )
-        if not record.is_stale(now or self.clock.now(), after, watched=watched):
+        if not record.is_stale(now or self.ctx.clock.now(), after, watched=watched):
             return None
         return record.stale_since(after)
 
 
-__all__ = ["DEFAULT_STALE_AFTER_S", "BudgetExceeded", "MoneyMixin", "check_usd"]
+__all__ = ["DEFAULT_STALE_AFTER_S", "BudgetExceeded", "Money", "check_usd"]

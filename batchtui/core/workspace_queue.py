@@ -10,33 +10,38 @@ the same submission twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Collection
 
 from batchtui.core.provider import BatchtuiError, ProgressCallback
 from batchtui.core.queue import has_room, room_text
 from batchtui.core.store import JobRecord
-from batchtui.core.workspace_base import WorkspaceBase
+from batchtui.core.workspace_base import WorkspaceContext
+from batchtui.core.workspace_send import Sender
 
 
-class QueueMixin(WorkspaceBase):
+class Queue:
     """The local queue of submissions held back by a profile's in-flight limits."""
+
+    def __init__(self, ctx: WorkspaceContext, sender: Sender) -> None:
+        self.ctx = ctx
+        self.sender = sender
+        self._dispatch_locks: dict[str, asyncio.Lock] = {}
 
     def queued(self, profile: str | None = None) -> list[JobRecord]:
         """Queued submissions, oldest first (they go out in this order)."""
         out = []
-        for intent in self.store.queued_intents(profile):
-            record = self.store.get(intent.local_id)
+        for intent in self.ctx.store.queued_intents(profile):
+            record = self.ctx.store.get(intent.local_id)
             if record is not None:
                 out.append(record)
         return out
 
     def queue_text(self, profile: str) -> str:
         """What holds a profile's queue now, e.g. ``2/2 jobs in flight``."""
-        prof = self.profile(profile)
+        prof = self.ctx.profile(profile)
         in_flight = [
             r
-            for r in self.store.list_jobs(profile=prof.name, live=True)
+            for r in self.ctx.store.list_jobs(profile=prof.name, live=True)
             if r.status.value != "queued"
         ]
         return room_text(prof, in_flight)
@@ -47,12 +52,12 @@ class QueueMixin(WorkspaceBase):
         A send that fails stops that profile's dispatch (the rest stay queued) and goes to the
         error listeners; a quota or limit refusal is kept on the job and never retried.
         """
-        names = [self.profile(profile).name] if profile else sorted(self.config.profiles)
+        names = [self.ctx.profile(profile).name] if profile else sorted(self.ctx.config.profiles)
         sent: list[JobRecord] = []
         for name in names:
-            if not self.store.queued_intents(name):
+            if not self.ctx.store.queued_intents(name):
                 continue
-            sent += await self._dispatch_profile(name)
+            sent += await self.dispatch_profile(name)
         return sent
 
     def _dispatch_lock(self, profile: str) -> asyncio.Lock:
@@ -60,7 +65,7 @@ class QueueMixin(WorkspaceBase):
             self._dispatch_locks[profile] = asyncio.Lock()
         return self._dispatch_locks[profile]
 
-    async def _dispatch_profile(
+    async def dispatch_profile(
         self,
         profile: str,
         *,
@@ -71,36 +76,31 @@ class QueueMixin(WorkspaceBase):
 
         Errors of a submission in ``own`` (the caller's) are raised; others are reported.
         """
-        prof = self.profile(profile)
+        prof = self.ctx.profile(profile)
         try:
-            self.provider(prof.name)
+            self.ctx.provider(prof.name)
         except BatchtuiError:
             return []  # no key: nothing can be sent (the queue waits)
         sent: list[JobRecord] = []
         async with self._dispatch_lock(prof.name):
             while True:
                 intent = await asyncio.to_thread(
-                    self.store.release_next_queued,
+                    self.ctx.store.release_next_queued,
                     prof.name,
                     lambda job, in_flight: has_room(prof, job, in_flight),
                 )
                 if intent is None:
                     break
-                self._emit(self.store.get(intent.local_id))
+                self.ctx.emit(self.ctx.store.get(intent.local_id))
                 mine = intent.local_id in own
                 try:
-                    record = await self._send(  # type: ignore[attr-defined]
+                    record = await self.sender.send(
                         intent.local_id, progress=progress if mine else None
                     )
                 except BatchtuiError as exc:
                     if mine:
                         raise
-                    self._report(prof.name, None, exc)
+                    self.ctx.report(prof.name, None, exc)
                     break
                 sent.append(record)
         return sent
-
-    def _report(self, profile: str, batch_id: str | None, exc: Exception) -> None:
-        for listener in list(self._error_listeners):
-            with contextlib.suppress(Exception):
-                listener(profile, batch_id, exc)

@@ -11,9 +11,10 @@ from typing import Any
 from batchtui.core.joins import JoinSource, open_join
 from batchtui.core.provider import BatchtuiError, ProgressCallback
 from batchtui.core.recovery import submitted_ids
-from batchtui.core.results import ResultIndex, ResultsFile, RunMerge, download_results, merge_run
-from batchtui.core.store import JobRecord
-from batchtui.core.workspace_base import WorkspaceBase
+from batchtui.core.results import ResultIndex, RunMerge, download_results, merge_run
+from batchtui.core.workspace_base import WorkspaceContext
+from batchtui.core.workspace_lookups import Lookups
+from batchtui.core.workspace_money import Money
 
 PREVIEW_LINES = 2_000
 """Rows a first screen indexes before it is shown (see ``results_preview``)."""
@@ -26,28 +27,29 @@ class NoResults(BatchtuiError):
     """The job has no results to fetch (yet)."""
 
 
-class ResultsMixin(WorkspaceBase):
+class Results:
     """Fetch, cache and merge job results."""
 
-    def _results_file(self, record: JobRecord) -> ResultsFile:
-        assert record.id is not None
-        return ResultsFile.open(self.results_dir, record.id, provider=record.provider)
+    def __init__(self, ctx: WorkspaceContext, lookups: Lookups, money: Money) -> None:
+        self.ctx = ctx
+        self.lookups = lookups
+        self.money = money
 
     def results(self, ident: str) -> ResultIndex | None:
         """The cached results index of a job, or None when nothing is cached."""
-        record = self.job(ident)
+        record = self.ctx.job(ident)
         if record.id is None:
             return None
-        cached = self._indexes.get(record.local_id)
+        cached = self.ctx.indexes.get(record.local_id)
         if cached is not None:
             if cached.update():  # a preview or a download may have left lines to index
                 cached.save()
             return cached
-        results = self._results_file(record)
+        results = self.ctx.results_file(record)
         if not results.sources:
             return None
         index = ResultIndex.open(results, update=True)
-        self._indexes[record.local_id] = index
+        self.ctx.indexes[record.local_id] = index
         return index
 
     def results_preview(self, ident: str, lines: int = PREVIEW_LINES) -> ResultIndex | None:
@@ -57,16 +59,16 @@ class ResultsMixin(WorkspaceBase):
         whole first. ``fetch_results`` (or ``results``) indexes the rest; ``is_current()``
         tells whether anything is left.
         """
-        record = self.job(ident)
+        record = self.ctx.job(ident)
         if record.id is None:
             return None
-        index = self._indexes.get(record.local_id)
+        index = self.ctx.indexes.get(record.local_id)
         if index is None:
-            results = self._results_file(record)
+            results = self.ctx.results_file(record)
             if not results.sources:
                 return None
             index = ResultIndex.open(results)
-            self._indexes[record.local_id] = index
+            self.ctx.indexes[record.local_id] = index
         if index.count < lines:
             index.update(max_lines=lines - index.count)
         return index
@@ -92,66 +94,62 @@ class ResultsMixin(WorkspaceBase):
         index: ResultIndex | None = None,
     ) -> ResultIndex:
         """Download (or resume) a job's results into the cache and return its index."""
-        record = await self.resolve(ident)
+        record = await self.lookups.resolve(ident)
         if record.id is None:
             raise NoResults(f"job {record.display_id} was never accepted by the provider")
         if record.results_complete:
-            cached = self._indexes.get(record.local_id) or self.results_preview(record.local_id)
+            cached = self.ctx.indexes.get(record.local_id) or self.results_preview(record.local_id)
             if cached is not None:
                 await self._catch_up(cached, on_lines)
                 if (record.cost or {}).get("source") != "results":
-                    await self.compute_cost(record.local_id)  # type: ignore[attr-defined]
+                    await self.money.compute_cost(record.local_id)
                 return cached
-        provider = self.provider(record.profile)
+        provider = self.ctx.provider(record.profile)
         job = await provider.get(record.id)
-        record = self._remember(job, record.profile)
+        record = self.ctx.remember(job, record.profile)
         if not job.results_available:
             raise NoResults(
                 f"job {record.display_id} has no results yet ({job.status.value}"
                 f"{'' if job.is_terminal else '; they appear when it ends'})"
             )
-        results = self._results_file(record)
-        index = index or self._indexes.get(record.local_id) or ResultIndex.open(results)
+        results = self.ctx.results_file(record)
+        index = index or self.ctx.indexes.get(record.local_id) or ResultIndex.open(results)
         # Known before the download starts, so `results(id)` serves the lines as they arrive
         # instead of opening (and saving) a second index of the same files.
-        self._indexes[record.local_id] = index
+        self.ctx.indexes[record.local_id] = index
         await asyncio.to_thread(index.update)
         results = await download_results(
-            provider, job, self.results_dir, progress=progress, on_lines=on_lines, index=index
+            provider, job, self.ctx.results_dir, progress=progress, on_lines=on_lines, index=index
         )
-        self._indexes[record.local_id] = index
-        record = self.store.set_results_state(
+        self.ctx.indexes[record.local_id] = index
+        record = self.ctx.store.set_results_state(
             record.local_id,
-            path=str(self.results_dir),
+            path=str(self.ctx.results_dir),
             offsets=dict(results.offsets),
             complete=results.complete,
         )
-        self._emit(record)
+        self.ctx.emit(record)
         if results.complete and (record.cost or {}).get("source") != "results":
-            await self.compute_cost(record.local_id)  # type: ignore[attr-defined]
+            await self.money.compute_cost(record.local_id)
         return index
 
     def join_source(self, ident: str) -> JoinSource:
         """What a joined export of a job needs: its kept requests by custom_id and, for a CSV
         input, the input's own columns (pass ``.export_kwargs()`` to the export; ``close()``
         it after). Raises BatchtuiError for a job with no kept input (adopted ones)."""
-        record = self.job(ident)
+        record = self.ctx.job(ident)
         if record.input_path is None or not record.input_path.exists():
             raise BatchtuiError(f"job {record.display_id} has no kept input to join results to")
-        intent = self.store.get_intent(record.local_id)
+        intent = self.ctx.store.get_intent(record.local_id)
         return open_join(record.input_path, intent.options if intent else None)
 
     def parse_fn(self, ident: str) -> Callable[[Any], Any]:
         """The adapter's result parser for a job (for exports and the detail pane)."""
-        return self.provider(self.job(ident).profile).parse_result
-
-    def run_jobs(self, ident: str) -> list[JobRecord]:
-        """The jobs of a job's run: parts, then retries oldest first."""
-        return self.store.run_jobs(self.job(ident).run_id)
+        return self.ctx.provider(self.ctx.job(ident).profile).parse_result
 
     async def run_view(self, ident: str, *, fetch: bool = True) -> RunMerge:
         """The merged results of a job's run: latest success per custom_id, and what is missing."""
-        jobs = self.run_jobs(ident)
+        jobs = self.ctx.run_jobs(ident)
         pairs: list[tuple[str, ResultIndex]] = []
         submitted: list[str] = []
         seen_inputs: set[Path] = set()
@@ -163,7 +161,7 @@ class ResultsMixin(WorkspaceBase):
                 submitted += await asyncio.to_thread(submitted_ids, path)
             index = self.results(record.local_id)
             if fetch and record.id and not record.results_complete:
-                record = await self._fresh(record)  # the stored snapshot may be stale
+                record = await self.lookups.fresh(record)  # the stored snapshot may be stale
                 if record.results_available:
                     with contextlib.suppress(NoResults):
                         index = await self.fetch_results(record.local_id)

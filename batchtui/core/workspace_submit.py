@@ -8,70 +8,47 @@ import functools
 import json
 import shutil
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from batchtui.core.config import Profile
 from batchtui.core.costs import sum_estimates
 from batchtui.core.estimates import native_estimate, part_estimates, summary_estimate
-from batchtui.core.inputs import InputFormat, ValidationReport, validate_file, write_native
+from batchtui.core.inputs import InputFormat, write_native
 from batchtui.core.joins import CSV_OPTION, write_csv_columns
 from batchtui.core.models import Capability, ResultFlag
-from batchtui.core.provider import BatchtuiError, ProgressCallback, QuotaError
+from batchtui.core.provider import BatchtuiError, ProgressCallback
 from batchtui.core.queue import check_fits_alone, is_limited
 from batchtui.core.recovery import retry_ids, submitted_ids, unfinished_ids, write_subset
 from batchtui.core.results import ResultIndex
 from batchtui.core.store import LABEL_METADATA_KEY, JobRecord
-from batchtui.core.submit import DuplicateInput, keep_part, remove_quietly, send_intent
-from batchtui.core.workspace_base import WorkspaceBase
-from batchtui.core.workspace_money import check_usd
-from batchtui.core.workspace_results import NoResults
+from batchtui.core.submit import DuplicateInput, keep_part, remove_quietly
+from batchtui.core.workspace_base import WorkspaceContext
+from batchtui.core.workspace_lookups import Lookups
+from batchtui.core.workspace_money import Money, check_usd
+from batchtui.core.workspace_queue import Queue
+from batchtui.core.workspace_results import NoResults, Results
+from batchtui.core.workspace_send import Sender
 
 
-class SubmitMixin(WorkspaceBase):
-    """Validate and submit inputs; retry, recover and cancel jobs."""
+class Submissions:
+    """Submit inputs; retry, recover and cancel jobs."""
 
-    def validate(
+    def __init__(
         self,
-        path: Path | str,
-        profile: str | None = None,
+        ctx: WorkspaceContext,
         *,
-        defaults: Mapping[str, Any] | None = None,
-        progress: ProgressCallback | None = None,
-        split: bool = True,
-        csv_template: str | None = None,
-        csv_id_column: str | None = None,
-        csv_system: str | None = None,
-    ) -> ValidationReport:
-        """Validate an input for a profile's provider (streams the whole file).
-
-        ``csv_template`` (``{column}`` placeholders), ``csv_id_column`` and ``csv_system``
-        apply to CSV/TSV inputs.
-        """
-        prof = self.profile(profile)
-        return validate_file(
-            path,
-            prof.provider,
-            defaults=self.defaults(prof, defaults),
-            progress=progress,
-            split=split,
-            csv_template=csv_template,
-            csv_id_column=csv_id_column,
-            csv_system=csv_system,
-        )
-
-    def defaults(self, prof: Profile, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Request parameters a record may lack, from the caller then the profile."""
-        out: dict[str, Any] = {}
-        if prof.default_model:
-            out["model"] = prof.default_model
-        if prof.default_max_tokens:
-            out["max_tokens"] = prof.default_max_tokens
-        for key, value in (given or {}).items():
-            if value is not None:
-                out[key] = value
-        return out
+        lookups: Lookups,
+        money: Money,
+        cache: Results,
+        sender: Sender,
+        queue: Queue,
+    ) -> None:
+        self.ctx = ctx
+        self.lookups = lookups
+        self.money = money
+        self.cache = cache
+        self.sender = sender
+        self.queue = queue
 
     async def submit_file(
         self,
@@ -101,15 +78,15 @@ class SubmitMixin(WorkspaceBase):
         once, oldest queued first; the others are returned QUEUED and go out as earlier jobs
         end (`dispatch_queued`).
         """
-        prof = self.profile(profile)
-        self.provider(prof.name)  # no key, no intent: fail before anything is recorded
+        prof = self.ctx.profile(profile)
+        self.ctx.provider(prof.name)  # no key, no intent: fail before anything is recorded
         check_usd(max_cost_usd)
-        defaults = self.defaults(prof, {"model": model, "max_tokens": max_tokens})
+        defaults = self.ctx.defaults(prof, {"model": model, "max_tokens": max_tokens})
         if endpoint:
             defaults["endpoint"] = endpoint
         # A folder of its own: part files are named after the input, so two submissions of
         # same-named files at once must not write over each other.
-        workdir = Path(tempfile.mkdtemp(dir=self.staging_dir))
+        workdir = Path(tempfile.mkdtemp(dir=self.ctx.staging_dir))
         try:
             parts = await asyncio.to_thread(
                 functools.partial(
@@ -134,26 +111,26 @@ class SubmitMixin(WorkspaceBase):
             existing: dict[int, JobRecord] = {}
             run_id = None
             if not again:
-                await self.reconcile(prof.name)
+                await self.ctx.reconcile(prof.name)
                 existing, run_id = self._already_sent(prof.name, parts)
                 todo = [i for i in todo if i not in existing]
             run_estimate = await asyncio.to_thread(summary_estimate, prof.provider, summary)
             estimates = part_estimates(run_estimate, parts)
             # Budgets and queue limits refuse before anything is kept, recorded or uploaded.
-            self._check_budgets(prof, sum_estimates(estimates[i] for i in todo), max_cost_usd)  # type: ignore[attr-defined]
+            self.money.check_budgets(prof, sum_estimates(estimates[i] for i in todo), max_cost_usd)
             if limited:
                 check_fits_alone(prof, [estimates[i].input_tokens for i in todo])
         except BaseException:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
-        kept = [keep_part(self.store, part.path, part.sha256) for part in parts]
+        kept = [keep_part(self.ctx.store, part.path, part.sha256) for part in parts]
         shutil.rmtree(workdir, ignore_errors=True)
         options: dict[str, Any] = {}
         if label:
             options["metadata"] = {LABEL_METADATA_KEY: label[:512]}
         if summary.format is InputFormat.CSV:
             sidecar, header = await asyncio.to_thread(
-                write_csv_columns, Path(path), self.store.inputs_dir, id_column=csv_id_column
+                write_csv_columns, Path(path), self.ctx.store.inputs_dir, id_column=csv_id_column
             )
             options[CSV_OPTION] = {"path": str(sidecar), "header": header}
         models = sorted(getattr(summary, "models", {}) or {})
@@ -164,7 +141,7 @@ class SubmitMixin(WorkspaceBase):
             part, kept_path = parts[number], kept[number]
             native_endpoint = _endpoint_of(kept_path)  # only lines that name one (OpenAI's)
             part_endpoint = endpoint or native_endpoint or "/v1/chat/completions"
-            record = self.store.record_intent(
+            record = self.ctx.store.record_intent(
                 profile=prof.name,
                 provider=prof.provider,
                 input_path=kept_path,
@@ -183,23 +160,25 @@ class SubmitMixin(WorkspaceBase):
             )
             run_id = record.run_id
             intents[number] = record
-            self._emit(record)
+            self.ctx.emit(record)
         sent: dict[int, JobRecord] = dict(existing)
         try:
             if limited:
                 own = {intents[n].local_id for n in todo}
-                await self._dispatch_profile(prof.name, own=own, progress=progress)  # type: ignore[attr-defined]
+                await self.queue.dispatch_profile(prof.name, own=own, progress=progress)
             else:
                 for number in todo:
-                    sent[number] = await self._send(intents[number].local_id, progress=progress)
+                    sent[number] = await self.sender.send(
+                        intents[number].local_id, progress=progress
+                    )
         except BaseException:
             for number in todo:
                 if number not in sent:
-                    self._drop_unsent(intents[number].local_id)
+                    self.sender.drop_unsent(intents[number].local_id)
             raise
         out = []
         for number in range(len(parts)):
-            record = sent.get(number) or self.store.get(intents[number].local_id)
+            record = sent.get(number) or self.ctx.store.get(intents[number].local_id)
             assert record is not None
             out.append(record)
         return out
@@ -215,7 +194,7 @@ class SubmitMixin(WorkspaceBase):
         """
         found: dict[int, JobRecord] = {}
         for number, part in enumerate(parts):
-            jobs = self.store.find_by_sha256(profile, part.sha256)
+            jobs = self.ctx.store.find_by_sha256(profile, part.sha256)
             if jobs:
                 found[number] = jobs[0]
         if not found:
@@ -233,48 +212,6 @@ class SubmitMixin(WorkspaceBase):
             raise refusal
         return found, runs.pop()
 
-    def _drop_unsent(self, local_id: str) -> None:
-        """Settle a recorded part whose create was never sent (an earlier part failed)."""
-        intent = self.store.get_intent(local_id)
-        if intent is None or intent.state.value not in ("recorded", "queued"):
-            return  # it got further: leave it to send_intent's own bookkeeping
-        with contextlib.suppress(BatchtuiError):
-            self.store.mark_abandoned(local_id, "not sent: an earlier part of the input failed")
-            self._emit(self.store.get(local_id))
-
-    async def _send(self, local_id: str, *, progress: ProgressCallback | None = None) -> JobRecord:
-        intent = self.store.get_intent(local_id)
-        assert intent is not None
-        prof = self.profile(intent.profile)
-        self._in_flight.add(local_id)
-        try:
-            record = await send_intent(
-                self.store,
-                self.provider(intent.profile),
-                intent,
-                clock=self.clock,
-                progress=progress,
-                settle_pause_s=prof.settle_pause_s,
-                budget_s=prof.retry_budget_s,
-            )
-        except QuotaError as exc:
-            self._note_limit(local_id, exc)
-            raise
-        except BaseException:
-            self._emit(self.store.get(local_id))
-            raise
-        finally:
-            self._in_flight.discard(local_id)
-        self._emit(record)
-        self._track(record)
-        return record
-
-    def _note_limit(self, local_id: str, exc: QuotaError) -> None:
-        """Keep a quota or spend-limit refusal on the job, so it shows and is not retried."""
-        failure = {"code": exc.code or exc.error_type or "quota", "message": exc.message}
-        with contextlib.suppress(BatchtuiError):
-            self._emit(self.store.set_failure(local_id, failure))
-
     async def _submit_child(
         self,
         parent: JobRecord,
@@ -283,34 +220,34 @@ class SubmitMixin(WorkspaceBase):
         max_tokens: int | None,
         note: str,
     ) -> JobRecord:
-        self.provider(parent.profile)  # no key, no intent: fail before anything is recorded
+        self.ctx.provider(parent.profile)  # no key, no intent: fail before anything is recorded
         if parent.input_path is None or not parent.input_path.exists():
             raise BatchtuiError(
                 f"job {parent.display_id} has no kept input (adopted from elsewhere?), "
                 "so its requests cannot be resubmitted"
             )
-        staging = self.staging_dir / f"{parent.local_id}-retry.jsonl"
+        staging = self.ctx.staging_dir / f"{parent.local_id}-retry.jsonl"
         count, sha, _size = await asyncio.to_thread(
             write_subset, parent.input_path, custom_ids, staging, max_tokens=max_tokens
         )
-        prof = self.profile(parent.profile)
+        prof = self.ctx.profile(parent.profile)
         try:
             guess = await asyncio.to_thread(native_estimate, staging, parent.provider)
-            self._check_budgets(prof, guess, None)  # type: ignore[attr-defined]
+            self.money.check_budgets(prof, guess, None)
             limited = is_limited(prof)
             if limited:
                 check_fits_alone(prof, [guess.input_tokens])
         except BaseException:
             remove_quietly(staging)
             raise
-        kept = keep_part(self.store, staging, sha)
-        intent = self.store.get_intent(parent.local_id)
+        kept = keep_part(self.ctx.store, staging, sha)
+        intent = self.ctx.store.get_intent(parent.local_id)
         options = dict(intent.options) if intent else {}
         options.setdefault("endpoint", parent.endpoint or "/v1/chat/completions")
         label = f"{parent.label or parent.display_id} ({note})"
-        if self.provider(parent.profile).capabilities & Capability.METADATA:
+        if self.ctx.provider(parent.profile).capabilities & Capability.METADATA:
             options["metadata"] = {LABEL_METADATA_KEY: label[:512]}
-        record = self.store.record_intent(
+        record = self.ctx.store.record_intent(
             profile=parent.profile,
             provider=parent.provider,
             input_path=kept,
@@ -324,15 +261,15 @@ class SubmitMixin(WorkspaceBase):
             queued=limited,
             estimate=guess.as_dict(),
         )
-        self._emit(record)
+        self.ctx.emit(record)
         if not limited:
-            return await self._send(record.local_id)
+            return await self.sender.send(record.local_id)
         try:
-            await self._dispatch_profile(prof.name, own={record.local_id})  # type: ignore[attr-defined]
+            await self.queue.dispatch_profile(prof.name, own={record.local_id})
         except BaseException:
-            self._drop_unsent(record.local_id)
+            self.sender.drop_unsent(record.local_id)
             raise
-        current = self.store.get(record.local_id)
+        current = self.ctx.store.get(record.local_id)
         assert current is not None
         return current
 
@@ -350,8 +287,8 @@ class SubmitMixin(WorkspaceBase):
         Requests that an earlier retry of the job already answered, or that a retry still in
         flight holds, are left out unless named with ``custom_ids``.
         """
-        parent = await self.resolve(ident)
-        index = await self.fetch_results(parent.local_id)
+        parent = await self.lookups.resolve(ident)
+        index = await self.cache.fetch_results(parent.local_id)
         ids = retry_ids(index, error_types=error_types, custom_ids=custom_ids, flag=flag)
         if custom_ids:
             unknown = sorted(set(custom_ids) - set(ids))
@@ -384,7 +321,7 @@ class SubmitMixin(WorkspaceBase):
         Unfinished means: no success in the job nor in any retry made from it (their results
         are fetched as needed), and not held by a retry still in flight.
         """
-        parent = await self._fresh(await self.resolve(ident))
+        parent = await self.lookups.fresh(await self.lookups.resolve(ident))
         if not parent.is_terminal:
             hint = (
                 "wait for it to end"
@@ -396,7 +333,7 @@ class SubmitMixin(WorkspaceBase):
             raise BatchtuiError(f"job {parent.display_id} has no kept input to resubmit from")
         indexes = []
         if parent.results_available:
-            indexes.append(await self.fetch_results(parent.local_id))
+            indexes.append(await self.cache.fetch_results(parent.local_id))
         later, pending = await self._descendants_outcome(parent)
         submitted = await asyncio.to_thread(submitted_ids, parent.input_path)
         missing = [i for i in unfinished_ids(submitted, [*indexes, *later]) if i not in pending]
@@ -416,10 +353,10 @@ class SubmitMixin(WorkspaceBase):
         and the custom_ids those still in flight hold."""
         indexes: list[ResultIndex] = []
         pending: set[str] = set()
-        queue = list(self.store.children(record.local_id))
+        queue = list(self.ctx.store.children(record.local_id))
         while queue:
-            child = await self._fresh(queue.pop(0))
-            queue.extend(self.store.children(child.local_id))
+            child = await self.lookups.fresh(queue.pop(0))
+            queue.extend(self.ctx.store.children(child.local_id))
             dropped = child.intent_state is not None and child.intent_state.value in (
                 "failed",
                 "abandoned",
@@ -430,10 +367,10 @@ class SubmitMixin(WorkspaceBase):
                 if child.input_path is not None and child.input_path.exists():
                     pending.update(await asyncio.to_thread(submitted_ids, child.input_path))
                 continue
-            index = self.results(child.local_id)
+            index = self.cache.results(child.local_id)
             if child.results_available and not child.results_complete:
                 with contextlib.suppress(NoResults):
-                    index = await self.fetch_results(child.local_id)
+                    index = await self.cache.fetch_results(child.local_id)
             if index is not None:
                 indexes.append(index)
         return indexes, pending
@@ -441,24 +378,24 @@ class SubmitMixin(WorkspaceBase):
     async def cancel(self, ident: str) -> JobRecord:
         """Ask the provider to cancel a job; its finished part is kept. A job still QUEUED
         locally is withdrawn instead (status CANCELLED; nothing was sent)."""
-        record = await self.resolve(ident)
+        record = await self.lookups.resolve(ident)
         if record.status.value == "queued":
-            if self.store.withdraw_queued(record.local_id):
-                record = self.store.require(record.local_id)
-                self._emit(record)
+            if self.ctx.store.withdraw_queued(record.local_id):
+                record = self.ctx.store.require(record.local_id)
+                self.ctx.emit(record)
                 return record
-            record = self.store.require(record.local_id)  # released meanwhile: it is going out
+            record = self.ctx.store.require(record.local_id)  # released meanwhile: it is going out
         if record.id is None:
             raise BatchtuiError(f"job {record.display_id} is not at the provider yet")
         if record.is_terminal:
             raise BatchtuiError(f"job {record.display_id} already ended ({record.status.value})")
-        provider = self.provider(record.profile)
+        provider = self.ctx.provider(record.profile)
         if not provider.capabilities & Capability.CANCEL:
             raise BatchtuiError(f"{record.provider} batches cannot be cancelled")
         job = await provider.cancel(record.id)
-        record = self._remember(job, record.profile)
-        self._track(record)
-        self.poll_now(record.local_id)
+        record = self.ctx.remember(job, record.profile)
+        self.ctx.track(record)
+        self.ctx.poll_now(record.local_id)
         return record
 
 
