@@ -45,7 +45,7 @@ def _default_factory(profile: Profile) -> Provider:
             + (f" or check {profile.api_key_file}" if profile.api_key_file else "")
         )
     # The profile's retry budget bounds how long one command retries 429s, 5xx and an
-    # unreachable server before it gives up (DESIGN.md "Headless CLI contract").
+    # unreachable server before it gives up (docs/ARCHITECTURE.md "Headless JSON contract").
     kwargs.setdefault("retry_budget", profile.retry_budget_s)
     return make_provider(profile.provider, **kwargs)
 

@@ -44,7 +44,8 @@ def iso(value: str | None) -> datetime | None:
 
 
 def check_job_json(obj: dict, kind: str) -> None:
-    """The stable keys of a job in --json output (DESIGN.md "Headless CLI contract")."""
+    """The stable keys of a job in --json output (docs/ARCHITECTURE.md "Headless JSON
+    contract")."""
     assert set(obj) >= JOB_KEYS, sorted(JOB_KEYS - set(obj))
     assert obj["provider"] == kind
     assert obj["profile"] == kind
@@ -96,7 +97,8 @@ def test_submit_poll_results_export(env: Env, kind: str) -> None:
     check_job_json(listed[0], kind)
     assert env.ok("show", job["local_id"], "--cached")["id"] == batch_id
 
-    # Results as JSONL to stdout: the DESIGN.md columns, outcome and flags from the facts.
+    # Results as JSONL to stdout: the columns of docs/ARCHITECTURE.md, outcome and flags
+    # from the facts.
     run = env("results", batch_id)
     assert run.rc == 0, run.err
     rows = [json.loads(line) for line in run.out.splitlines()]

@@ -1,7 +1,7 @@
-"""The `--json` contract (DESIGN.md "Headless CLI contract"): every stdout line is one complete,
-compact JSON document; one object per job (the same keys for one job and for a split input);
-`list` and `costs` one array; `--wait` only the final states; and `list` settles open
-submissions first (`--cached`: no network at all)."""
+"""The `--json` contract (docs/ARCHITECTURE.md "Headless JSON contract"): every stdout line
+is one complete, compact JSON document; one object per job (the same keys for one job and for
+a split input); `list` and `costs` one array; `--wait` only the final states; and `list`
+settles open submissions first (`--cached`: no network at all)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
 """Settle an unsettled submission intent against the provider's list of batches (pure logic).
 
-The rule (DESIGN.md "Job store and crash safety"): a batch whose ``input_file_id`` is the
-intent's uploaded file is its batch (OpenAI); without a file id (Anthropic) a batch created
-inside the intent's create window, widened by a clock-skew allowance, with the same request
-count is its batch. With no match, an intent whose create may have been sent stays unknown
-until its window is older than a grace period and the list reached back past the window;
-only then was nothing created.
+The rule (docs/ARCHITECTURE.md "Job store and crash safety"): a batch whose
+``input_file_id`` is the intent's uploaded file is its batch (OpenAI); without a file id
+(Anthropic) a batch created inside the intent's create window, widened by a clock-skew
+allowance, with the same request count is its batch. With no match, an intent whose create
+may have been sent stays unknown until its window is older than a grace period and the list
+reached back past the window; only then was nothing created.
 """
 
 from __future__ import annotations

@@ -361,7 +361,8 @@ class JobRecord:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The stable `--json` object of the CLI (DESIGN.md: id is the provider's id or null)."""
+        """The stable `--json` object of the CLI (docs/ARCHITECTURE.md "Headless JSON
+        contract": id is the provider's id or null)."""
         provider_created = self.times.created_at
         return {
             "id": self.id,
