@@ -1,9 +1,12 @@
 """A local emulator of the OpenAI Batch API and the Anthropic Message Batches API.
 
 One HTTP server answers both: OpenAI Files + Batches under ``/v1/files`` and ``/v1/batches``,
-Anthropic Message Batches under ``/v1/messages/batches``. It is written from the facts in
-shared/providers.md. Job state is computed lazily from the injected clock on every request (no
-background ticking), so a ``FixedClock`` makes tests deterministic::
+Anthropic Message Batches under ``/v1/messages/batches``. Each provider's half is a package
+(``batchtui.emulator.openai``, ``batchtui.emulator.anthropic``: routes, validation, result lines,
+error shape) installed from the one table ``batchtui.emulator.app.HALVES``; the HTTP server, the
+routing, the job clock, faults, the file store and ids are shared. Job state is computed lazily
+from the injected clock on every request (no background ticking), so a ``FixedClock`` makes
+tests deterministic::
 
     server = EmulatorServer(EmulatorConfig(seed=7, job_seconds=10, clock=FixedClock())).start()
     openai.OpenAI(base_url=server.openai_base_url, api_key="x")

@@ -235,9 +235,13 @@ class FaultPlan:
         return None
 
     def decide(
-        self, *, anthropic: bool, is_create: bool, is_download: bool, route: str | None = None
+        self, *, overloaded: int, is_create: bool, is_download: bool, route: str | None = None
     ) -> Decision:
-        """Choose the faults for one call (``route``: its counted-fault route, if any)."""
+        """Choose the faults for one call (``route``: its counted-fault route, if any).
+
+        ``overloaded`` is the status a 529 fault answers with on the called provider's paths
+        (529 where the provider has it, else 503).
+        """
         with self._lock:
             faults = self._faults
             counted = None
@@ -250,9 +254,9 @@ class FaultPlan:
         u_status, u_slow, u_cut, u_after = draws
         decision = Decision()
         if counted is not None:
-            self._apply_counted(decision, counted, anthropic)
+            self._apply_counted(decision, counted, overloaded)
         else:
-            self._apply_status(decision, faults, u_status, anthropic)
+            self._apply_status(decision, faults, u_status, overloaded)
             after = faults.get("500after")
             if is_create and after is not None and u_after < after.share:
                 decision.after_status = 500
@@ -265,16 +269,16 @@ class FaultPlan:
         return decision
 
     @staticmethod
-    def _apply_counted(decision: Decision, fault: CountedFault, anthropic: bool) -> None:
+    def _apply_counted(decision: Decision, fault: CountedFault, overloaded: int) -> None:
         if fault.kind in AFTER_KINDS:
             status = int(fault.kind.removesuffix("after"))
-            decision.after_status = 503 if status == 529 and not anthropic else status
+            decision.after_status = overloaded if status == 529 else status
             return
-        _set_status(decision, fault.kind, fault.arg, anthropic)
+        _set_status(decision, fault.kind, fault.arg, overloaded)
 
     @staticmethod
     def _apply_status(
-        decision: Decision, faults: dict[str, Fault], u_status: float, anthropic: bool
+        decision: Decision, faults: dict[str, Fault], u_status: float, overloaded: int
     ) -> None:
         edge = 0.0
         for kind in STATUS_KINDS:
@@ -283,15 +287,13 @@ class FaultPlan:
                 continue
             edge += fault.share
             if u_status < edge:
-                _set_status(decision, kind, fault.arg, anthropic)
+                _set_status(decision, kind, fault.arg, overloaded)
                 return
 
 
-def _set_status(decision: Decision, kind: str, arg: float, anthropic: bool) -> None:
+def _set_status(decision: Decision, kind: str, arg: float, overloaded: int) -> None:
     decision.quota = kind == "quota"
     status = 429 if decision.quota else int(kind)
-    if status == 529 and not anthropic:
-        status = 503
-    decision.status = status
+    decision.status = overloaded if status == 529 else status
     if kind == "429":
         decision.retry_after = arg

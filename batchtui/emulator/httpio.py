@@ -6,17 +6,25 @@ import json
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
-from typing import BinaryIO
+from typing import Protocol
 
 
 class BodyError(Exception):
     """The request body was malformed (bad chunk framing, early end)."""
 
 
+class Readable(Protocol):
+    """What the body reader needs of the socket file."""
+
+    def read(self, n: int, /) -> bytes: ...
+
+    def readline(self, limit: int, /) -> bytes: ...
+
+
 class BodyReader:
     """Reads a request body from the socket file, de-chunking if needed; never reads past it."""
 
-    def __init__(self, rfile: BinaryIO, length: int | None, chunked: bool) -> None:
+    def __init__(self, rfile: Readable, length: int | None, chunked: bool) -> None:
         self._rfile = rfile
         self._chunked = chunked
         self._remaining = 0 if chunked else (length or 0)

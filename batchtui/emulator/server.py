@@ -130,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class EmulatorServer:
-    """The OpenAI Files+Batches and Anthropic Message Batches emulator on one local port."""
+    """The provider emulator (every half in batchtui.emulator.app.HALVES) on one local port."""
 
     def __init__(
         self, config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
@@ -155,15 +155,19 @@ class EmulatorServer:
         """Root URL, e.g. http://127.0.0.1:8123."""
         return f"http://{self.host}:{self.port}"
 
+    def provider_base_url(self, provider: str) -> str:
+        """Base URL for one provider's clients: the root URL plus its half's base path."""
+        return self.url + self.app.halves[provider].base_path
+
     @property
     def openai_base_url(self) -> str:
         """Base URL for OpenAI clients (with /v1)."""
-        return self.url + "/v1"
+        return self.provider_base_url("openai")
 
     @property
     def anthropic_base_url(self) -> str:
         """Base URL for Anthropic clients (paths start with /v1)."""
-        return self.url
+        return self.provider_base_url("anthropic")
 
     def start(self) -> EmulatorServer:
         """Bind, start serving in a background thread, and return once listening."""

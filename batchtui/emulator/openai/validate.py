@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from batchtui.emulator.results import Facts, openai_facts
+from batchtui.emulator.facts import Facts
+from batchtui.emulator.openai.results import line_facts
 
 MAX_ERRORS = 100
 NO_MODEL_ENDPOINTS = ("/v1/moderations",)
@@ -126,7 +127,7 @@ def validate_input(path: Path, endpoint: str, max_tasks: int) -> InputReport:
                 )
                 continue
             seen[cid] = lineno
-            report.facts.append(openai_facts(cid, endpoint, obj["body"]))
+            report.facts.append(line_facts(cid, endpoint, obj["body"]))
     if count == 0:
         report.error("empty_file", "The batch input file is empty.", None, None)
     elif count > max_tasks:

@@ -1,21 +1,23 @@
-"""Anthropic Message Batches endpoints (/v1/messages/batches)."""
+"""Anthropic's half of the emulator: Message Batches endpoints (/v1/messages/batches)."""
 
 from __future__ import annotations
 
 import random
 import re
+import uuid
 from typing import TYPE_CHECKING, Any
 
+from batchtui.emulator.anthropic import errors as wire
+from batchtui.emulator.anthropic.errors import invalid
+from batchtui.emulator.anthropic.jobs import AnthropicJob
+from batchtui.emulator.anthropic.results import request_facts, result_line, unrun_line
 from batchtui.emulator.errors import ApiError
+from batchtui.emulator.facts import Facts
+from batchtui.emulator.half import ProviderHalf, bearer_token
 from batchtui.emulator.httpio import Request, Response
-from batchtui.emulator.jobs import AnthropicJob
-from batchtui.emulator.results import (
-    Facts,
-    anthropic_facts,
-    anthropic_result_line,
-    anthropic_unrun_line,
-    time_share,
-)
+from batchtui.emulator.ids import BASE62
+from batchtui.emulator.jobs import rfc3339
+from batchtui.emulator.results import time_share
 from batchtui.emulator.routing import file_response, int_param, json_body, write_jsonl
 
 if TYPE_CHECKING:
@@ -26,56 +28,88 @@ ID = r"([A-Za-z0-9_-]+)"
 BASE = "/v1/messages/batches"
 
 
-def _invalid(message: str) -> ApiError:
-    return ApiError(400, message, type="invalid_request_error")
-
-
 def _check_request(i: int, item: Any) -> Facts:
     """Validate requests[i]; returns its facts."""
     where = f"requests.{i}"
     if not isinstance(item, dict):
-        raise _invalid(f"{where}: Input should be a valid dictionary")
+        raise invalid(f"{where}: Input should be a valid dictionary")
     cid = item.get("custom_id")
     if cid is None:
-        raise _invalid(f"{where}.custom_id: Field required")
+        raise invalid(f"{where}.custom_id: Field required")
     if not isinstance(cid, str) or not CUSTOM_ID.match(cid):
-        raise _invalid(f"{where}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'")
+        raise invalid(f"{where}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'")
     params = item.get("params")
     if not isinstance(params, dict):
-        raise _invalid(f"{where}.params: Field required")
+        raise invalid(f"{where}.params: Field required")
     model = params.get("model")
     if not isinstance(model, str) or not model:
-        raise _invalid(f"{where}.params.model: Field required")
+        raise invalid(f"{where}.params.model: Field required")
     max_tokens = params.get("max_tokens")
     if max_tokens is None:
-        raise _invalid(f"{where}.params.max_tokens: Field required")
+        raise invalid(f"{where}.params.max_tokens: Field required")
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
-        raise _invalid(f"{where}.params.max_tokens: Input should be a valid integer")
+        raise invalid(f"{where}.params.max_tokens: Input should be a valid integer")
     if max_tokens < 1:
-        raise _invalid(f"{where}.params.max_tokens: Input should be greater than or equal to 1")
+        raise invalid(f"{where}.params.max_tokens: Input should be greater than or equal to 1")
     messages = params.get("messages")
     if messages is None:
-        raise _invalid(f"{where}.params.messages: Field required")
+        raise invalid(f"{where}.params.messages: Field required")
     if not isinstance(messages, list):
-        raise _invalid(f"{where}.params.messages: Input should be a valid list")
+        raise invalid(f"{where}.params.messages: Input should be a valid list")
     if params.get("stream"):
-        raise _invalid(f"{where}.params.stream: streaming is not supported in Message Batches")
-    return anthropic_facts(cid, params)
+        raise invalid(f"{where}.params.stream: streaming is not supported in Message Batches")
+    return request_facts(cid, params)
 
 
-class AnthropicApi:
+class AnthropicApi(ProviderHalf):
     """Routes under /v1/messages/batches; state lives in the app (callers hold its lock)."""
 
+    name = "anthropic"
+    prefix = BASE
+    base_path = ""  # the SDK adds /v1 itself
+
     def __init__(self, app: EmulatorApp) -> None:
-        self.app = app
+        super().__init__(app)
         self.jobs: dict[str, AnthropicJob] = {}
-        self._seq = 0
-        app.add_route("POST", BASE, self.create, is_create=True, fault_route="create")
-        app.add_route("GET", BASE, self.list, fault_route="list")
-        app.add_route("GET", f"{BASE}/{ID}", self.retrieve)
-        app.add_route("POST", f"{BASE}/{ID}/cancel", self.cancel)
-        app.add_route("DELETE", f"{BASE}/{ID}", self.delete)
-        app.add_route("GET", f"{BASE}/{ID}/results", self.results, is_download=True)
+        self.add_route("POST", BASE, self.create, is_create=True, fault_route="create")
+        self.add_route("GET", BASE, self.list, fault_route="list")
+        self.add_route("GET", f"{BASE}/{ID}", self.retrieve)
+        self.add_route("POST", f"{BASE}/{ID}/cancel", self.cancel)
+        self.add_route("DELETE", f"{BASE}/{ID}", self.delete)
+        self.add_route("GET", f"{BASE}/{ID}/results", self.results, is_download=True)
+
+    # ------------------------------------------------------------ wire
+
+    def request_id(self) -> str:
+        n = uuid.uuid4().int
+        return "req_011C" + "".join(BASE62[(n >> (6 * i)) % 62] for i in range(20))
+
+    def error_response(self, err: ApiError, request_id: str) -> Response:
+        return wire.error_response(err, request_id)
+
+    def stamp(self, resp: Response, request_id: str) -> None:
+        resp.headers.setdefault("request-id", request_id)
+        resp.headers.setdefault("anthropic-organization-id", "emulator-org")
+        reset = rfc3339(self.app.now() + 60).replace(".000000Z", "Z")
+        for kind, limit in (("requests", 4000), ("tokens", 2_000_000)):
+            resp.headers.setdefault(f"anthropic-ratelimit-{kind}-limit", str(limit))
+            resp.headers.setdefault(f"anthropic-ratelimit-{kind}-remaining", str(limit - 1))
+            resp.headers.setdefault(f"anthropic-ratelimit-{kind}-reset", reset)
+
+    def check_auth(self, request: Request, key: str) -> None:
+        if request.header("x-api-key") != key and bearer_token(request) != key:
+            raise ApiError(401, "invalid x-api-key")
+
+    def not_found(self, request: Request) -> ApiError:
+        return ApiError(404, "Not found")
+
+    def quota_error(self) -> ApiError:
+        return wire.quota_error()
+
+    def status_error(self, status: int, headers: dict[str, str]) -> ApiError:
+        return wire.status_error(status, headers)
+
+    # ------------------------------------------------------------ batches
 
     def create(self, request: Request, _m: re.Match[str]) -> Response:
         """POST /v1/messages/batches: validated synchronously."""
@@ -87,17 +121,17 @@ class AnthropicApi:
         )
         body = json_body(request, cfg.anthropic_max_body_bytes, too_large=too_large)
         if not isinstance(body, dict):
-            raise _invalid("The request body must be a JSON object.")
+            raise invalid("The request body must be a JSON object.")
         requests = body.get("requests")
         if requests is None:
-            raise _invalid("requests: Field required")
+            raise invalid("requests: Field required")
         if not isinstance(requests, list):
-            raise _invalid("requests: Input should be a valid list")
+            raise invalid("requests: Input should be a valid list")
         n = len(requests)
         if n < 1:
-            raise _invalid("requests: List should have at least 1 item after validation, not 0")
+            raise invalid("requests: List should have at least 1 item after validation, not 0")
         if n > cfg.anthropic_max_requests:
-            raise _invalid(
+            raise invalid(
                 f"requests: List should have at most {cfg.anthropic_max_requests} items after "
                 f"validation, not {n}"
             )
@@ -106,7 +140,7 @@ class AnthropicApi:
         for i, item in enumerate(requests):
             f = _check_request(i, item)
             if f.custom_id in seen:
-                raise _invalid(
+                raise invalid(
                     f"requests.{i}.custom_id: Duplicate custom_id '{f.custom_id}' (also used by "
                     f"requests.{seen[f.custom_id]}); custom_id values must be unique within a "
                     "batch."
@@ -114,17 +148,10 @@ class AnthropicApi:
             seen[f.custom_id] = i
             facts.append(f)
         with self.app.lock:
-            self._seq += 1
-            job = AnthropicJob(
-                id=self.app.ids.message_batch(),
-                created=self.app.now(),
-                job_seconds=cfg.job_seconds,
-                expire_seconds=cfg.expire_seconds,
-                fail_rate=cfg.fail_rate,
-                seed=cfg.seed,
-                facts=facts,
-                cancel_seconds=cfg.cancel_seconds,
-                seq=self._seq,
+            job = self.new_job(
+                AnthropicJob,
+                "msgbatch_01" + self.app.ids.b62(22),
+                facts,
                 retention_seconds=cfg.results_retention_seconds,
             )
             self.jobs[job.id] = job
@@ -149,7 +176,7 @@ class AnthropicApi:
         limit = int_param(request, "limit", 20, 1, 1000)
         before, after = request.query.get("before_id"), request.query.get("after_id")
         if before and after:
-            raise _invalid("Only one of before_id and after_id may be given.")
+            raise invalid("Only one of before_id and after_id may be given.")
         with self.app.lock:
             jobs = sorted(self.jobs.values(), key=lambda j: (j.created, j.seq), reverse=True)
             ids = [j.id for j in jobs]
@@ -180,7 +207,7 @@ class AnthropicApi:
             status = job.status_at(now)
             if status == "ended":
                 if self.app.config.cancel_terminal_error:
-                    raise _invalid(
+                    raise invalid(
                         f"Message Batch {job.id} has already ended and cannot be canceled."
                     )
             elif status == "in_progress":
@@ -192,7 +219,7 @@ class AnthropicApi:
         with self.app.lock:
             job = self._job(m.group(1))
             if job.status_at(self.app.now()) != "ended":
-                raise _invalid(
+                raise invalid(
                     f"Message Batch {job.id} is still being processed; cancel it and wait for it "
                     "to end before deleting it."
                 )
@@ -207,7 +234,7 @@ class AnthropicApi:
             job = self._job(m.group(1))
             now = self.app.now()
             if job.status_at(now) != "ended":
-                raise _invalid(
+                raise invalid(
                     f"Message Batch {job.id} has not yet ended; results are available once "
                     "processing_status is 'ended'."
                 )
@@ -225,9 +252,9 @@ class AnthropicApi:
         lines = []
         for facts in job.facts:
             if time_share(job.seed, facts.custom_id) <= share:
-                lines.append(anthropic_result_line(job.seed, facts, job.fail_rate))
+                lines.append(result_line(job.seed, facts, job.fail_rate))
             else:
-                lines.append(anthropic_unrun_line(facts.custom_id, kind))
+                lines.append(unrun_line(facts.custom_id, kind))
         random.Random(f"{job.seed}:{job.id}:order").shuffle(lines)
         path = self.app.tmpdir / f"{job.id}_results.jsonl"
         write_jsonl(path, lines)

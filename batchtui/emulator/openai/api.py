@@ -1,18 +1,25 @@
-"""OpenAI Files and Batches endpoints (/v1/files, /v1/batches)."""
+"""OpenAI's half of the emulator: Files and Batches endpoints (/v1/files, /v1/batches).
+
+It also answers, in OpenAI's shape, every path no other half claims (prefix ``""``).
+"""
 
 from __future__ import annotations
 
 import random
 import re
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from batchtui.emulator.errors import ApiError
 from batchtui.emulator.files import FileStore, StoredFile
+from batchtui.emulator.half import ProviderHalf, bearer_token
 from batchtui.emulator.httpio import Request, Response
-from batchtui.emulator.jobs import OpenAIJob
 from batchtui.emulator.multipart import MultipartError, parse_multipart
-from batchtui.emulator.openai_validate import validate_input
-from batchtui.emulator.results import openai_result_line, openai_unrun_line, time_share
+from batchtui.emulator.openai import errors as wire
+from batchtui.emulator.openai.jobs import OpenAIJob
+from batchtui.emulator.openai.results import result_line, unrun_line
+from batchtui.emulator.openai.validate import validate_input
+from batchtui.emulator.results import time_share
 from batchtui.emulator.routing import file_response, int_param, json_body, write_jsonl
 
 if TYPE_CHECKING:
@@ -54,23 +61,62 @@ def _expires_after(anchor: Any, seconds: Any, param: str) -> int:
     return value
 
 
-class OpenAIApi:
+class OpenAIApi(ProviderHalf):
     """Routes under /v1/files and /v1/batches; state lives in the app (callers hold its lock)."""
 
+    name = "openai"
+    prefix = ""
+    base_path = "/v1"
+    overloaded_status = 503  # OpenAI has no 529: an overloaded fault answers 503
+
     def __init__(self, app: EmulatorApp) -> None:
-        self.app = app
+        super().__init__(app)
         self.files = FileStore(app.tmpdir)
         self.jobs: dict[str, OpenAIJob] = {}
-        self._seq = 0
-        app.add_route("POST", "/v1/files", self.upload, fault_route="upload")
-        app.add_route("GET", "/v1/files", self.list_files, fault_route="list")
-        app.add_route("GET", f"/v1/files/{ID}", self.retrieve_file)
-        app.add_route("GET", f"/v1/files/{ID}/content", self.content, is_download=True)
-        app.add_route("DELETE", f"/v1/files/{ID}", self.delete_file)
-        app.add_route("POST", "/v1/batches", self.create, is_create=True, fault_route="create")
-        app.add_route("GET", "/v1/batches", self.list_batches, fault_route="list")
-        app.add_route("GET", f"/v1/batches/{ID}", self.retrieve)
-        app.add_route("POST", f"/v1/batches/{ID}/cancel", self.cancel)
+        self.add_route("POST", "/v1/files", self.upload, fault_route="upload")
+        self.add_route("GET", "/v1/files", self.list_files, fault_route="list")
+        self.add_route("GET", f"/v1/files/{ID}", self.retrieve_file)
+        self.add_route("GET", f"/v1/files/{ID}/content", self.content, is_download=True)
+        self.add_route("DELETE", f"/v1/files/{ID}", self.delete_file)
+        self.add_route("POST", "/v1/batches", self.create, is_create=True, fault_route="create")
+        self.add_route("GET", "/v1/batches", self.list_batches, fault_route="list")
+        self.add_route("GET", f"/v1/batches/{ID}", self.retrieve)
+        self.add_route("POST", f"/v1/batches/{ID}/cancel", self.cancel)
+
+    # ------------------------------------------------------------ wire
+
+    def request_id(self) -> str:
+        return "req_" + uuid.uuid4().hex
+
+    def error_response(self, err: ApiError, request_id: str) -> Response:
+        return wire.error_response(err)
+
+    def stamp(self, resp: Response, request_id: str) -> None:
+        resp.headers.setdefault("x-request-id", request_id)
+        resp.headers.setdefault("openai-version", "2020-10-01")
+        resp.headers.setdefault("openai-organization", "emulator-org")
+        resp.headers.setdefault("openai-processing-ms", "1")
+        for kind, limit, reset in (("requests", 5000, "12ms"), ("tokens", 2_000_000, "6m0s")):
+            resp.headers.setdefault(f"x-ratelimit-limit-{kind}", str(limit))
+            resp.headers.setdefault(f"x-ratelimit-remaining-{kind}", str(limit - 1))
+            resp.headers.setdefault(f"x-ratelimit-reset-{kind}", reset)
+
+    def check_auth(self, request: Request, key: str) -> None:
+        given = bearer_token(request)
+        if given != key:
+            raise wire.auth_error(given)
+
+    def not_found(self, request: Request) -> ApiError:
+        return wire.not_found(request)
+
+    def quota_error(self) -> ApiError:
+        return wire.quota_error()
+
+    def status_error(self, status: int, headers: dict[str, str]) -> ApiError:
+        return wire.status_error(status, headers)
+
+    def _file_id(self) -> str:
+        return "file-" + self.app.ids.b62(22)
 
     # ------------------------------------------------------------ files
 
@@ -119,7 +165,7 @@ class OpenAIApi:
                 if expires_after is None and purpose == "batch":
                     expires_after = int(cfg.file_retention_seconds)
                 record = StoredFile(
-                    id=self.app.ids.file(),
+                    id=self._file_id(),
                     filename=filename,
                     purpose=purpose,
                     created_at=now,
@@ -234,17 +280,10 @@ class OpenAIApi:
         tokens = sum(f.prompt_tokens for f in report.facts)
         with self.app.lock:
             errors = report.errors or self._over_enqueued_limit(report.model, tokens)
-            self._seq += 1
-            job = OpenAIJob(
-                id=self.app.ids.batch(),
-                created=self.app.now(),
-                job_seconds=cfg.job_seconds,
-                expire_seconds=cfg.expire_seconds,
-                fail_rate=cfg.fail_rate,
-                seed=cfg.seed,
-                facts=[] if errors else report.facts,
-                cancel_seconds=cfg.cancel_seconds,
-                seq=self._seq,
+            job = self.new_job(
+                OpenAIJob,
+                "batch_" + self.app.ids.hex(32),
+                [] if errors else report.facts,
                 endpoint=endpoint,
                 input_file_id=record.id,
                 metadata=metadata,
@@ -343,7 +382,7 @@ class OpenAIApi:
         unrun_code = {"cancelled": "batch_cancelled", "expired": "batch_expired"}.get(kind)
         for facts in job.facts:
             if time_share(job.seed, facts.custom_id) <= share:
-                line, to_output = openai_result_line(
+                line, to_output = result_line(
                     job.seed,
                     job.id,
                     facts,
@@ -353,7 +392,7 @@ class OpenAIApi:
                 )
                 (output if to_output else errors).append(line)
             elif unrun_code:
-                errors.append(openai_unrun_line(job.seed, job.id, facts.custom_id, unrun_code))
+                errors.append(unrun_line(job.seed, job.id, facts.custom_id, unrun_code))
         rng = random.Random(f"{cfg.seed}:{job.id}:order")
         rng.shuffle(output)
         rng.shuffle(errors)
@@ -365,7 +404,7 @@ class OpenAIApi:
             tmp = self.app.tmpdir / f"{job.id}_{suffix}.tmp"
             write_jsonl(tmp, lines)
             record = StoredFile(
-                id=self.app.ids.file(),
+                id=self._file_id(),
                 filename=f"{job.id}_{suffix}.jsonl",
                 purpose="batch_output",
                 created_at=created,
