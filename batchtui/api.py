@@ -28,7 +28,15 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterable, AsyncIterator, Coroutine, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from pathlib import Path
 from typing import IO, Any, TypedDict, TypeVar, Unpack
 
@@ -331,7 +339,7 @@ class Batchtui:
         *,
         outcome: Outcome | str | None = None,
         flag: ResultFlag | str | None = None,
-    ) -> AsyncIterator[list[BatchResult]]:
+    ) -> AsyncGenerator[list[BatchResult], None]:
         """The results of a job in lists of up to RESULT_CHUNK, each parsed in a thread."""
         ws = self.workspace
         record = await ws.resolve(ident)

@@ -21,6 +21,7 @@ from typing import Any
 
 from batchtui.core.config import Config, Profile
 from batchtui.core.provider import SubmitOptions
+from batchtui.core.store import JobRecord
 from batchtui.core.workspace import Workspace
 from batchtui.emulator import EmulatorConfig, EmulatorServer
 
@@ -123,6 +124,12 @@ def start_demo(seed: int = 7, home: Path | None = None) -> DemoEnv:
     return DemoEnv(server, workspace, home, samples, cleanups)
 
 
+def _batch_id(record: JobRecord) -> str:
+    """The provider id of a job the demo just submitted (always accepted by the emulator)."""
+    assert record.id is not None, f"demo job {record.local_id} was not accepted"
+    return record.id
+
+
 async def seed_demo(env: DemoEnv) -> list[asyncio.Task[None]]:
     """Submit the sample jobs; returns background tasks that move some of them along."""
     ws, server, samples = env.workspace, env.server, env.samples
@@ -133,15 +140,15 @@ async def seed_demo(env: DemoEnv) -> list[asyncio.Task[None]]:
     slow = _write_sample(samples / "long-report.jsonl", 200, "claude-haiku-4-5", prefix="rep")
 
     (job_done,) = await ws.submit_file(done, "anthropic", label="eval set")
-    server.override(job_done.id, job_seconds=2.0, fail_rate=0.15)
+    server.override(_batch_id(job_done), job_seconds=2.0, fail_rate=0.15)
     (job_cancel,) = await ws.submit_file(cancel, "openai", label="summaries")
-    server.override(job_cancel.id, job_seconds=12.0)
+    server.override(_batch_id(job_cancel), job_seconds=12.0)
     (job_expire,) = await ws.submit_file(expire, "anthropic", label="translations")
-    server.override(job_expire.id, job_seconds=600.0, expire_seconds=6.0)
+    server.override(_batch_id(job_expire), job_seconds=600.0, expire_seconds=6.0)
     (job_running,) = await ws.submit_file(running, "openai", label="support replies")
-    server.override(job_running.id, job_seconds=45.0)
+    server.override(_batch_id(job_running), job_seconds=45.0)
     (job_slow,) = await ws.submit_file(slow, "anthropic", label="long report")
-    server.override(job_slow.id, job_seconds=300.0)
+    server.override(_batch_id(job_slow), job_seconds=300.0)
     await _adopt_failed_validation(env)
 
     async def cancel_later() -> None:
@@ -178,7 +185,7 @@ def run_headless(env: DemoEnv) -> int:
         sample = _write_sample(env.samples / "hello.jsonl", 12, "gpt-4o-mini", prefix="hello")
         for profile in ("openai", "anthropic"):
             (record,) = await ws.submit_file(sample, profile, label=f"hello {profile}")
-            env.server.override(record.id, job_seconds=3.0, fail_rate=0.2)
+            env.server.override(_batch_id(record), job_seconds=3.0, fail_rate=0.2)
             print(f"submitted {record.id} on {profile}: {record.request_count} requests")
             while not record.is_terminal:
                 await asyncio.sleep(0.5)

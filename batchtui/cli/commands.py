@@ -151,7 +151,7 @@ async def _dry_run(ws: Workspace, args: argparse.Namespace) -> int:
         }
         if guess is not None:
             estimate.update(_estimate_json(guess))
-        parts = [p.as_dict() for p in summary.parts]
+        parts: list[dict[str, Any]] = [p.as_dict() for p in summary.parts]
         if guess is not None and len(guess.parts) == len(parts):
             for part, part_guess in zip(parts, guess.parts, strict=True):
                 part["estimate"] = part_guess.as_dict()
@@ -499,8 +499,8 @@ def cmd_config(args: argparse.Namespace) -> int:
     config = load_config()
     if args.json:
         providers = [spec.as_dict() for spec in provider_specs().values()]
-        where = str(config.path) if config.path else None
-        emit_json({"path": where, **config.as_dict(), "providers": providers})
+        read = str(config.path) if config.path else None
+        emit_json({"path": read, **config.as_dict(), "providers": providers})
     else:
         where = config.path or f"{path} (not present: built-in defaults from the environment)"
         print(f"# {where}")

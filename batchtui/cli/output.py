@@ -153,9 +153,9 @@ def job_details(
             lines.append(f"{name + ':':<13}{value}")
     if record.snapshot and record.snapshot.errors:
         lines.append("provider errors:")
-        for err in record.snapshot.errors:
-            where = f"line {err.line}: " if err.line else ""
-            lines.append(f"  {where}{err.code or 'error'}: {err.message}")
+        for detail in record.snapshot.errors:
+            where = f"line {detail.line}: " if detail.line else ""
+            lines.append(f"  {where}{detail.code or 'error'}: {detail.message}")
     if record.notes:
         lines.append(f"notes:       {record.notes}")
     for child in children:

@@ -121,7 +121,7 @@ class Timestamps:
     def as_dict(self) -> dict[str, str | None]:
         return {
             name: (getattr(self, name).isoformat() if getattr(self, name) else None)
-            for name in self.__slots__  # type: ignore[attr-defined]
+            for name in self.__slots__
         }
 
 

@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from batchtui.core.models import Outcome, ResultFlag
 from batchtui.core.provider import BatchtuiError
@@ -81,7 +82,7 @@ def unfinished_ids(submitted: Iterable[str], indexes: Iterable[ResultIndex]) -> 
     return [custom_id for custom_id in submitted if custom_id not in succeeded]
 
 
-def _set_max_tokens(obj: dict, max_tokens: int) -> None:
+def _set_max_tokens(obj: dict[str, Any], max_tokens: int) -> None:
     body = obj.get("params") if "params" in obj else obj.get("body")
     if not isinstance(body, dict):
         return

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from batchtui.core.clock import Clock
-from batchtui.core.models import Capability
+from batchtui.core.models import BatchJob, Capability
 from batchtui.core.provider import (
     BatchtuiError,
     NetworkError,
@@ -146,6 +146,10 @@ def _intent(store: JobStore, local_id: str) -> IntentRecord:
     return intent
 
 
+def _count_upload(store: JobStore, local_id: str) -> None:
+    store.note_upload_sent(local_id)
+
+
 def upload_name(local_id: str) -> str:
     """The file name a submission's input is uploaded under: unique to the submission, so the
     files that a repeated upload may have left can be found by name."""
@@ -233,7 +237,7 @@ async def _upload(
             path,
             progress=progress,
             name=upload_name(local_id),
-            on_attempt=lambda _n: store.note_upload_sent(local_id),
+            on_attempt=lambda _n: _count_upload(store, local_id),
         )
     except (ProviderError, OSError) as exc:
         # No batch can exist without a create; files a send may have left are deleted.
@@ -330,7 +334,7 @@ async def _look(store: JobStore, provider: Provider, local_id: str, clock: Clock
     )
 
 
-def _listed_since(jobs: list) -> datetime | None:
+def _listed_since(jobs: list[BatchJob]) -> datetime | None:
     """How far back a capped list reaches (None: it holds every batch)."""
     if len(jobs) < LIST_CAP:
         return None
@@ -341,7 +345,7 @@ LIST_CAP = 200
 """How many of the provider's newest batches one settling look reads."""
 
 
-async def list_recent(provider: Provider, *, limit: int = LIST_CAP) -> list:
+async def list_recent(provider: Provider, *, limit: int = LIST_CAP) -> list[BatchJob]:
     """The provider's newest batches (enough to settle recent intents)."""
     jobs = []
     async for job in provider.list(page_size=100):
@@ -357,7 +361,7 @@ async def settle_intent(
     local_id: str,
     *,
     clock: Clock,
-    listed: list | None = None,
+    listed: list[BatchJob] | None = None,
     min_idle_s: float = 0.0,
 ) -> JobRecord | None:
     """Look for the intent's batch in the provider's list; returns the job once it is known.

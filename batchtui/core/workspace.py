@@ -43,6 +43,8 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from batchtui.core.clock import Clock
 from batchtui.core.config import Config, load_config
+from batchtui.core.costs import Estimate
+from batchtui.core.estimates import SubmissionEstimate
 from batchtui.core.models import BatchJob, BatchStatus
 from batchtui.core.paths import data_dir, ensure_private_dir
 from batchtui.core.poller import Poller
@@ -190,7 +192,20 @@ class Workspace:
 
     estimate_file = _Forward("money", Money.estimate_file)
     estimate_report = _Forward("money", Money.estimate_report)
-    check_budget = _Forward("money", Money.check_budget)
+
+    def check_budget(
+        self,
+        source: Path | str | Estimate | SubmissionEstimate,
+        profile: str | None = None,
+        *,
+        max_cost_usd: float | None = None,
+        **estimate_options: Any,
+    ) -> SubmissionEstimate:
+        """See `Money.check_budget` (written out: a ``**`` signature cannot be forwarded)."""
+        return self.money.check_budget(
+            source, profile, max_cost_usd=max_cost_usd, **estimate_options
+        )
+
     spent_today = _Forward("money", Money.spent_today)
     compute_cost = _Forward("money", Money.compute_cost)
     cost_totals = _Forward("money", Money.cost_totals)

@@ -58,7 +58,7 @@ class Lookups:
 
         def owns(name: str) -> bool:
             prefix = provider_spec(self.ctx.config.profile(name).provider).id_prefix
-            return bool(prefix) and batch_id.startswith(prefix)
+            return prefix is not None and batch_id.startswith(prefix)
 
         names.sort(key=lambda n: not owns(n))
         failures: list[ProviderError] = []

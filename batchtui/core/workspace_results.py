@@ -155,8 +155,8 @@ class Results:
         seen_inputs: set[Path] = set()
         for record in jobs:
             path = record.input_path
-            first = record.parent_local_id is None and path is not None
-            if first and path.exists() and path not in seen_inputs:
+            first = record.parent_local_id is None
+            if first and path is not None and path.exists() and path not in seen_inputs:
                 seen_inputs.add(path)
                 submitted += await asyncio.to_thread(submitted_ids, path)
             index = self.results(record.local_id)

@@ -178,9 +178,9 @@ class Submissions:
             raise
         out = []
         for number in range(len(parts)):
-            record = sent.get(number) or self.ctx.store.get(intents[number].local_id)
-            assert record is not None
-            out.append(record)
+            done = sent.get(number) or self.ctx.store.get(intents[number].local_id)
+            assert done is not None
+            out.append(done)
         return out
 
     def _already_sent(

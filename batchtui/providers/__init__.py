@@ -21,9 +21,11 @@ def make_provider(kind: str, **kwargs: Any) -> Provider:
         raise ValueError(exc.args[0]) from None
     cls: Any = spec.adapter_class()
     if kwargs.get("api_key"):
-        return cls(**kwargs)
+        adapter: Provider = cls(**kwargs)
+        return adapter
     kwargs.pop("api_key", None)
-    return cls.from_env(**kwargs)
+    adapter = cls.from_env(**kwargs)
+    return adapter
 
 
 __all__ = ["make_provider"]

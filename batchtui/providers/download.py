@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import AsyncIterator, Mapping
 
@@ -15,7 +14,6 @@ from batchtui.providers.jsonl import split_lines_sized
 
 # ``ResultLine.end`` (the offset just past a line in the provider's stream, which differs from a
 # count of ``len(data) + 1`` after a CRLF or a skipped blank line) is passed when core has it.
-_HAS_END = any(f.name == "end" for f in dataclasses.fields(ResultLine))
 
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
@@ -104,10 +102,7 @@ async def stream_result_lines(
             async for line, size in split_lines_sized(body()):
                 end += size
                 if line.strip():
-                    if _HAS_END:
-                        yield ResultLine(source=source, data=line, end=end)  # type: ignore[call-arg]
-                    else:
-                        yield ResultLine(source=source, data=line)
+                    yield ResultLine(source=source, data=line, end=end)
         except httpx.RequestError as exc:
             raise network_error(transport.provider, url, exc) from exc
     finally:

@@ -62,8 +62,8 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         """Exponential delay for retry number ``attempt`` (0-based) with up to 25 % jitter."""
-        delay = min(self.base_delay * (2**attempt), self.max_delay)
-        return delay * (1.0 - 0.25 * rand())
+        delay = min(self.base_delay * (2.0**attempt), self.max_delay)
+        return float(delay * (1.0 - 0.25 * rand()))
 
 
 def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
@@ -101,12 +101,11 @@ def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -
 def _request_id(response: httpx.Response, body: Any) -> str | None:
     """The provider's request id from the headers, or from an Anthropic error body."""
     for name in ("x-request-id", "request-id"):
-        value = response.headers.get(name)
+        value: str | None = response.headers.get(name)
         if value:
             return value
-    if isinstance(body, dict) and isinstance(body.get("request_id"), str):
-        return body["request_id"]
-    return None
+    found = body.get("request_id") if isinstance(body, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def error_from_response(provider: str, response: httpx.Response) -> ProviderError:
@@ -271,7 +270,7 @@ class Transport:
                 params=params,
                 json=json,
                 content=body() if body is not None else None,
-                **({"timeout": timeout} if timeout is not None else {}),
+                timeout=timeout if timeout is not None else self.client.timeout,
             )
             delay: float | None = None
             if on_attempt is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import email.parser
 import json
 from collections.abc import AsyncIterator, Callable
@@ -13,7 +12,7 @@ import pytest
 
 from batchtui.core.models import BatchJob, BatchStatus, ResultLine
 from batchtui.core.provider import AuthError, BatchtuiError, NetworkError, SubmitOptions
-from batchtui.providers import download, make_provider
+from batchtui.providers import make_provider
 from batchtui.providers.anthropic import AnthropicProvider, requests_body
 from batchtui.providers.openai import OpenAIProvider
 
@@ -297,17 +296,9 @@ def test_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
         make_provider("gemini")
 
 
-async def test_line_ends_are_stream_offsets_when_core_has_them(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """With a ``ResultLine.end`` field, resuming from it after CRLFs and blank lines is exact."""
-
-    @dataclasses.dataclass(frozen=True, slots=True)
-    class EndLine(ResultLine):
-        end: int | None = None
-
-    monkeypatch.setattr(download, "ResultLine", EndLine)
-    monkeypatch.setattr(download, "_HAS_END", True)
+async def test_line_ends_are_stream_offsets() -> None:
+    """Each ``ResultLine.end`` is a stream offset: resuming from it after CRLFs and blank lines
+    is exact."""
     provider = openai_with(ranged_handler(True, []))
     job = _job(output_file_id="file-out")
     first = [line async for line in provider.result_lines(job)]

@@ -223,12 +223,12 @@ class Poller:
             if p.settings.list_interval_s is not None:
                 p.list_urgent = True
         else:
-            job = p.jobs.get(batch_id)
-            if job is None:
+            found = p.jobs.get(batch_id)
+            if found is None:
                 self.track(profile, batch_id)
-                job = p.jobs[batch_id]
-            job.force_emit = True
-            if not job.busy:
+                found = p.jobs[batch_id]
+            found.force_emit = True
+            if not found.busy:
                 p.urgent[batch_id] = None
         self._wake.set()
 

@@ -1,6 +1,7 @@
 """The local results cache: resumable download, line index, filters, export and run merge."""
 
 from batchtui.core.results.classify import (
+    UNPARSEABLE,
     Classifier,
     classifier_for,
     classify_any,
@@ -23,7 +24,7 @@ from batchtui.core.results.filters import (
     flagged,
     search_text,
 )
-from batchtui.core.results.index import FLAGS, OUTCOMES, UNPARSEABLE, ResultIndex
+from batchtui.core.results.index import FLAGS, OUTCOMES, ResultIndex
 from batchtui.core.results.merge import Pick, RunMerge, merge_run
 
 __all__ = [

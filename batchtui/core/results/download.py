@@ -205,7 +205,7 @@ def _retry_delay(exc: Exception, failures: int, backoff: float, max_backoff: flo
     hinted = getattr(exc, "retry_after", None)
     if isinstance(hinted, int | float) and hinted >= 0:
         return min(float(hinted), max_backoff)
-    return min(max_backoff, backoff * 2 ** (failures - 1))
+    return float(min(max_backoff, backoff * 2 ** (failures - 1)))
 
 
 async def download_results(

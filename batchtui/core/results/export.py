@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from batchtui.core.models import BatchResult, Outcome, ResultError, ResultLine
+from batchtui.core.results.classify import UNPARSEABLE
 from batchtui.core.results.files import iter_lines
-from batchtui.core.results.index import UNPARSEABLE, ParseFn, ResultIndex
+from batchtui.core.results.index import ParseFn, ResultIndex
 
 RESULT_COLUMNS = ("custom_id", "outcome", "flag", "text", "usage", "error", "job_id", "raw")
 """Columns of an exported result (DESIGN.md, "Result export lines")."""

@@ -9,12 +9,13 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import compress
+from typing import TypeAlias
 
 from batchtui.core.models import Outcome, ResultFlag
 from batchtui.core.results.files import CHUNK
 from batchtui.core.results.index import FLAG_CODE, OUTCOME_CODE, ResultIndex
 
-Rows = array
+Rows: TypeAlias = "array[int]"
 """Row numbers of an index, ascending, as ``array('i')``."""
 
 
@@ -22,7 +23,7 @@ def _rows(index: ResultIndex, mask: Iterable[bool]) -> Rows:
     return array("i", compress(range(len(index)), mask))
 
 
-def _codes_mask(column: bytes | bytearray | array, codes: set[int]) -> Iterable[bool]:
+def _codes_mask(column: bytes | bytearray | array[int], codes: set[int]) -> Iterable[bool]:
     if len(codes) == 1:
         (code,) = codes
         return map(code.__eq__, column)
@@ -57,7 +58,7 @@ def by_flag(
 
 def flagged(index: ResultIndex, *, within: Iterable[int] | None = None) -> Rows:
     """Rows that carry any flag."""
-    return _within(_rows(index, index.flags), within)
+    return _within(_rows(index, map(bool, index.flags)), within)
 
 
 def by_error_type(

@@ -45,7 +45,7 @@ FLAGS: tuple[ResultFlag | None, ...] = (
 OUTCOME_CODE = {outcome: code for code, outcome in enumerate(OUTCOMES)}
 FLAG_CODE = {flag: code for code, flag in enumerate(FLAGS)}
 
-_SCAN = json.JSONDecoder().scan_once
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # C scanner, not in stubs
 _BLANKS = " \t\r\n"
 """What json.loads allows around a value (and so may follow an object on its line)."""
 _MAGIC = b"BTRIDX1\n"
@@ -388,7 +388,7 @@ class ResultIndex:
             if getattr(template, "itemsize", 1) != itemsize:
                 return False
             if isinstance(template, array):
-                column: array | bytearray = array(template.typecode, blob)
+                column: array[int] | bytearray = array(template.typecode, blob)
             else:
                 column = bytearray(blob)
             if len(column) != count:
@@ -487,7 +487,7 @@ class ResultIndex:
             self._cache.popitem(last=False)
         return result
 
-    def rows_of_source(self, source: str) -> array:
+    def rows_of_source(self, source: str) -> array[int]:
         """Row numbers of one source, in file order."""
         if source not in self.sources:
             return array("i")

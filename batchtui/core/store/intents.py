@@ -336,7 +336,7 @@ class IntentsMixin(StoreBase):
             return self.mark_created(local_id, decision.job)
         if decision.kind is DecisionKind.ABANDON:
             self.mark_abandoned(local_id, decision.reason)
-            return self.get(local_id)  # type: ignore[attr-defined]
+            return self._job(local_id)
         return None
 
     def get_intent(self, local_id: str) -> IntentRecord | None:
@@ -360,6 +360,10 @@ class IntentsMixin(StoreBase):
         return {row["batch_id"] for row in rows}
 
     # --- helpers ---
+
+    def _job(self, local_id: str) -> JobRecord | None:
+        rows = self._query(JOB_SELECT + " WHERE j.local_id = ?", (local_id,))
+        return JobRecord.from_row(rows[0]) if rows else None
 
     def _intents(self, states: tuple[IntentState, ...], profile: str | None) -> list[IntentRecord]:
         marks = ", ".join("?" for _ in states)

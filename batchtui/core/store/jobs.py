@@ -161,11 +161,13 @@ class JobsMixin(StoreBase):
     ) -> list[JobRecord]:
         """Live jobs whose next poll time has come (or was never set), soonest first."""
         at = to_epoch(now) if now is not None else self._now()
-        return [
-            j
-            for j in self.live_jobs(profile)
-            if j.next_poll_at is None or to_epoch(j.next_poll_at) <= at
-        ]  # type: ignore[operator]
+        assert at is not None
+        due = []
+        for job in self.live_jobs(profile):
+            when = to_epoch(job.next_poll_at)
+            if when is None or when <= at:
+                due.append(job)
+        return due
 
     # --- updates ---
 

@@ -152,7 +152,8 @@ def apply_snapshot(
 
 
 def _loads(text: str) -> dict[str, Any]:
-    return json.loads(text)
+    value: dict[str, Any] = json.loads(text)
+    return value
 
 
 def insert_adopted(

@@ -47,7 +47,7 @@ def times_from_dict(data: dict[str, Any] | None) -> Timestamps:
     """Timestamps from its `as_dict()` form (ISO 8601 strings or None)."""
     data = data or {}
     values = {}
-    for name in Timestamps.__slots__:  # type: ignore[attr-defined]
+    for name in Timestamps.__slots__:
         raw = data.get(name)
         values[name] = datetime.fromisoformat(raw) if raw else None
     return Timestamps(**values)
