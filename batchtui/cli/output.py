@@ -13,7 +13,7 @@ from batchtui.core.store import JobRecord
 def emit_json(data: Any, out: TextIO | None = None) -> None:
     """Print one JSON document (an object or an array) as one line on standard output.
 
-    The `--json` contract (DESIGN.md "Headless CLI contract"): every stdout line is one
+    The `--json` contract (docs/ARCHITECTURE.md "Headless JSON contract"): every stdout line is one
     complete, compact JSON document, so scripts read the output line by line.
     """
     out = out or sys.stdout

@@ -9,7 +9,10 @@ from typing import Any
 
 
 class BatchStatus(enum.StrEnum):
-    """Canonical lifecycle of a batch job, shared by every provider (see DESIGN.md)."""
+    """Canonical lifecycle of a batch job, shared by every provider.
+
+    See docs/ARCHITECTURE.md "Canonical status".
+    """
 
     QUEUED = "queued"  # local: held back until the profile has room
     SUBMITTING = "submitting"  # local: intent recorded, provider has not accepted it yet

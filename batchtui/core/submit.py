@@ -1,7 +1,8 @@
 """Crash-safe submission: the intent is recorded before any network call, each id as it exists.
 
-The order (DESIGN.md "Job store and crash safety"): record the intent -> upload (OpenAI, sent
-again after ambiguous failures, each send counted) and record the file id -> mark creating ->
+The order (docs/ARCHITECTURE.md "Job store and crash safety"): record the intent -> upload
+(OpenAI, sent again after ambiguous failures, each send counted) and record the file id -> mark
+creating ->
 create with no blind retry -> record the batch id. An ambiguous create (5xx, 529, timeout, cut
 connection, or a cancelled task) is never sent again before looking: the intent goes to
 "unknown" and is settled by listing the provider's batches; only when two looks a pause apart

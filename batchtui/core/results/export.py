@@ -17,7 +17,7 @@ from batchtui.core.results.files import iter_lines
 from batchtui.core.results.index import ParseFn, ResultIndex
 
 RESULT_COLUMNS = ("custom_id", "outcome", "flag", "text", "usage", "error", "job_id", "raw")
-"""Columns of an exported result (DESIGN.md, "Result export lines")."""
+"""Columns of an exported result (docs/ARCHITECTURE.md, "Headless JSON contract")."""
 
 ExportFormat = Literal["jsonl", "csv"]
 Item = tuple[ResultIndex, int, str]
