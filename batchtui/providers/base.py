@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from batchtui.core.models import BatchJob, BatchResult
-from batchtui.core.provider import ProviderError
+from batchtui.core.models import BatchJob, BatchResult, ResultLine
+from batchtui.core.provider import ProgressCallback, ProviderError
 from batchtui.providers.http import RetryPolicy, Sleep, Transport, json_body
 
 
@@ -62,10 +62,24 @@ class HttpAdapter:
             raise ProviderError("the provider answered without a batch object", provider=self.name)
         return data
 
+    def result_lines(
+        self,
+        job: BatchJob,
+        *,
+        start: dict[str, int] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> AsyncIterator[ResultLine]:
+        """Every raw result line of a job (each adapter streams its own files)."""
+        raise NotImplementedError
+
+    def parse_result(self, line: ResultLine) -> BatchResult:
+        """One raw result line as the neutral result (each adapter parses its own shape)."""
+        raise NotImplementedError
+
     async def results(self, job: BatchJob) -> AsyncIterator[BatchResult]:
         """Every result the provider has for the job (any outcome), parsed, streamed."""
-        async for line in self.result_lines(job):  # type: ignore[attr-defined]
-            yield self.parse_result(line)  # type: ignore[attr-defined]
+        async for line in self.result_lines(job):
+            yield self.parse_result(line)
 
     async def aclose(self) -> None:
         """Close the HTTP client if this adapter created it."""

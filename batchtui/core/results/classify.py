@@ -34,7 +34,8 @@ def str_key(value: Any) -> str | None:
 
 
 def _of(spec: ProviderSpec) -> Classifier:
-    return spec.load(spec.classifier)  # type: ignore[no-any-return]
+    classify: Classifier = spec.load(spec.classifier)
+    return classify
 
 
 def classify_any(source: str, obj: dict[str, Any]) -> Classification:

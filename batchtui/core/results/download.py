@@ -249,8 +249,8 @@ async def download_results(
     def publish() -> None:
         writer.flush()
         results.save_state()
-        if feed:
-            index.add_batch(feed)  # type: ignore[union-attr]
+        if feed and index is not None:
+            index.add_batch(feed)
             feed.clear()
         if on_lines is not None and pending:
             batch = pending.copy()

@@ -211,8 +211,8 @@ def write_csv(
             cells: list[Any] = []
             if join is not None:
                 request = _request_raw(join, result.custom_id)
-                if own_columns:
-                    values = request_row(json.loads(request)) if request is not None else {}  # type: ignore[misc]
+                if own_columns and request_row is not None:
+                    values = request_row(json.loads(request)) if request is not None else {}
                     cells.extend(_cell(values.get(column)) for column in request_columns)
                 else:
                     cells.append(request.decode("utf-8", "replace") if request is not None else "")

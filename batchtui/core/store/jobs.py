@@ -21,7 +21,7 @@ from batchtui.core.store.rows import (
     insert_run,
     log_event,
 )
-from batchtui.core.store.serialize import dumps, from_epoch, to_epoch
+from batchtui.core.store.serialize import dumps, epoch_time, to_epoch
 
 _MIN_PREFIX = 4
 _DROPPED = (IntentState.FAILED.value, IntentState.ABANDONED.value)
@@ -311,7 +311,9 @@ class JobsMixin(StoreBase):
         """A new, empty run (for a split submission: create it, then record each part)."""
         with self._tx() as c:
             run_id = insert_run(c, label, self._now())
-        return self.get_run(run_id)  # type: ignore[return-value]
+        run = self.get_run(run_id)
+        assert run is not None  # inserted just above
+        return run
 
     def get_run(self, run_id: str) -> RunRecord | None:
         """A run by id."""
@@ -337,7 +339,7 @@ class JobsMixin(StoreBase):
             Event(
                 id=r["id"],
                 local_id=r["local_id"],
-                at=from_epoch(r["at"]),  # type: ignore[arg-type]
+                at=epoch_time(r["at"]),
                 kind=r["kind"],
                 message=r["message"],
             )
@@ -346,4 +348,4 @@ class JobsMixin(StoreBase):
 
 
 def _run(row: Any) -> RunRecord:
-    return RunRecord(id=row["id"], label=row["label"], created_at=from_epoch(row["created_at"]))  # type: ignore[arg-type]
+    return RunRecord(id=row["id"], label=row["label"], created_at=epoch_time(row["created_at"]))

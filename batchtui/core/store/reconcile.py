@@ -131,7 +131,7 @@ def reconcile_intent(
     last = to_epoch(intent.window_end) or max(
         to_epoch(intent.window_start) or 0.0, to_epoch(intent.updated_at) or 0.0
     )
-    age = to_epoch(now) - last  # type: ignore[operator]
+    age = (to_epoch(now) or 0.0) - last
     if age < grace_s:
         return Decision(
             DecisionKind.WAIT,

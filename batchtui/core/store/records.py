@@ -15,6 +15,7 @@ from batchtui.core.provider import BatchtuiError
 from batchtui.core.registry import provider_specs
 from batchtui.core.store.serialize import (
     counts_from_dict,
+    epoch_time,
     from_epoch,
     job_from_dict,
     times_from_dict,
@@ -163,8 +164,8 @@ class IntentRecord:
             reason=row["reason"],
             options=json.loads(row["options"] or "{}"),
             pid=row["pid"],
-            created_at=from_epoch(row["created_at"]),  # type: ignore[arg-type]
-            updated_at=from_epoch(row["updated_at"]),  # type: ignore[arg-type]
+            created_at=epoch_time(row["created_at"]),
+            updated_at=epoch_time(row["updated_at"]),
             uploads_sent=row["uploads_sent"],
             creates_sent=row["creates_sent"],
         )

@@ -31,6 +31,11 @@ def from_epoch(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
+def epoch_time(value: float) -> datetime:
+    """An aware UTC datetime from epoch seconds of a column that is never NULL."""
+    return datetime.fromtimestamp(value, UTC)
+
+
 def dumps(value: Any) -> str:
     """Compact, key-sorted JSON so equal values give equal text."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

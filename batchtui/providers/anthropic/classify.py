@@ -38,18 +38,18 @@ def _classify_anthropic_fully(source: str, obj: dict[str, Any]) -> Classificatio
     custom_id = obj.get("custom_id")
     if not isinstance(custom_id, str):
         custom_id = ""
-    result = obj.get("result")
-    kind = str_key(result.get("type")) if isinstance(result, dict) else None
-    outcome = _ANTHROPIC_OUTCOMES.get(kind)  # type: ignore[arg-type]
+    found = obj.get("result")
+    result: dict[str, Any] = found if isinstance(found, dict) else {}
+    outcome = _ANTHROPIC_OUTCOMES.get(str_key(result.get("type")) or "")
     if outcome is None:
         return custom_id, _ERRORED, None, INVALID_LINE
     if outcome is _SUCCEEDED:
-        message = result.get("message")  # type: ignore[union-attr]
+        message = result.get("message")
         stop = str_key(message.get("stop_reason")) if isinstance(message, dict) else None
-        return custom_id, outcome, _ANTHROPIC_STOP_FLAGS.get(stop), None  # type: ignore[arg-type]
+        return custom_id, outcome, _ANTHROPIC_STOP_FLAGS.get(stop or ""), None
     if outcome is _ERRORED:
         error_type = None
-        wrapper = result.get("error")  # type: ignore[union-attr]
+        wrapper = result.get("error")
         if isinstance(wrapper, dict):
             inner = wrapper.get("error")
             inner = inner if isinstance(inner, dict) else wrapper

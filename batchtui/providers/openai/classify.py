@@ -33,7 +33,7 @@ def _openai_success_flag(body: Any) -> ResultFlag | None:
                         return ResultFlag.REFUSED
         details = body.get("incomplete_details")
         reason = str_key(details.get("reason")) if isinstance(details, dict) else None
-        return _OPENAI_INCOMPLETE_FLAGS.get(reason)  # type: ignore[arg-type]
+        return _OPENAI_INCOMPLETE_FLAGS.get(reason or "")
     choices = body.get("choices")
     if choices and isinstance(choices, list):
         choice = choices[0]
@@ -42,7 +42,7 @@ def _openai_success_flag(body: Any) -> ResultFlag | None:
         message = choice.get("message")
         if isinstance(message, dict) and message.get("refusal"):
             return ResultFlag.REFUSED
-        return _OPENAI_FINISH_FLAGS.get(str_key(choice.get("finish_reason")))  # type: ignore[arg-type]
+        return _OPENAI_FINISH_FLAGS.get(str_key(choice.get("finish_reason")) or "")
     return None
 
 
@@ -83,6 +83,6 @@ def _classify_openai_fully(source: str, obj: dict[str, Any]) -> Classification:
     error = obj.get("error")
     if isinstance(error, dict):
         code = str_key(error.get("code"))
-        outcome = _TOP_LEVEL_OUTCOMES.get(code, _ERRORED)  # type: ignore[arg-type]
+        outcome = _TOP_LEVEL_OUTCOMES.get(code or "", _ERRORED)
         return custom_id, outcome, None, code
     return custom_id, _ERRORED, None, None
