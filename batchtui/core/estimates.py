@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from batchtui.core.costs import Estimate, estimate
-from batchtui.core.inputs import estimate_input_tokens, from_native
+from batchtui.core.inputs import estimate_input_tokens
+from batchtui.core.inputs.native import native_format
 
 MAX_TOKENS_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 
@@ -56,12 +57,16 @@ def native_estimate(path: Path, provider: str) -> Estimate:
     """The estimate of a kept native JSONL input (one provider request a line)."""
     per_model: dict[str, list[int]] = {}
     uncapped = 0
+    try:
+        from_native = native_format(provider).from_native  # looked up once, not per line
+    except ValueError:  # a provider without an input format: no line can be read
+        return estimate(provider, {}, uncapped=0)
     with open(path, "rb") as handle:
         for raw in handle:
             if not raw.strip():
                 continue
             try:
-                request = from_native(json.loads(raw), provider)
+                request = from_native(json.loads(raw))
             except (ValueError, TypeError):
                 continue
             body = request.body

@@ -58,6 +58,13 @@ class ProviderSpec:
     """How this provider's batch ids begin (``"batch_"``), to guess the owner of an id."""
     result_marker: str | None = None
     """A top-level key that only this provider's result lines have, to tell lines apart."""
+    inputs: str | None = None
+    """``"module:attribute"`` of the provider's native batch line, an object implementing
+    `batchtui.core.inputs.native.NativeFormat` (detection, reading, conversion to and from the
+    neutral request); providers with one wire format may share it. None: no input files."""
+    limits: str | None = None
+    """``"module:attribute"`` of its `batchtui.core.inputs.limits.ProviderLimits`: per-batch
+    limits and per-request rules, checked by validation."""
 
     def load(self, ref: str) -> Any:
         """Import ``"module:attribute"`` (one of this spec's references) now."""

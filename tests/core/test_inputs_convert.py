@@ -42,54 +42,6 @@ def native_lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
-def test_to_native_openai_moves_system_into_messages() -> None:
-    before = json.dumps(CHAT.body)
-    native = to_native(CHAT, "openai")
-    assert native == {
-        "custom_id": "req-1",
-        "method": "POST",
-        "url": "/v1/chat/completions",
-        "body": {
-            "model": "m",
-            "messages": [
-                {"role": "system", "content": "Be brief."},
-                {"role": "user", "content": "Hi"},
-            ],
-            "max_tokens": 20,
-            "temperature": 0.5,
-        },
-    }
-    assert json.dumps(CHAT.body) == before  # the request is not changed
-
-
-def test_to_native_openai_system_blocks_and_responses_endpoint() -> None:
-    blocks = BatchRequest(
-        "b",
-        {
-            "model": "m",
-            "system": [{"type": "text", "text": "S", "cache_control": {"type": "ephemeral"}}],
-            "messages": [{"role": "user", "content": "Hi"}],
-        },
-    )
-    first = to_native(blocks, "openai")["body"]["messages"][0]
-    assert first == {"role": "system", "content": [{"type": "text", "text": "S"}]}
-    responses = to_native(BatchRequest("r", CHAT.body, "/v1/responses"), "openai")
-    assert responses["url"] == "/v1/responses"
-    assert responses["body"] == {
-        "model": "m",
-        "instructions": "Be brief.",
-        "input": [{"role": "user", "content": "Hi"}],
-        "max_output_tokens": 20,
-        "temperature": 0.5,
-    }
-
-
-def test_to_native_anthropic_keeps_system_top_level() -> None:
-    assert to_native(CHAT, "anthropic") == {"custom_id": "req-1", "params": CHAT.body}
-    mapped = to_native(BatchRequest("x", {"model": "m", "max_completion_tokens": 9}), "anthropic")
-    assert mapped["params"] == {"model": "m", "max_tokens": 9}
-
-
 @pytest.mark.parametrize(
     ("name", "provider"), [("openai.jsonl", "openai"), ("anthropic.jsonl", "anthropic")]
 )

@@ -10,7 +10,6 @@ import pytest
 from batchtui.core.inputs import (
     LIMITS,
     InputIssue,
-    Severity,
     estimate_input_tokens,
     read_requests,
     validate_file,
@@ -193,28 +192,6 @@ def test_good_files_pass_for_both_providers(name: str, provider: str) -> None:
     assert report.ok, report.lines()
     assert report.total_issues == 0
     assert report.summary.requests == 3
-
-
-def test_provider_specific_rules() -> None:
-    # OpenAI documents no custom_id rule: a long id is a warning, odd characters are fine.
-    report = validate_file(BROKEN / "long_custom_id.jsonl", "openai")
-    assert report.ok
-    assert [(i.line, i.code, i.severity) for i in report.issues] == [
-        (2, "custom_id_too_long", Severity.WARNING)
-    ]
-    assert "warning: " in str(report.issues[0])
-    assert validate_file(BROKEN / "invalid_custom_id.jsonl", "openai").ok
-    # Anthropic takes mixed models and has no max_tokens-free requests.
-    assert validate_file(BROKEN / "model_mismatch.jsonl", "anthropic").ok
-    assert validate_file(BROKEN / "missing_max_tokens.jsonl", "openai").ok
-    # Temperature 1.5 is fine for OpenAI (0..2), not for Anthropic (0..1).
-    codes = {
-        (i.line, i.code) for i in validate_file(BROKEN / "temperature_range.jsonl", "openai").issues
-    }
-    assert (1, "temperature_range") not in codes and (3, "temperature_range") in codes
-    # A developer message is an OpenAI role only.
-    roles = validate_file(BROKEN / "bad_role.jsonl", "openai")
-    assert {i.line for i in roles.issues} == {1, 2}
 
 
 def test_defaults_supply_missing_model_and_max_tokens() -> None:

@@ -1,10 +1,12 @@
 """Input files: detection, streaming readers, validation, conversion and splitting.
 
 Formats (``InputFormat``): the neutral JSONL (``custom_id``, ``model``, ``messages``, optional
-``system``, ``max_tokens``, ``temperature`` and other parameters, optional ``endpoint``),
-OpenAI batch JSONL (``{custom_id, method, url, body}``), Anthropic batch requests as JSONL
-(``{custom_id, params}``) or JSON (``[...]`` or ``{"requests": [...]}``, streamed item by
-item), and CSV/TSV rendered through a prompt template with ``{column}`` placeholders.
+``system``, ``max_tokens``, ``temperature`` and other parameters, optional ``endpoint``), CSV/TSV
+rendered through a prompt template with ``{column}`` placeholders, and the native batch lines
+of every registered provider (JSONL, or for a format that has one a JSON document ``[...]`` or
+``{"requests": [...]}``, streamed item by item). The core knows no provider: a provider
+package publishes its format (`NativeFormat`) and its rules (`ProviderLimits`) through its
+spec's ``inputs`` and ``limits`` references (`batchtui.core.registry`).
 
 Public API::
 
@@ -24,13 +26,16 @@ Public API::
                                      # plus .report; raises InputValidationError on errors
     estimate_input_tokens(body) -> int   # ~4 characters per token; pass estimator= to replace
     limits_for(provider) -> ProviderLimits; LIMITS; PROVIDERS
+    native_format(provider) -> NativeFormat
 
-``provider`` is ``"openai"`` or ``"anthropic"``. ``defaults`` fill request parameters a
-record lacks (``model``, ``max_tokens``, ...; the key ``endpoint`` sets the request
-endpoint), which is how the CLI's ``--model`` and CSV inputs get their model.
-``progress(bytes_read, total_bytes)`` is called every few megabytes.
+``provider`` is the name of a registered provider whose spec names an input format.
+``defaults`` fill request parameters a record lacks (``model``, ``max_tokens``, ...; the key
+``endpoint`` sets the request endpoint), which is how the CLI's ``--model`` and CSV inputs get
+their model. ``progress(bytes_read, total_bytes)`` is called every few megabytes.
 Every issue prints as ``FILE:LINE: field: message``.
 """
+
+from typing import Any
 
 from batchtui.core.inputs.convert import NativeFormatError, from_native, to_native
 from batchtui.core.inputs.csvtemplate import PromptTemplate
@@ -43,7 +48,8 @@ from batchtui.core.inputs.issues import (
     InputValidationError,
     Severity,
 )
-from batchtui.core.inputs.limits import LIMITS, PROVIDERS, ProviderLimits, limits_for
+from batchtui.core.inputs.limits import LIMITS, ProviderLimits, limits_for
+from batchtui.core.inputs.native import EnvelopeFormat, NativeFormat, native_format
 from batchtui.core.inputs.readers import read_requests
 from batchtui.core.inputs.records import Progress
 from batchtui.core.inputs.split import PartPlan, SplitPlanner
@@ -59,6 +65,7 @@ __all__ = [
     "CHARS_PER_TOKEN",
     "LIMITS",
     "PROVIDERS",
+    "EnvelopeFormat",
     "InputError",
     "InputFileError",
     "InputFormat",
@@ -66,6 +73,7 @@ __all__ = [
     "InputSummary",
     "InputValidationError",
     "ModelTotals",
+    "NativeFormat",
     "NativeFormatError",
     "NativePart",
     "NativeParts",
@@ -82,8 +90,15 @@ __all__ = [
     "estimate_input_tokens",
     "from_native",
     "limits_for",
+    "native_format",
     "read_requests",
     "to_native",
     "validate_file",
     "write_native",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PROVIDERS":  # the providers with limits, as registered now
+        return tuple(LIMITS)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -10,6 +10,7 @@ from typing import Any, BinaryIO
 from batchtui.core.inputs.csvtemplate import iter_csv
 from batchtui.core.inputs.formats import InputFormat, detect_format
 from batchtui.core.inputs.issues import InputFileError, InputIssue
+from batchtui.core.inputs.native import Shape, Split, Splitter, not_object
 from batchtui.core.inputs.records import (
     Problem,
     Progress,
@@ -23,23 +24,16 @@ _BUFFER = 1 << 20
 NEUTRAL_RESERVED = ("custom_id", "endpoint")
 
 
-class Shape(Exception):
-    """A record that is valid JSON but not a request of its format."""
-
-    def __init__(self, field: str, message: str, code: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.code = code
-
-
 def body_prefix(fmt: InputFormat) -> str:
     """Where the request parameters sit inside a record of ``fmt`` (for issue field paths)."""
-    if fmt is InputFormat.OPENAI:
-        return "body."
-    if fmt in (InputFormat.ANTHROPIC, InputFormat.ANTHROPIC_JSON):
-        return "params."
-    return ""
+    native = fmt.native
+    return "" if native is None else native.body_key + "."
+
+
+def endpoint_field(fmt: InputFormat) -> str:
+    """The field of a record of ``fmt`` that names its endpoint (for issue field paths)."""
+    native = fmt.native
+    return "endpoint" if native is None or native.endpoint_key is None else native.endpoint_key
 
 
 def item_prefix(index: int | None) -> str:
@@ -47,32 +41,9 @@ def item_prefix(index: int | None) -> str:
     return "" if index is None else f"requests[{index}]."
 
 
-Split = tuple[Any, dict[str, Any], Any, Any]
-
-
-def _split_openai(obj: Any, copy: bool) -> Split:
-    if obj.__class__ is not dict:
-        raise _not_object(obj)
-    body = obj.get("body")
-    if body.__class__ is not dict:
-        what = "missing" if body is None else f"must be an object, found {_kind(body)}"
-        raise Shape("body", what, "missing_body" if body is None else "bad_body")
-    return obj.get("custom_id"), dict(body) if copy else body, obj.get("url"), obj.get("method")
-
-
-def _split_anthropic(obj: Any, copy: bool) -> Split:
-    if obj.__class__ is not dict:
-        raise _not_object(obj)
-    params = obj.get("params")
-    if params.__class__ is not dict:
-        what = "missing" if params is None else f"must be an object, found {_kind(params)}"
-        raise Shape("params", what, "missing_params" if params is None else "bad_params")
-    return obj.get("custom_id"), dict(params) if copy else params, None, None
-
-
 def _split_neutral(obj: Any, copy: bool) -> Split:
     if obj.__class__ is not dict:
-        raise _not_object(obj)
+        raise not_object(obj)
     if not copy:
         return obj.get("custom_id"), obj, obj.get("endpoint"), None
     body = dict(obj)
@@ -81,23 +52,16 @@ def _split_neutral(obj: Any, copy: bool) -> Split:
     return custom_id, body, endpoint, None
 
 
-def _not_object(obj: Any) -> Shape:
-    return Shape("record", f"expected a JSON object, found {_kind(obj)}", "not_object")
-
-
-def splitter_for(fmt: InputFormat) -> Callable[[Any, bool], Split]:
+def splitter_for(fmt: InputFormat) -> Splitter:
     """The function that takes records of ``fmt`` apart (see ``split_record``)."""
-    if fmt is InputFormat.OPENAI:
-        return _split_openai
-    if fmt in (InputFormat.ANTHROPIC, InputFormat.ANTHROPIC_JSON):
-        return _split_anthropic
-    return _split_neutral
+    native = fmt.native
+    return _split_neutral if native is None else native.split
 
 
 def split_record(fmt: InputFormat, obj: Any, *, copy: bool = True) -> Split:
     """Take one parsed record apart into (custom_id, body, endpoint, method).
 
-    Raises ``Shape`` when the record is not an object or lacks its body/params object. The
+    Raises ``Shape`` when the record is not an object or lacks its body object. The
     custom_id, endpoint and method are returned as found (checked by the validator). The body
     is a copy; with ``copy=False`` it may be the record itself (a neutral record then still
     holds its ``custom_id``), which saves a copy when nothing will change or keep it.
@@ -121,19 +85,6 @@ def apply_defaults(
         elif body.get(key) is None:
             body[key] = value
     return body, endpoint
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {
-        dict: "an object",
-        list: "an array",
-        str: "a string",
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-    }.get(type(value), type(value).__name__)
 
 
 @contextmanager
@@ -162,7 +113,7 @@ def open_records(
                 delimiter=delimiter,
                 progress=progress,
             )
-        elif fmt is InputFormat.ANTHROPIC_JSON:
+        elif fmt.is_document:
             yield iter_json_requests(f, total, progress)
         else:
             yield iter_jsonl(f, total, progress)
@@ -171,15 +122,16 @@ def open_records(
 def resolve_format(path: str | Path, fmt: InputFormat | str | None) -> InputFormat:
     """``fmt`` parsed, or the detected format of ``path`` when ``fmt`` is None.
 
-    For Anthropic the container (JSON document or JSONL) is always taken from the file, so
-    ``fmt="anthropic"`` reads either.
+    For a native format whose records may also come as one JSON document, the container
+    (JSON document or JSONL) is always taken from the file, so either name reads either.
     """
     if fmt is None:
         return detect_format(path)
     parsed = InputFormat.parse(fmt)
-    if parsed in (InputFormat.ANTHROPIC, InputFormat.ANTHROPIC_JSON):
+    native = parsed.native
+    if native is not None and native.document is not None:
         detected = detect_format(path)
-        if detected in (InputFormat.ANTHROPIC, InputFormat.ANTHROPIC_JSON):
+        if detected.native is native:
             return detected
     return parsed
 
@@ -201,6 +153,8 @@ def read_requests(
     limits, ...) are not checked here: use ``validate_file`` for that.
     """
     fmt = resolve_format(path, fmt)
+    split = splitter_for(fmt)
+    endpoint_key = endpoint_field(fmt)
     shown = str(path)
     with open_records(
         path,
@@ -217,7 +171,7 @@ def read_requests(
                     InputIssue(shown, line, top + value.field, value.message, value.code)
                 )
             try:
-                custom_id, body, endpoint, _method = split_record(fmt, value)
+                custom_id, body, endpoint, _method = split(value, True)
             except Shape as exc:
                 raise InputFileError(
                     InputIssue(shown, line, top + exc.field, exc.message, exc.code)
@@ -238,7 +192,7 @@ def read_requests(
                     InputIssue(
                         shown,
                         line,
-                        top + ("url" if fmt is InputFormat.OPENAI else "endpoint"),
+                        top + endpoint_key,
                         "must be a string",
                         "bad_endpoint",
                     )

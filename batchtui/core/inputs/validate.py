@@ -20,16 +20,12 @@ from batchtui.core.inputs.estimate import (
 )
 from batchtui.core.inputs.formats import InputFormat
 from batchtui.core.inputs.issues import InputIssue, Severity
-from batchtui.core.inputs.limits import (
-    ANTHROPIC_ENDPOINT,
-    OPENAI_CHAT_ENDPOINT,
-    ProviderLimits,
-    limits_for,
-)
+from batchtui.core.inputs.limits import ProviderLimits, chat_endpoints, limits_for
+from batchtui.core.inputs.native import Shape, native_format, provider_title
 from batchtui.core.inputs.readers import (
-    Shape,
     apply_defaults,
     body_prefix,
+    endpoint_field,
     open_records,
     resolve_format,
     splitter_for,
@@ -38,8 +34,6 @@ from batchtui.core.inputs.records import Problem, Progress, Record
 from batchtui.core.inputs.split import PartPlan, SplitPlanner
 from batchtui.core.models import BatchRequest
 
-RESPONSES = "/v1/responses"
-CHAT_SHAPED = frozenset({OPENAI_CHAT_ENDPOINT, ANTHROPIC_ENDPOINT})
 MAX_TOKENS_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 _MISSING: Any = object()
 
@@ -176,7 +170,8 @@ class Scanner:
 
     The per-request path is written for speed (validation of a 200 MB file should cost about
     what parsing it does): the common, valid case runs straight through, and every problem
-    goes to a slower method that names it.
+    goes to a slower method that names it. The provider's format and rules are looked up once,
+    here; the rules are data (`ProviderLimits`), so the path names no provider.
     """
 
     def __init__(
@@ -195,6 +190,7 @@ class Scanner:
         self.path = str(path)
         self.provider = provider
         self.fmt = fmt
+        target = native_format(provider)
         self.limits = limits = limits if limits is not None else limits_for(provider)
         self.defaults = dict(defaults) if defaults else None
         self.split = split
@@ -211,13 +207,14 @@ class Scanner:
         self.planner = SplitPlanner(limits)
         self.summary = InputSummary(self.path, fmt, provider)
         self.prefix = body_prefix(fmt)
-        self.native_source = (fmt is InputFormat.OPENAI and provider == "openai") or (
-            fmt in (InputFormat.ANTHROPIC, InputFormat.ANTHROPIC_JSON) and provider == "anthropic"
-        )
-        self.openai = provider == "openai"
-        self.openai_source = fmt is InputFormat.OPENAI
-        self.endpoint_field = "url" if self.openai_source else "endpoint"
-        self.name = "OpenAI" if self.openai else "Anthropic"
+        source = fmt.native
+        self.splitter = splitter_for(fmt)
+        self.native_source = source is target
+        self.method = None if source is None else source.method
+        self.endpoint_field = endpoint_field(fmt)
+        self.name = provider_title(provider)
+        self.chat_shaped = chat_endpoints() | limits.chat_endpoints
+        self.extra_check = limits.extra_check
         self.fast_tokens = estimator is estimate_input_tokens
         self.cid_match = (
             limits.custom_id_pattern.fullmatch if limits.custom_id_pattern is not None else None
@@ -247,7 +244,7 @@ class Scanner:
     # -- the pass -------------------------------------------------------------------------
     def run(self, records: Iterable[Record]) -> ValidationReport:
         """Consume ``records`` and return the report."""
-        split = splitter_for(self.fmt)
+        split = self.splitter
         defaults = self.defaults
         copy = self.copy_body
         request = self.request
@@ -302,10 +299,10 @@ class Scanner:
             cid_ok = False
 
         # method and endpoint
-        if method is not None and method != "POST" and self.openai_source:
+        if method is not None and method != self.method:
             self._method(line, top, method)
         ep = limits.default_endpoint if endpoint is None else self._endpoint(line, top, endpoint)
-        if self.openai and limits.one_endpoint_per_batch:
+        if limits.one_endpoint_per_batch:
             first_ep = self.first_endpoint
             if first_ep is None:
                 if ep in limits.endpoints:
@@ -314,8 +311,8 @@ class Scanner:
                 self.add(
                     line,
                     top + self.endpoint_field,
-                    f"{ep} differs from {first_ep[0]} (line {first_ep[1]}); one OpenAI batch "
-                    "runs one endpoint",
+                    f"{ep} differs from {first_ep[0]} (line {first_ep[1]}); one {self.name} "
+                    "batch runs one endpoint",
                     "url_mismatch",
                 )
 
@@ -332,13 +329,13 @@ class Scanner:
                     line,
                     pre + "model",
                     f"{_show(model)} differs from {_show(first_model[0])} (line "
-                    f"{first_model[1]}); one OpenAI batch takes one model",
+                    f"{first_model[1]}); one {self.name} batch takes one model",
                     "model_mismatch",
                 )
 
         # prompt: messages (chat-shaped endpoints) and system
         chars = 0
-        if ep in CHAT_SHAPED or (ep == RESPONSES and "messages" in body):
+        if ep in self.chat_shaped or (ep in limits.messages_endpoints and "messages" in body):
             messages = body.get("messages")
             if messages.__class__ is list and messages:
                 roles = limits.roles
@@ -360,7 +357,7 @@ class Scanner:
                     self._system(line, pre + "system", system)
                     chars += text_chars(system)
         else:
-            if ep in (RESPONSES, "/v1/embeddings") and body.get("input") is None:
+            if ep in limits.input_endpoints and body.get("input") is None:
                 self.add(line, pre + "input", "missing", "missing_input")
             chars = -1  # not chat-shaped: let the estimator read the body
 
@@ -378,6 +375,9 @@ class Scanner:
             self._temperature(line, pre, temperature)
         if body.get("stream") is True:
             self.add(line, pre + "stream", "batch requests cannot stream", "stream_not_allowed")
+        if self.extra_check is not None:
+            for where, message, code in self.extra_check(body, ep):
+                self.add(line, pre + where, message, code)
 
         # size and split plan
         if not self.native_source:
@@ -452,11 +452,12 @@ class Scanner:
                 Severity.ERROR if error else Severity.WARNING,
             )
         else:
+            pattern = limits.custom_id_pattern
             self.add(
                 line,
                 top + "custom_id",
-                f"{_show(custom_id)} may only contain letters, digits, '_' and '-' "
-                f"({self.name} requires ^[a-zA-Z0-9_-]{{1,64}}$)",
+                f"{_show(custom_id)} may only contain {limits.custom_id_rule} "
+                f"({self.name} requires ^{pattern.pattern if pattern else ''}$)",
                 "invalid_custom_id",
             )
 
@@ -477,7 +478,7 @@ class Scanner:
         self.add(
             line,
             top + "method",
-            f'must be "POST", found {_show(method)}',
+            f'must be "{self.method}", found {_show(method)}',
             "bad_method",
         )
 
@@ -488,28 +489,18 @@ class Scanner:
         if not isinstance(endpoint, str):
             self.add(line, where, f"must be a string, found {_kind(endpoint)}", "bad_endpoint")
             return limits.default_endpoint
-        if self.openai:
-            if endpoint not in limits.endpoints:
-                self.add(
-                    line,
-                    where,
-                    f"{_show(endpoint)} is not an endpoint OpenAI batches take "
-                    f"(one of: {', '.join(sorted(limits.endpoints))})",
-                    "bad_endpoint",
-                )
-            return endpoint
-        if endpoint not in CHAT_SHAPED:
-            self.add(
-                line,
-                where,
-                f"{_show(endpoint)}: Anthropic batches run Messages requests only",
-                "bad_endpoint",
+        if endpoint not in limits.endpoints:
+            message = limits.bad_endpoint_message.format(
+                endpoint=_show(endpoint),
+                title=self.name,
+                endpoints=", ".join(sorted(limits.endpoints)),
             )
-        return limits.default_endpoint
+            self.add(line, where, message, "bad_endpoint")
+        return limits.default_endpoint if limits.fixed_endpoint else endpoint
 
     def _model_problem(self, line: int, pre: str, model: Any, ep: str) -> None:
         if model is None:
-            if not (self.openai and ep == "/v1/moderations"):
+            if ep not in self.limits.model_optional_endpoints:
                 self.add(
                     line,
                     pre + "model",
@@ -574,13 +565,13 @@ class Scanner:
         """Check a message content that is not a plain string; returns its text length."""
         where = f"{pre}messages[{i}].content"
         if isinstance(content, list):
-            self._blocks(line, where, content, text_only=role == "system" and not self.openai)
+            text_only = role == "system" and self.limits.system_text_only
+            self._blocks(line, where, content, text_only=text_only)
             return text_chars(content)
         if (
-            self.openai
-            and role == "assistant"
+            role == "assistant"
             and (content is None or content is _MISSING)
-            and (message.get("tool_calls") or message.get("function_call"))
+            and any(message.get(key) for key in self.limits.tool_call_keys)
         ):
             return 0
         if content is _MISSING:

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from batchtui.core.inputs.convert import to_native
 from batchtui.core.inputs.estimate import TokenEstimator, estimate_input_tokens
 from batchtui.core.inputs.issues import InputValidationError
 from batchtui.core.inputs.limits import ProviderLimits, limits_for
+from batchtui.core.inputs.native import native_format
 from batchtui.core.inputs.records import Progress
 from batchtui.core.inputs.split import SplitPlanner
 from batchtui.core.inputs.validate import ValidationReport, scan_file
@@ -70,6 +70,7 @@ class _PartWriter:
 
     def __init__(self, provider: str, limits: ProviderLimits, out_dir: Path, stem: str) -> None:
         self.provider = provider
+        self.to_native = native_format(provider).to_native  # looked up once, not per line
         self.out_dir = out_dir
         self.stem = stem
         self.planner = SplitPlanner(limits)
@@ -82,7 +83,7 @@ class _PartWriter:
         return self.out_dir / f".{self.stem}-{self.provider}-{index + 1:03d}.jsonl.tmp"
 
     def __call__(self, line: int, request: BatchRequest) -> int:
-        data = encode_line(to_native(request, self.provider))
+        data = encode_line(self.to_native(request))
         if self.planner.add(line, len(data)):
             self._close()
             path = self.temp_path(len(self.files))

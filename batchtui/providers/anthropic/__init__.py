@@ -1,4 +1,5 @@
-"""Anthropic Message Batches (the adapter, its result lines and its status map)."""
+"""Anthropic Message Batches (the adapter, its input format and limits, its result lines and
+its status map)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ SPEC = ProviderSpec(
     name="anthropic",
     title="Anthropic",
     classifier="batchtui.providers.anthropic.classify:classify_anthropic",
+    inputs="batchtui.providers.anthropic.inputs:NATIVE",
+    limits="batchtui.providers.anthropic.limits:LIMITS",
     adapter="batchtui.providers.anthropic.adapter:AnthropicProvider",
     key_env="ANTHROPIC_API_KEY",
     base_url_env="ANTHROPIC_BASE_URL",

@@ -1,4 +1,5 @@
-"""OpenAI Batch API: Files + Batches (the adapter, its result lines and its status map)."""
+"""OpenAI Batch API: Files + Batches (the adapter, its input format and limits, its result
+lines and its status map)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ SPEC = ProviderSpec(
     name="openai",
     title="OpenAI",
     classifier="batchtui.providers.openai.classify:classify_openai",
+    inputs="batchtui.providers.openai.inputs:NATIVE",
+    limits="batchtui.providers.openai.limits:LIMITS",
     adapter="batchtui.providers.openai.adapter:OpenAIProvider",
     key_env="OPENAI_API_KEY",
     base_url_env="OPENAI_BASE_URL",
