@@ -25,16 +25,20 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker
 
-from batchtui.core.clock import Clock, SystemClock
+from batchtui.core.clock import Clock
 from batchtui.core.models import BatchStatus
+from batchtui.core.provider import BatchtuiError, ProviderError
 from batchtui.ui.commands import ActionCommands, JobCommands
 from batchtui.ui.messages import JobChanged, PollFailed
 from batchtui.ui.models.jobs import JobView, display_label, job_view
-from batchtui.ui.models.workspace import WorkspaceAPI, stale_thresholds, ui_settings
+from batchtui.ui.models.workspace import stale_thresholds, ui_settings
+from batchtui.ui.screens.base import BaseScreen
 from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.workers import error_text, error_title, report_worker_state
 
 if TYPE_CHECKING:
+    from batchtui.core.store import JobRecord
+    from batchtui.core.workspace import Workspace
     from batchtui.ui.models.inputs import ComposeDraft
 
 POLL_ERROR_QUIET_S = 60.0
@@ -76,7 +80,7 @@ class BatchTuiApp(App[None]):
 
     def __init__(
         self,
-        workspace: WorkspaceAPI,
+        workspace: Workspace,
         clock: Clock | None = None,
         *,
         poll: bool = True,
@@ -86,7 +90,7 @@ class BatchTuiApp(App[None]):
     ) -> None:
         super().__init__()
         self.workspace = workspace
-        self.clock: Clock = clock or getattr(workspace, "clock", None) or SystemClock()
+        self.clock: Clock = clock or workspace.clock
         self.poll = poll
         self.cursor_blink = cursor_blink
         self.start_dir = start_dir
@@ -102,6 +106,8 @@ class BatchTuiApp(App[None]):
         self._settling = False
         self._quitting = False
         self._stale_after: dict[str, float] | None = None
+        self.usable_profiles: list[str] | None = None
+        """Profiles with an API key, once polling has looked (None until then)."""
 
     def get_default_screen(self) -> Screen:
         return self.jobs_screen
@@ -110,41 +116,33 @@ class BatchTuiApp(App[None]):
     def stale_after(self) -> dict[str, float]:
         """Each profile's stale threshold in seconds (read once from the profiles)."""
         if self._stale_after is None:
-            try:
-                self._stale_after = stale_thresholds(self.workspace)
-            except Exception:  # a profile list that cannot be read must not stop the dashboard
-                self._stale_after = {}
+            self._stale_after = stale_thresholds(self.workspace)
         return self._stale_after
 
-    def view_of(self, record: Any) -> JobView:
+    @property
+    def can_clean(self) -> bool:
+        """Whether cleaning provider files is offered: not when no profile has a key (the
+        core's clean plan leaves such profiles out, so nothing could be deleted)."""
+        return self.usable_profiles is None or bool(self.usable_profiles)
+
+    def view_of(self, record: JobRecord) -> JobView:
         """The `JobView` of a store record, with its profile's stale threshold."""
-        after = self.stale_after.get(getattr(record, "profile", ""), None)
+        after = self.stale_after.get(record.profile)
         return job_view(record, after, watched=self.is_watched(record))
 
-    def is_watched(self, record: Any) -> bool:
+    def is_watched(self, record: JobRecord) -> bool:
         """Whether the running poller follows the job, asked through the core's own stale
         rule (`Workspace.stale_since` at the moment the job would turn stale)."""
-        stale_since = getattr(self.workspace, "stale_since", None)
-        after = self.stale_after.get(getattr(record, "profile", ""), None)
-        threshold = getattr(record, "stale_since", None)
-        if not callable(stale_since) or after is None or not callable(threshold):
+        after = self.stale_after.get(record.profile)
+        if after is None:
             return False
-        try:
-            moment = threshold(after)
-            return moment is not None and stale_since(record, moment) is not None
-        except Exception:  # an older core or an odd record: no marker rather than no row
-            return False
+        moment = record.stale_since(after)
+        return moment is not None and self.workspace.stale_since(record, moment) is not None
 
     def on_mount(self) -> None:
         self._apply_settings()
         self._unsubscribe = self.workspace.subscribe(self._record_changed)
-        subscribe_errors = getattr(self.workspace, "subscribe_errors", None)
-        if subscribe_errors is not None:
-            self._unsubscribe_errors = subscribe_errors(
-                lambda profile, batch_id, error: self.post_message(
-                    PollFailed(profile, batch_id, error)
-                )
-            )
+        self._unsubscribe_errors = self.workspace.subscribe_errors(self._poll_failed)
 
     def on_ready(self) -> None:
         """Start polling once the first frame is drawn (adapters are built on first poll)."""
@@ -186,8 +184,8 @@ class BatchTuiApp(App[None]):
 
     @work(group="poll", exclusive=True, exit_on_error=False, description="polling")
     async def run_polling(self) -> None:
-        usable = getattr(self.workspace, "usable_profiles", None)
-        if usable is not None and not usable():
+        self.usable_profiles = self.workspace.usable_profiles()  # see `can_clean`
+        if not self.usable_profiles:
             self.notify(
                 "No profile has an API key, so nothing is polled. Set OPENAI_API_KEY or "
                 "ANTHROPIC_API_KEY (or a profile's api_key_env / api_key_file), then restart; "
@@ -198,9 +196,13 @@ class BatchTuiApp(App[None]):
             )
         await self.workspace.start_polling()
 
-    def _record_changed(self, record: Any) -> None:
+    def _record_changed(self, record: JobRecord) -> None:
         """Workspace listener: turn a changed record into a message (safe from any thread)."""
         self.post_message(JobChanged(record))
+
+    def _poll_failed(self, profile: str, batch_id: str | None, error: Exception) -> None:
+        """Workspace error listener: a background polling error, as a message (any thread)."""
+        self.post_message(PollFailed(profile, batch_id, error))
 
     def on_job_changed(self, message: JobChanged) -> None:
         view = self.view_of(message.record)
@@ -241,7 +243,7 @@ class BatchTuiApp(App[None]):
         if now - self._poll_errors_shown.get(key, -POLL_ERROR_QUIET_S) < POLL_ERROR_QUIET_S:
             return
         self._poll_errors_shown[key] = now
-        retrying = bool(getattr(error, "retryable", False))
+        retrying = isinstance(error, ProviderError) and error.retryable
         self.notify(
             error_text(error) + (" — retrying" if retrying else ""),
             title=escape(f"{message.profile}: {error_title(error)}"),
@@ -306,35 +308,30 @@ class BatchTuiApp(App[None]):
     def settle_now(self) -> None:
         """Settle submissions a crash or an ambiguous create left open, as `batchtui list` does
         (polling settles them once at start; `r` does it again). Runs in a worker."""
-        reconcile = getattr(self.workspace, "reconcile", None)  # the fakes have none
-        if callable(reconcile) and not self._settling and not self._quitting:
+        if not self._settling and not self._quitting:
             self._settling = True
-            self.settle_submissions(reconcile)
+            self.settle_submissions()
 
     @work(group="settle", exit_on_error=False, description="settling open submissions")
-    async def settle_submissions(self, reconcile: Callable[..., Any]) -> None:
+    async def settle_submissions(self) -> None:
         """One list call per profile with open submissions (none otherwise). A profile whose
         list fails becomes a notification; the others are still settled. A job that turns
         out to exist is handed to the poller."""
         try:
-            usable = getattr(self.workspace, "usable_profiles", None)
-            names: list[str | None] = list(usable()) if callable(usable) else [None]
-            changed: list[Any] = []
-            for name in names:
+            changed: list[JobRecord] = []
+            for name in self.workspace.usable_profiles():
                 try:
-                    changed += await reconcile(name)
-                except Exception as exc:  # shown, never fatal: the other profiles still settle
-                    where = f"{name}: " if name else ""
+                    changed += await self.workspace.reconcile(name)
+                except BatchtuiError as exc:  # shown: the other profiles still settle
                     self.notify(
                         error_text(exc),
-                        title=escape(f"{where}{error_title(exc)} (settling open submissions)"),
+                        title=escape(f"{name}: {error_title(exc)} (settling open submissions)"),
                         severity="error",
                         timeout=8,
                     )
             for record in changed:
-                local_id = getattr(record, "local_id", None)
-                if local_id and getattr(record, "id", None):
-                    self.workspace.poll_now(local_id)  # the poller follows it from now on
+                if record.id:
+                    self.workspace.poll_now(record.local_id)  # the poller follows it from now on
         finally:
             self._settling = False
 
@@ -361,16 +358,18 @@ class BatchTuiApp(App[None]):
         if self.poll:
             try:
                 await asyncio.wait_for(self.workspace.stop_polling(), timeout=2.0)
-            except Exception:  # quitting must not fail on a stuck provider
+            except Exception:  # deliberate boundary: quitting must not fail on a stuck provider
                 pass
         self.exit()
 
 
 def quits_on_q(screen: Screen) -> bool:
     """Whether `q` quits on this screen: not in dialogs, nor on screens that edit."""
-    return not screen.is_modal and bool(getattr(screen, "QUIT_ON_Q", True))
+    if screen.is_modal:
+        return False
+    return screen.QUIT_ON_Q if isinstance(screen, BaseScreen) else True
 
 
-def make_app(workspace: WorkspaceAPI, clock: Clock | None = None, **options: Any) -> BatchTuiApp:
+def make_app(workspace: Workspace, clock: Clock | None = None, **options: Any) -> BatchTuiApp:
     """Build the dashboard on a workspace (the CLI and tests share this factory)."""
     return BatchTuiApp(workspace, clock, **options)

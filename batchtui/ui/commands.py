@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from batchtui.ui.models.jobs import JobView, display_label
+
+if TYPE_CHECKING:
+    from batchtui.ui.app import BatchTuiApp
 
 
 class ActionCommands(Provider):
@@ -29,7 +32,7 @@ class ActionCommands(Provider):
                         "Delete files of ended jobs whose results are cached here (asks first)",
                     )
                 ]
-                if callable(getattr(app.workspace, "clean_plan", None))
+                if app.can_clean
                 else []
             ),
             ("Keys", app.action_help, "Every key of this screen"),
@@ -51,13 +54,13 @@ class JobCommands(Provider):
     """Open, cancel, retry, recover or show the run of any job by name or id."""
 
     def _jobs(self) -> list[JobView]:
-        jobs_screen: Any = getattr(self.app, "jobs_screen", None)
-        if jobs_screen is None or not jobs_screen.is_mounted:
+        jobs_screen = cast("BatchTuiApp", self.app).jobs_screen
+        if not jobs_screen.is_mounted:
             return []
         return list(jobs_screen.table.views.values())
 
     def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
-        screen: Any = self.app.jobs_screen
+        screen = cast("BatchTuiApp", self.app).jobs_screen
         commands: list[tuple[str, Callable[[], Any], str]] = []
         for view in self._jobs():
             name = display_label(view)

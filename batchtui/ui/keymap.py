@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from importlib import import_module
 
+from textual.binding import Binding
+from textual.dom import DOMNode
+
 BINDING_OWNERS = (
     "batchtui.ui.app:BatchTuiApp",
     "batchtui.ui.screens.jobs:JobsScreen",
@@ -30,23 +33,22 @@ BINDING_OWNERS = (
 """Every class of the dashboard that declares bindings, as ``module:Class``."""
 
 
-def binding_classes() -> list[type]:
+def binding_classes() -> list[type[DOMNode]]:
     """The classes of `BINDING_OWNERS` (imports every screen: call it off the start-up path)."""
     classes = []
     for owner in BINDING_OWNERS:
         module, _, name = owner.partition(":")
-        classes.append(getattr(import_module(module), name))
+        classes.append(getattr(import_module(module), name))  # a class named as "module:Class"
     return classes
 
 
-def known_binding_ids(classes: Iterable[type] | None = None) -> set[str]:
+def known_binding_ids(classes: Iterable[type[DOMNode]] | None = None) -> set[str]:
     """Every binding id a [keymap] entry may name."""
     ids: set[str] = set()
     for cls in binding_classes() if classes is None else classes:
-        for binding in getattr(cls, "BINDINGS", ()):
-            binding_id = getattr(binding, "id", None)
-            if binding_id:
-                ids.add(binding_id)
+        for binding in cls.BINDINGS:
+            if isinstance(binding, Binding) and binding.id:
+                ids.add(binding.id)
     return ids
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from batchtui.core.store import JobRecord
 
 
 class JobChanged(Message):
     """A job's record changed in the store (new job, new snapshot, new status)."""
 
-    def __init__(self, record: Any) -> None:
+    def __init__(self, record: JobRecord) -> None:
         super().__init__()
         self.record = record
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from batchtui.core.models import BatchResult, Outcome, ResultFlag
+from batchtui.core.models import BatchResult, Outcome, ResultFlag, ResultLine
 from batchtui.core.results import ResultIndex
 from batchtui.ui.models.results import LineSource, ResultQuery, ResultSummary
 
@@ -22,7 +22,7 @@ class IndexSource:
     filters, so it works the same for 100 or 100,000 results.
     """
 
-    def __init__(self, index: Any, parse: Callable[[Any], BatchResult]) -> None:
+    def __init__(self, index: ResultIndex, parse: Callable[[ResultLine], BatchResult]) -> None:
         self.index = index
         self.parse = parse
 
@@ -74,14 +74,30 @@ class IndexSource:
         return list(range(index.count) if rows is None else rows)
 
 
-def line_source(handle: Any, parser: Callable[[], Callable[[Any], BatchResult]]) -> LineSource:
+ResultsHandle = ResultIndex | LineSource
+"""What the workspace hands back for a job's results: the core's `ResultIndex`, or any other
+`LineSource` (an in-memory list of lines)."""
+
+
+def line_source(
+    handle: ResultsHandle, parser: Callable[[], Callable[[ResultLine], BatchResult]]
+) -> LineSource:
     """A `LineSource` for what the workspace returned: a view over a core `ResultIndex`
     (parsed by ``parser()``, the adapter's parser), or the handle itself if it is one."""
     if isinstance(handle, ResultIndex):
         return IndexSource(handle, parser())
-    if isinstance(handle, LineSource):
-        return handle
-    raise TypeError(f"cannot read results from {type(handle).__name__}")
+    return handle
+
+
+def is_current(handle: ResultsHandle) -> bool:
+    """Whether every line on disk is indexed (a `ResultIndex` opened as a preview may have
+    more to index); other sources hold every line they have."""
+    return handle.is_current() if isinstance(handle, ResultIndex) else True
+
+
+def is_view_of(source: LineSource, handle: ResultsHandle) -> bool:
+    """Whether `source` already shows `handle` (itself, or a view over that index)."""
+    return source is handle or (isinstance(source, IndexSource) and source.index is handle)
 
 
 def export_row(result: BatchResult, job_id: str) -> dict[str, Any]:

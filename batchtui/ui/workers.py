@@ -6,6 +6,7 @@ from textual.dom import DOMNode
 from textual.markup import escape
 from textual.worker import Worker, WorkerState
 
+from batchtui.core.budget import BudgetExceeded
 from batchtui.core.provider import BatchtuiError, ProviderError
 
 
@@ -14,7 +15,7 @@ def error_title(error: BaseException) -> str:
     if isinstance(error, ProviderError):
         name = type(error).__name__.removesuffix("Error") or "Provider"
         return f"{error.provider} {name.lower()} error".strip()
-    if type(error).__name__ == "BudgetExceeded":  # core.budget; by name: no import at start-up
+    if isinstance(error, BudgetExceeded):
         return "Over budget: nothing was sent"
     if isinstance(error, BatchtuiError):
         return "batchtui"

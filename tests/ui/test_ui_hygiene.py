@@ -3,6 +3,7 @@ max_tokens, budget refusals, the compose estimate, the user keymap and where `q`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from textual import events
@@ -10,7 +11,8 @@ from textual.widgets import Input, Static, Tree
 from ui_fakes import FakeWorkspace
 from ui_helpers import settle, wait_for
 
-from batchtui.core.provider import BatchtuiError
+from batchtui.core.budget import BudgetExceeded
+from batchtui.core.config import UiSettings
 from batchtui.ui.app import BatchTuiApp, make_app
 from batchtui.ui.screens.clean import CleanModal
 from batchtui.ui.screens.compose import ComposeScreen
@@ -79,11 +81,12 @@ async def test_clean_can_be_declined_and_reports_failures(
         assert "batch \\[still] ending" in note.message  # escaped provider text
 
 
-async def test_clean_is_hidden_without_the_core_action(fake_ws: FakeWorkspace) -> None:
-    fake_ws.clean_plan = None  # type: ignore[assignment,method-assign]
+async def test_clean_is_hidden_when_no_profile_has_a_key(fake_ws: FakeWorkspace) -> None:
+    fake_ws.usable_profiles = lambda: []  # type: ignore[method-assign]
     app = make_app(fake_ws, fake_ws.clock, cursor_blink=False, start_dir=DATA)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await wait_for(pilot, lambda: app.usable_profiles is not None)  # polling has looked
         actions = {b.binding.action for b in app.screen.active_bindings.values()}
         assert "clean_files" not in actions
         await pilot.press("D")
@@ -181,18 +184,10 @@ async def test_results_flag_filter_and_retry_of_marked_truncated(
         assert call[1] == ("j4", {"custom_ids": ["eval-0002", "eval-0008"], "max_tokens": 512})
 
 
-class BudgetExceeded(BatchtuiError):
-    """Named like the core's refusal (batchtui.core.budget) so the UI recognises it."""
-
-
 async def test_budget_refusal_names_estimate_and_budget(
     ui_app: BatchTuiApp, fake_ws: FakeWorkspace
 ) -> None:
-    try:
-        from batchtui.core.budget import BudgetExceeded as refusal
-    except ImportError:  # a core without budgets yet
-        refusal = BudgetExceeded
-    fake_ws.fail_next = refusal(
+    fake_ws.fail_next = BudgetExceeded(
         "max_cost_usd of profile 'openai-main': the high estimate is $0.0412 (low $0.0050), "
         "over the limit of $0.0100; nothing was sent"
     )
@@ -255,14 +250,11 @@ async def test_q_does_not_quit_while_editing_but_ctrl_q_does(ui_app: BatchTuiApp
 
 
 async def test_keymap_from_the_config_rebinds_keys(fake_ws: FakeWorkspace) -> None:
-    class Ui:
-        theme = "textual-light"
-
-    class Config:
-        keymap = {"jobs.refresh": "f5", "app.quit": "x", "jobs.refersh": "f6"}
-        ui = Ui()
-
-    fake_ws.config = Config()  # type: ignore[attr-defined]
+    fake_ws.config = replace(
+        fake_ws.config,
+        keymap={"jobs.refresh": "f5", "app.quit": "x", "jobs.refersh": "f6"},
+        ui=UiSettings(theme="textual-light"),
+    )
     app = make_app(fake_ws, fake_ws.clock, cursor_blink=False, start_dir=DATA)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)

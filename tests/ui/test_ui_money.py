@@ -185,10 +185,15 @@ def test_ui_settings_and_thresholds_from_config() -> None:
         def profiles(self) -> list:
             return FakeWorkspace().profiles()
 
+        def stale_after(self, profile: str) -> float:
+            """A rule without a default: a profile without its own threshold has none (0)."""
+            own = {p.name: p.stale_after_s for p in self.profiles()}
+            return own[profile] or 0.0
+
     settings = ui_settings(Ws())
     assert dict(settings.keymap) == {"jobs.refresh": "f5"}
     assert settings.theme == "nord"
-    assert ui_settings(object()).keymap == {}
+    assert ui_settings(FakeWorkspace()).keymap == {}  # a config without a [keymap] table
     assert stale_thresholds(Ws()) == {"openai-main": 600.0}
     assert stale_thresholds(FakeWorkspace()) == {"openai-main": 600.0, "anthropic": 1800.0}
 

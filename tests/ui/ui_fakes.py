@@ -1,11 +1,18 @@
-"""A deterministic in-memory workspace for UI snapshots and Pilot tests (no network)."""
+"""A deterministic in-memory workspace for UI snapshots and Pilot tests (no network).
+
+Its methods have the real `Workspace`'s signatures and return the core's types (JobRecord,
+Profile, ValidationReport, CostTotal, CleanPlan, ...), except results: `fetch_results` and
+`results` give an in-memory `ListSource` and `run_view` a `RunSummary`, both of which the
+dashboard accepts beside the core's `ResultIndex` and `RunMerge`.
+test_ui_fake_contract.py checks it against the real `Workspace`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +20,7 @@ from typing import Any
 from batchtui.core.budget import CostTotal
 from batchtui.core.clean import CleanItem, CleanPlan, CleanReport
 from batchtui.core.clock import FixedClock
+from batchtui.core.config import Config, Profile
 from batchtui.core.inputs import ValidationReport, validate_file
 from batchtui.core.models import (
     BatchJob,
@@ -26,37 +34,19 @@ from batchtui.core.models import (
     Timestamps,
     Usage,
 )
-from batchtui.core.store import JobRecord
+from batchtui.core.provider import ProgressCallback, ProviderError
+from batchtui.core.store import JobRecord, StoreError
 from batchtui.ui.models.results import ListSource
 from batchtui.ui.models.runs import RunRow, RunSummary
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
-
-@dataclass(frozen=True)
-class FakeProfile:
-    name: str
-    provider: str
-    default_model: str | None = None
-    stale_after_s: float | None = None
-
-
-_MONEY_FIELDS = ("estimate", "cost", "progress_at")
-if {f.name for f in fields(JobRecord)} >= set(_MONEY_FIELDS):
-    Record = JobRecord
-else:  # a core from before the money fields: carry them on a subclass, as the store would
-
-    @dataclass(frozen=True)
-    class Record(JobRecord):  # type: ignore[no-redef]
-        estimate: dict[str, Any] | None = None
-        cost: dict[str, Any] | None = None
-        progress_at: datetime | None = None
-
-        def stale_since(self, after_s: float) -> datetime | None:
-            if self.status not in (BatchStatus.IN_PROGRESS, BatchStatus.FINALIZING):
-                return None
-            start = self.progress_at or self.times.in_progress_at or self.times.created_at
-            return start + timedelta(seconds=after_s) if start is not None else None
+PROFILES = (
+    Profile("openai-main", "openai", default_model="gpt-4o-mini", stale_after_s=600),
+    Profile("anthropic", "anthropic", default_model="claude-haiku-4-5"),
+)
+DEFAULT_STALE_AFTER_S = 1800.0
+"""The core's threshold for a profile without ``stale_after_s`` (30 minutes)."""
 
 
 def estimate(low: float | None, high: float | None, requests: int, *unpriced: str) -> dict:
@@ -97,7 +87,7 @@ def record(
 ) -> JobRecord:
     """A real store record as the store would return it (`extra`: estimate, cost,
     progress_at, last_polled_at, results_complete)."""
-    return Record(
+    return JobRecord(
         local_id=local_id,
         id=job.id if job else None,
         provider=provider,
@@ -389,12 +379,76 @@ def seed_records() -> list[JobRecord]:
     ]
 
 
+class FakeStore:
+    """The part of the core's `JobStore` the dashboard reads (jobs another process recorded)."""
+
+    def __init__(self, records: dict[str, JobRecord]) -> None:
+        self._records = records
+
+    def list_jobs(
+        self,
+        *,
+        profile: str | None = None,
+        statuses: Iterable[BatchStatus] | None = None,
+        live: bool | None = None,
+        run_id: str | None = None,
+        adopted: bool | None = None,
+        limit: int | None = None,
+        created_since: datetime | float | None = None,
+    ) -> list[JobRecord]:
+        """Jobs, newest first, filtered like `JobStore.list_jobs`."""
+        since = (
+            datetime.fromtimestamp(created_since, UTC)
+            if isinstance(created_since, int | float)
+            else created_since
+        )
+        wanted = None if statuses is None else {BatchStatus(s) for s in statuses}
+        found = [
+            r
+            for r in self._records.values()
+            if (profile is None or r.profile == profile)
+            and (wanted is None or r.status in wanted)
+            and (live is None or live != r.is_terminal)
+            and (run_id is None or r.run_id == run_id)
+            and (adopted is None or r.adopted == adopted)
+            and (since is None or (r.created_at is not None and r.created_at >= since))
+        ]
+        found.sort(key=lambda r: r.created_at or START, reverse=True)
+        return found if limit is None else found[:limit]
+
+
 class FakeWorkspace:
     """The workspace contract, in memory; `set_status` plays the poller."""
 
+    CONTROLS = frozenset(
+        {
+            "records",
+            "lines",
+            "cached",
+            "live",
+            "listeners",
+            "error_listeners",
+            "calls",
+            "chunk",
+            "chunk_delay",
+            "fail_next",
+            "slow",
+            "slow_stop",
+            "cleaned",
+            "clean_failures",
+            "poll_error",
+            "publish",
+            "set_status",
+        }
+    )
+    """Public names that are test controls, not `Workspace` API (the contract test skips
+    them and checks that the real `Workspace` has none of them)."""
+
     def __init__(self, clock: FixedClock | None = None, *, chunk: int = 20) -> None:
         self.clock = clock or FixedClock(START)
+        self.config = Config({p.name: p for p in PROFILES}, default_profile=PROFILES[0].name)
         self.records: dict[str, JobRecord] = {r.local_id: r for r in seed_records()}
+        self.store = FakeStore(self.records)
         self.lines: dict[str, list[str]] = {
             "j1": result_lines("fr", 60, 6, flagged=2),
             "j2": result_lines("fr-retry", 4, 0),
@@ -403,7 +457,7 @@ class FakeWorkspace:
         }
         self.cached: dict[str, ListSource] = {}
         self.live: dict[str, ListSource] = {}
-        self.listeners: list[Callable[[Any], None]] = []
+        self.listeners: list[Callable[[JobRecord], None]] = []
         self.error_listeners: list[Callable[[str, str | None, Exception], None]] = []
         self.calls: list[tuple[str, Any]] = []
         self.chunk = chunk
@@ -411,42 +465,57 @@ class FakeWorkspace:
         self.fail_next: BaseException | None = None
         self.slow: float = 0.0
         self.slow_stop: float = 0.0
-        self.cleaned: set[str] = set()
+        self.cleaned: set[tuple[str, str]] = set()
         self.clean_failures: dict[str, str] = {}
         self._polling = asyncio.Event()
         self._counter = 100
 
     # -------------------------------------------------------------- reads
 
-    def profiles(self) -> list[FakeProfile]:
-        return [
-            FakeProfile("openai-main", "openai", "gpt-4o-mini", stale_after_s=600),
-            FakeProfile("anthropic", "anthropic", "claude-haiku-4-5"),
-        ]
+    def profiles(self) -> list[Profile]:
+        return list(self.config.profiles.values())
+
+    def usable_profiles(self) -> list[str]:
+        """Every profile has a key here."""
+        return list(self.config.profiles)
 
     def stale_after(self, profile: str) -> float:
         """Seconds without progress before a job is stale (the core's default: 30 minutes)."""
-        value = next((p.stale_after_s for p in self.profiles() if p.name == profile), None)
-        return value or 1800.0
+        return self.config.profile(profile).stale_after_s or DEFAULT_STALE_AFTER_S
+
+    def stale_since(self, record: JobRecord, now: datetime | None = None) -> datetime | None:
+        """When the job went stale, or None when it is not stale now (the core's rule; no
+        poller follows anything here, so a poll since the threshold must confirm it)."""
+        after = self.stale_after(record.profile)
+        if not record.is_stale(now or self.clock.now(), after):
+            return None
+        return record.stale_since(after)
 
     def jobs(self) -> list[JobRecord]:
         return list(self.records.values())
 
-    def job(self, id_or_local_id: str) -> JobRecord:
-        return self.records[id_or_local_id]
+    def job(self, ident: str) -> JobRecord:
+        try:
+            return self.records[ident]
+        except KeyError:
+            raise StoreError(f"no job {ident} in the local store") from None
 
     def children(self, local_id: str) -> list[JobRecord]:
         return [r for r in self.records.values() if r.parent_local_id == local_id]
 
     # -------------------------------------------------------------- live
 
-    def subscribe(self, callback: Callable[[Any], None]) -> Callable[[], None]:
+    def subscribe(self, callback: Callable[[JobRecord], None]) -> Callable[[], None]:
         self.listeners.append(callback)
         return lambda: self.listeners.remove(callback) if callback in self.listeners else None
 
-    def subscribe_errors(self, callback: Callable[[str, str | None, Exception], None]) -> Any:
+    def subscribe_errors(
+        self, callback: Callable[[str, str | None, Exception], None]
+    ) -> Callable[[], None]:
         self.error_listeners.append(callback)
-        return lambda: self.error_listeners.remove(callback)
+        return lambda: (
+            self.error_listeners.remove(callback) if callback in self.error_listeners else None
+        )
 
     def poll_error(self, profile: str, batch_id: str | None, error: Exception) -> None:
         """Report a background polling error, as the poller would."""
@@ -477,6 +546,16 @@ class FakeWorkspace:
         self.publish(updated)
         return updated
 
+    async def reconcile(
+        self,
+        profile: str | None = None,
+        *,
+        on_error: Callable[[str, ProviderError], None] | None = None,
+    ) -> list[JobRecord]:
+        """Nothing is left open here: no submission to settle."""
+        self.calls.append(("reconcile", profile))
+        return []
+
     async def start_polling(self) -> None:
         self.calls.append(("start_polling", None))
         await self._polling.wait()
@@ -487,8 +566,8 @@ class FakeWorkspace:
             await asyncio.sleep(self.slow_stop)  # a poll in flight that takes its time
         self._polling.set()
 
-    def poll_now(self, id_or_local_id: str | None = None) -> None:
-        self.calls.append(("poll_now", id_or_local_id))
+    def poll_now(self, ident: str | None = None) -> None:
+        self.calls.append(("poll_now", ident))
 
     # -------------------------------------------------------------- actions
 
@@ -500,31 +579,66 @@ class FakeWorkspace:
             raise error
 
     def validate(
-        self, path: Path, profile: str, *, defaults: Any = None, progress: Any = None
+        self,
+        path: Path | str,
+        profile: str | None = None,
+        *,
+        defaults: dict[str, Any] | None = None,
+        progress: ProgressCallback | None = None,
+        split: bool = True,
+        csv_template: str | None = None,
+        csv_id_column: str | None = None,
+        csv_system: str | None = None,
     ) -> ValidationReport:
-        """The core's real validator (pure, no network) for the profile's provider."""
+        """The core's real validator (pure, no network) for the profile's provider (only the
+        caller's defaults: the profile's are not merged in here)."""
         self.calls.append(("validate", (str(path), profile)))
-        provider = "openai" if profile.startswith("openai") else "anthropic"
-        return validate_file(path, provider, defaults=defaults, progress=progress)
+        return validate_file(
+            path,
+            self.config.profile(profile).provider,
+            defaults=defaults,
+            progress=progress,
+            split=split,
+            csv_template=csv_template,
+            csv_id_column=csv_id_column,
+            csv_system=csv_system,
+        )
 
     def _new_id(self) -> str:
         self._counter += 1
         return f"j{self._counter}"
 
-    async def submit_file(self, path: Path, profile: str, **kwargs: Any) -> list[JobRecord]:
+    async def submit_file(
+        self,
+        path: Path | str,
+        profile: str | None = None,
+        *,
+        model: str | None = None,
+        max_tokens: int | None = None,
+        endpoint: str | None = None,
+        label: str | None = None,
+        split: bool = True,
+        again: bool = False,
+        progress: ProgressCallback | None = None,
+        csv_template: str | None = None,
+        csv_id_column: str | None = None,
+        csv_system: str | None = None,
+        max_cost_usd: float | None = None,
+    ) -> list[JobRecord]:
+        """One job of the file's lines, labelled after the file unless a label is given."""
         self.calls.append(("submit_file", (str(path), profile)))
         await self._maybe_fail("submit")
         lines = Path(path).read_text(encoding="utf-8").splitlines()
-        provider = "openai" if profile.startswith("openai") else "anthropic"
+        prof = self.config.profile(profile)
         local_id = self._new_id()
         new = record(
             local_id,
-            Path(path).stem,
-            profile,
-            provider,
+            label or Path(path).stem,
+            prof.name,
+            prof.provider,
             BatchStatus.VALIDATING,
             _job(
-                provider,
+                prof.provider,
                 f"batch_new{local_id}",
                 BatchStatus.VALIDATING,
                 "validating",
@@ -537,17 +651,32 @@ class FakeWorkspace:
         self.publish(new)
         return [new]
 
-    async def cancel(self, id: str) -> JobRecord:
-        self.calls.append(("cancel", id))
+    async def cancel(self, ident: str) -> JobRecord:
+        self.calls.append(("cancel", ident))
         await self._maybe_fail("cancel")
-        return self.set_status(id, BatchStatus.CANCELLING)
+        return self.set_status(ident, BatchStatus.CANCELLING)
 
-    async def retry(self, id: str, **kwargs: Any) -> JobRecord:
-        self.calls.append(("retry", (id, kwargs)))
+    async def retry(
+        self,
+        ident: str,
+        *,
+        error_types: list[str] | None = None,
+        custom_ids: list[str] | None = None,
+        flag: ResultFlag | str | None = None,
+        max_tokens: int | None = None,
+    ) -> JobRecord:
+        """A child job of the chosen requests (or of the errored ones); the call is recorded
+        with the keywords given."""
+        given = {
+            "error_types": error_types,
+            "custom_ids": custom_ids,
+            "flag": flag,
+            "max_tokens": max_tokens,
+        }
+        self.calls.append(("retry", (ident, {k: v for k, v in given.items() if v is not None})))
         await self._maybe_fail("retry")
-        parent = self.records[id]
-        ids = kwargs.get("custom_ids") or []
-        total = len(ids) or parent.counts.errored
+        parent = self.records[ident]
+        total = len(custom_ids or []) or parent.counts.errored
         local_id = self._new_id()
         new = record(
             local_id,
@@ -563,22 +692,30 @@ class FakeWorkspace:
                 RequestCounts(total=total, processing=total),
                 self.clock.now(),
             ),
-            parent_id=id,
+            parent_id=ident,
             created_at=self.clock.now(),
         )
         self.publish(new)
         return new
 
-    async def recover(self, id: str) -> JobRecord:
-        self.calls.append(("recover", id))
-        return await self.retry(id)
+    async def recover(self, ident: str) -> JobRecord:
+        self.calls.append(("recover", ident))
+        return await self.retry(ident)
 
-    async def fetch_results(self, id: str, *, progress: Any = None, on_lines: Any = None) -> Any:
-        self.calls.append(("fetch_results", id))
+    async def fetch_results(
+        self,
+        ident: str,
+        *,
+        progress: ProgressCallback | None = None,
+        on_lines: Callable[[list[Any]], None] | None = None,
+        index: Any = None,
+    ) -> ListSource:
+        """The job's lines, appended in chunks as a download would."""
+        self.calls.append(("fetch_results", ident))
         await self._maybe_fail("fetch")
-        lines = self.lines.get(id, [])
+        lines = self.lines.get(ident, [])
         source = ListSource([], parse_line)
-        self.live[id] = source
+        self.live[ident] = source
         total = sum(len(line) + 1 for line in lines)
         done = 0
         for start in range(0, len(lines), self.chunk):
@@ -590,16 +727,24 @@ class FakeWorkspace:
             if progress is not None:
                 progress(done, total)
             await asyncio.sleep(self.chunk_delay)
-        self.cached[id] = source
-        self.live.pop(id, None)
+        self.cached[ident] = source
+        self.live.pop(ident, None)
         return source
 
-    def results(self, id: str) -> ListSource | None:
-        return self.cached.get(id) or self.live.get(id)
+    def results(self, ident: str) -> ListSource | None:
+        return self.cached.get(ident) or self.live.get(ident)
 
-    async def run_view(self, id: str) -> RunSummary:
-        self.calls.append(("run_view", id))
-        family = [id] + [r.local_id for r in self.children(id)]
+    def results_preview(self, ident: str, lines: int = 2_000) -> ListSource | None:
+        """Every cached line (nothing here waits to be indexed)."""
+        return self.results(ident)
+
+    def parse_fn(self, ident: str) -> Callable[[Any], Any]:
+        """The parser of the fake's own result lines."""
+        return parse_line
+
+    async def run_view(self, ident: str, *, fetch: bool = True) -> RunSummary:
+        self.calls.append(("run_view", ident))
+        family = [ident] + [r.local_id for r in self.children(ident)]
         latest: dict[str, RunRow] = {}
         missing: list[str] = []
         for job_id in family:
@@ -609,12 +754,12 @@ class FakeWorkspace:
                     latest[result.custom_id] = RunRow(
                         result.custom_id, "succeeded", job_id, result.text or ""
                     )
-        for line in self.lines.get(id, []):
+        for line in self.lines.get(ident, []):
             custom_id = json.loads(line)["custom_id"]
             if custom_id not in latest:
                 missing.append(custom_id)
         return RunSummary(
-            root_id=id,
+            root_id=ident,
             job_ids=tuple(family),
             rows=list(latest.values()),
             missing=missing,
@@ -674,12 +819,12 @@ class FakeWorkspace:
                     )
         return CleanPlan(tuple(items))
 
-    async def clean(self, plan: CleanPlan) -> CleanReport:
+    async def clean(self, cleaning: CleanPlan) -> CleanReport:
         """Delete every item of the plan (those in `clean_failures` fail with its message)."""
-        self.calls.append(("clean", [item.target for item in plan.items]))
+        self.calls.append(("clean", [item.target for item in cleaning.items]))
         await self._maybe_fail("clean")
         report = CleanReport()
-        for item in plan.items:
+        for item in cleaning.items:
             message = self.clean_failures.get(item.target)
             if message:
                 report.failed.append((item, message))
@@ -692,4 +837,4 @@ class FakeWorkspace:
         self._polling.set()
 
 
-__all__ = ["START", "FakeWorkspace", "parse_line", "record"]
+__all__ = ["START", "FakeStore", "FakeWorkspace", "parse_line", "record"]

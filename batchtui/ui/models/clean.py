@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from batchtui.core.clean import CleanItem, CleanPlan, CleanReport
 
 
-def plan_items(plan: Any) -> list[Any]:
-    """The items of a core `CleanPlan` (or of any iterable of items)."""
-    items = getattr(plan, "items", plan)
-    if callable(items):  # a mapping's items() is not a plan
-        return []
-    return list(items or ())
+def plan_items(plan: CleanPlan | None) -> list[CleanItem]:
+    """The items of a core `CleanPlan` (none without a plan)."""
+    return [] if plan is None else list(plan.items)
 
 
-def describe(item: Any) -> str:
-    """One plan item in words (the core's own description when it has one)."""
-    text = getattr(item, "describe", None)
-    return str(text()) if callable(text) else str(item)
+def describe(item: CleanItem) -> str:
+    """One plan item in words (the core's own description)."""
+    return item.describe()
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,16 +27,13 @@ class CleanSummary:
     severity: str
 
 
-def summarize_clean(report: Any) -> CleanSummary:
+def summarize_clean(report: CleanReport) -> CleanSummary:
     """Deleted and failed counts of a core `CleanReport`, with the first failure's message."""
-    deleted = list(getattr(report, "deleted", ()) or ())
-    failed: Iterable[Any] = getattr(report, "failed", ()) or ()
-    failures = list(failed)
+    deleted, failures = report.deleted, report.failed
     message = f"Deleted {len(deleted):,} object(s) at the providers."
     if not failures:
         return CleanSummary(message, "information")
-    first = failures[0]
-    item, why = (first[0], first[1]) if isinstance(first, tuple) else (first, "")
+    item, why = failures[0]
     message += f" {len(failures):,} not deleted; first: {describe(item)}"
     if why:
         message += f" — {why}"

@@ -7,10 +7,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from batchtui.ui.models.money import estimate_of
+from batchtui.ui.models.money import estimate_figures
 from batchtui.ui.models.money import estimate_text as money_estimate_text
+
+if TYPE_CHECKING:
+    from batchtui.core.inputs import ValidationReport
 
 INPUT_SUFFIXES = (".jsonl", ".json", ".csv")
 
@@ -49,10 +52,10 @@ class ValidationView:
         return self.total_errors == 0
 
 
-def validation_view(report: Any, path: str | Path, *, with_cost: bool = False) -> ValidationView:
+def validation_view(
+    report: ValidationReport, path: str | Path, *, with_cost: bool = False
+) -> ValidationView:
     """Flatten the core's `ValidationReport` into a `ValidationView`."""
-    if isinstance(report, ValidationView):
-        return report
     summary = report.summary
     errors = tuple(
         ErrorItem(issue.line, issue.field or None, issue.message)
@@ -60,7 +63,7 @@ def validation_view(report: Any, path: str | Path, *, with_cost: bool = False) -
         else ErrorItem(issue.line, issue.field or None, f"warning: {issue.message}")
         for issue in report.issues
     )
-    models = {name: int(getattr(totals, "requests", 0)) for name, totals in summary.models.items()}
+    models = {name: totals.requests for name, totals in summary.models.items()}
     cost = estimate_text(report) if with_cost else None
     return ValidationView(
         path=str(path),
@@ -75,51 +78,31 @@ def validation_view(report: Any, path: str | Path, *, with_cost: bool = False) -
     )
 
 
-def estimate_text(report: Any) -> str | None:
-    """The report's cost range at batch prices (``$0.0012–$0.0150``), "no price" for unknown
-    models, or None when it cannot be estimated. Loads the price database: call it off the loop."""
-    try:
-        try:
-            from batchtui.core.estimates import summary_estimate
-        except ImportError:  # an older core: price the summary's models here
-            from batchtui.core.costs import estimate
+def estimate_text(report: ValidationReport) -> str:
+    """The report's cost range at batch prices (``$0.0012–$0.0150``), or "no price" naming
+    the models without one. Loads the price database: call it off the loop."""
+    from batchtui.core.estimates import summary_estimate
 
-            per_model = {
-                name: (t.requests, t.input_tokens, t.max_tokens)
-                for name, t in report.summary.models.items()
-                if name and name != "(none)"
-            }
-            result = estimate(report.provider, per_model)
-        else:
-            result = summary_estimate(report.provider, report.summary)
-    except Exception:  # no price database, odd report: the summary still shows the rest
-        return None
-    figures = estimate_of(result)
-    return None if figures is None else money_estimate_text(figures)
+    figures = estimate_figures(summary_estimate(report.provider, report.summary).as_dict())
+    return money_estimate_text(figures)
 
 
 def draft_estimate_text(draft: ComposeDraft, provider: str) -> str | None:
     """The cost range of a composed batch at batch prices (same wording as the import
-    summary), or None when it cannot be estimated. Loads the price database: off the loop."""
+    summary), or None while the draft has no prompt or no model. Loads the price database:
+    call it off the loop."""
     if not draft.prompts or not draft.model.strip():
         return None
-    try:
-        from batchtui.core.costs import estimate
-        from batchtui.core.inputs import estimate_input_tokens
+    from batchtui.core.costs import estimate
+    from batchtui.core.inputs import estimate_input_tokens
 
-        tokens = sum(estimate_input_tokens(draft.request(p)) for p in draft.prompts)
-        count = len(draft.prompts)
-        ceiling = (draft.max_tokens or 0) * count
-        per_model = {draft.model.strip(): (count, tokens, ceiling)}
-        uncapped = 0 if draft.max_tokens else count
-        try:
-            result = estimate(provider, per_model, uncapped=uncapped)
-        except TypeError:  # an older core without the uncapped count
-            result = estimate(provider, per_model)
-    except Exception:  # no price database: the draft is still valid, just unpriced here
-        return None
-    figures = estimate_of(result)
-    return None if figures is None else money_estimate_text(figures)
+    tokens = sum(estimate_input_tokens(draft.request(p)) for p in draft.prompts)
+    count = len(draft.prompts)
+    ceiling = (draft.max_tokens or 0) * count
+    per_model = {draft.model.strip(): (count, tokens, ceiling)}
+    uncapped = 0 if draft.max_tokens else count
+    figures = estimate_figures(estimate(provider, per_model, uncapped=uncapped).as_dict())
+    return money_estimate_text(figures)
 
 
 def read_window(

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import astuple, dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
-from batchtui.core.models import (
-    BatchJob,
-    BatchStatus,
-    ProviderErrorDetail,
-    RequestCounts,
-    Timestamps,
-)
+from batchtui.core.models import BatchStatus, ProviderErrorDetail, RequestCounts, Timestamps
 from batchtui.ui.models.money import (
     CostActual,
     CostCell,
@@ -21,6 +15,9 @@ from batchtui.ui.models.money import (
     cost_cell,
     estimate_of,
 )
+
+if TYPE_CHECKING:
+    from batchtui.core.store import JobRecord
 
 BAR_CELLS = 8
 NO_VALUE = "—"
@@ -86,86 +83,56 @@ class JobView:
         return self.local_id
 
 
-def _stale_times(record: Any, after_s: float | None) -> tuple[datetime | None, datetime | None]:
+def _stale_times(
+    record: JobRecord, after_s: float | None
+) -> tuple[datetime | None, datetime | None]:
     """(stale_at, still_since) of a record for a threshold, through the core's `stale_since`."""
     if after_s is None or after_s <= 0:
         return None, None
-    stale_since = getattr(record, "stale_since", None)
-    if callable(stale_since):
-        try:
-            at = stale_since(after_s)
-        except Exception:  # an older or odd record: no stale marker rather than no row
-            return None, None
-    else:
-        at = stale_since if isinstance(stale_since, datetime) else None
+    at = record.stale_since(after_s)
     if at is None:
         return None, None
     return at, at - timedelta(seconds=after_s)
 
 
-def job_view(record: Any, stale_after_s: float | None = None, *, watched: bool = False) -> JobView:
-    """Flatten the store's `JobRecord` (or a bare `BatchJob` snapshot) into a `JobView`.
+def job_view(
+    record: JobRecord, stale_after_s: float | None = None, *, watched: bool = False
+) -> JobView:
+    """Flatten the store's `JobRecord` into a `JobView`.
 
     `stale_after_s` is the profile's threshold for the stale marker (None: no marker);
     `watched` says the running poller follows the job.
     """
-    if isinstance(record, JobView):
-        return record
-    if isinstance(record, BatchJob):
-        return _from_snapshot(record)
-    snap: BatchJob | None = getattr(record, "snapshot", None)
-    input_path = getattr(record, "input_path", None)
+    snap = record.snapshot
     stale_at, still_since = _stale_times(record, stale_after_s)
-    cost_usd = getattr(record, "cost_usd", None)
     return JobView(
-        local_id=str(record.local_id),
+        local_id=record.local_id,
         label=record.label or "",
         provider=record.provider,
         profile=record.profile,
-        status=BatchStatus(record.status),
+        status=record.status,
         raw_status=record.raw_status or "",
         provider_id=record.id,
         counts=record.counts,
         times=record.times,
         created_at=record.created_at or record.times.created_at,
         model=record.model or (snap.model if snap else None),
-        input_path=None if input_path is None else str(input_path),
+        input_path=None if record.input_path is None else str(record.input_path),
         input_file_id=record.input_file_id,
         output_file_id=record.output_file_id,
         error_file_id=record.error_file_id,
         errors=tuple(snap.errors) if snap else (),
         parent_id=record.parent_local_id,
-        results_available=bool(record.results_available),
-        results_complete=bool(getattr(record, "results_complete", False)),
-        cost_usd=cost_usd,
-        note=getattr(record, "notes", None),
-        estimate=estimate_of(getattr(record, "estimate", None)),
-        cost=actual_of(getattr(record, "cost", None), cost_usd),
+        results_available=record.results_available,
+        results_complete=record.results_complete,
+        cost_usd=record.cost_usd,
+        note=record.notes,
+        estimate=estimate_of(record.estimate),
+        cost=actual_of(record.cost, record.cost_usd),
         stale_at=stale_at,
         still_since=still_since,
-        polled_at=getattr(record, "last_polled_at", None),
+        polled_at=record.last_polled_at,
         watched=watched,
-    )
-
-
-def _from_snapshot(job: BatchJob) -> JobView:
-    return JobView(
-        local_id=job.id,
-        label=job.metadata.get("label", ""),
-        provider=job.provider,
-        profile=job.profile or "",
-        status=job.status,
-        raw_status=job.raw_status,
-        provider_id=job.id,
-        counts=job.counts,
-        times=job.times,
-        created_at=job.times.created_at,
-        model=job.model,
-        input_file_id=job.input_file_id,
-        output_file_id=job.output_file_id,
-        error_file_id=job.error_file_id,
-        errors=tuple(job.errors),
-        results_available=job.results_available,
     )
 
 
@@ -286,7 +253,8 @@ class JobRow:
         names = [f.name for f in fields(self)]
         if other is None:
             return names
-        return [name for name in names if getattr(self, name) != getattr(other, name)]
+        pairs = zip(names, astuple(self), astuple(other), strict=True)
+        return [name for name, mine, theirs in pairs if mine != theirs]
 
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (

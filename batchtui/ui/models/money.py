@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from batchtui.core.budget import CostTotal
+    from batchtui.ui.models.jobs import JobView
 
 NO_VALUE = "—"
 NO_PRICE = "no price"
@@ -56,23 +60,13 @@ def _number(data: Mapping[str, Any], *names: str) -> float | None:
     return None
 
 
-def _as_mapping(value: Any) -> Mapping[str, Any] | None:
-    if value is None:
-        return None
-    if isinstance(value, Mapping):
-        return value
-    as_dict = getattr(value, "as_dict", None)
-    if callable(as_dict):
-        result = as_dict()
-        return result if isinstance(result, Mapping) else None
-    return None
+def estimate_of(data: Mapping[str, Any] | None) -> CostEstimate | None:
+    """A `CostEstimate` from the record's ``estimate`` (`costs.Estimate.as_dict()`), or None."""
+    return estimate_figures(data) if data else None
 
 
-def estimate_of(value: Any) -> CostEstimate | None:
-    """A `CostEstimate` from the record's ``estimate`` (a dict or a core `Estimate`)."""
-    data = _as_mapping(value)
-    if not data:
-        return None
+def estimate_figures(data: Mapping[str, Any]) -> CostEstimate:
+    """A `CostEstimate` from `costs.Estimate.as_dict()`."""
     return CostEstimate(
         requests=int(data.get("requests") or 0),
         input_tokens=int(data.get("input_tokens") or 0),
@@ -84,10 +78,11 @@ def estimate_of(value: Any) -> CostEstimate | None:
     )
 
 
-def actual_of(value: Any, fallback_cost: float | None = None) -> CostActual | None:
-    """A `CostActual` from the record's ``cost`` (a dict or a core `Cost`), else from a bare
-    ``cost_usd`` figure."""
-    data = _as_mapping(value)
+def actual_of(
+    data: Mapping[str, Any] | None, fallback_cost: float | None = None
+) -> CostActual | None:
+    """A `CostActual` from the record's ``cost`` (`costs.Cost.as_dict()` plus ``source``),
+    else from a bare ``cost_usd`` figure."""
     if not data:
         return None if fallback_cost is None else CostActual(cost=fallback_cost)
     cost = _number(data, "cost_usd")
@@ -204,24 +199,20 @@ class CostTotals:
         return " · ".join(parts)
 
 
-def totals_from_core(totals: Any, today: str) -> CostTotals | None:
-    """Read `Workspace.cost_totals()`: rows with ``profile``, ``day`` (None for all days) and
-    ``cost_usd`` (objects or dicts). None when the rows are not understood."""
-    if totals is None or isinstance(totals, str | bytes | Mapping):
+def totals_from_core(
+    totals: Iterable[CostTotal | Mapping[str, Any]], today: str
+) -> CostTotals | None:
+    """Read `Workspace.cost_totals()`: `CostTotal` rows (or their ``as_dict()`` form) with
+    ``profile``, ``day`` (None for all days) and ``cost_usd``. None when the rows are not
+    understood (not a list of rows, or a row without a profile or a cost)."""
+    if isinstance(totals, str | bytes | Mapping):
         return None
     per_profile: dict[str, float] = {}
     today_total: float | None = None
     unpriced = False
     pending = 0.0
-    try:
-        rows = list(totals)
-    except TypeError:
-        return None
-    for row in rows:
-        data = _as_mapping(row) or {
-            name: getattr(row, name, None)
-            for name in ("profile", "day", "cost_usd", "unpriced_jobs", "pending_usd_high")
-        }
+    for row in totals:
+        data = row if isinstance(row, Mapping) else row.as_dict()
         profile = data.get("profile")
         cost = _number(data, "cost_usd")
         if profile is None or cost is None:
@@ -236,13 +227,13 @@ def totals_from_core(totals: Any, today: str) -> CostTotals | None:
     return CostTotals(tuple(sorted(per_profile.items())), today_total, unpriced, pending)
 
 
-def totals_from_jobs(jobs: Iterable[Any], now: datetime) -> CostTotals:
-    """Totals summed from the jobs' actual costs (when the core has no `cost_totals`)."""
+def totals_from_jobs(jobs: Iterable[JobView], now: datetime) -> CostTotals:
+    """Totals summed from the jobs' actual costs (shown until the core's totals are read)."""
     per: dict[str, float] = {}
     today: float | None = None
     unpriced = False
     for job in jobs:
-        actual: CostActual | None = getattr(job, "cost", None)
+        actual = job.cost
         if actual is None:
             continue
         if not actual.priced:
@@ -251,7 +242,7 @@ def totals_from_jobs(jobs: Iterable[Any], now: datetime) -> CostTotals:
         amount = actual.cost or 0.0
         name = job.profile or job.provider
         per[name] = per.get(name, 0.0) + amount
-        when = getattr(job, "created_at", None)
+        when = job.created_at
         if when is not None and when.date() == now.date():
             today = (today or 0.0) + amount
     return CostTotals(tuple(sorted(per.items())), today, unpriced)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from batchtui.core.models import BatchResult, Outcome
 
@@ -14,7 +14,8 @@ class LineSource(Protocol):
     """Indexed results of a job, read one line at a time (the view never loads them all).
 
     `count` may grow while a download runs; `get_line` returns the raw JSON text of line `i`;
-    `get_result` parses it into the neutral `BatchResult`.
+    `get_result` parses it into the neutral `BatchResult`; `get_summary` gives the few fields
+    filters and triage need (cheap when indexed).
     """
 
     @property
@@ -23,6 +24,16 @@ class LineSource(Protocol):
     def get_line(self, index: int) -> str: ...
 
     def get_result(self, index: int) -> BatchResult: ...
+
+    def get_summary(self, index: int) -> ResultSummary: ...
+
+
+@runtime_checkable
+class FilteredSource(LineSource, Protocol):
+    """A `LineSource` that filters through an index of its own (the core's columnar filters)
+    instead of reading every line."""
+
+    def filter_rows(self, query: ResultQuery) -> list[int]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +62,6 @@ def summarize(result: BatchResult) -> ResultSummary:
         flag=result.flag.value if result.flag is not None else None,
         error_type=error_type,
     )
-
-
-def get_summary(source: LineSource, index: int) -> ResultSummary:
-    """The summary of line `index`, through the source's fast path when it has one."""
-    fast: Callable[[int], Any] | None = getattr(source, "get_summary", None)
-    if fast is not None:
-        return fast(index)
-    return summarize(source.get_result(index))
 
 
 class ListSource:
@@ -164,7 +167,7 @@ class ResultQuery:
 
     def matches(self, source: LineSource, index: int) -> bool:
         """True when line `index` passes the whole filter."""
-        if not self.matches_summary(get_summary(source, index)):
+        if not self.matches_summary(source.get_summary(index)):
             return False
         if not self.words:
             return True
@@ -181,9 +184,8 @@ def filter_indices(
 ) -> list[int] | None:
     """Indices in [start, stop) that pass `query`; None if `cancelled()` turned true midway."""
     stop = source.count if stop is None else stop
-    fast: Callable[[ResultQuery], Sequence[int]] | None = getattr(source, "filter_rows", None)
-    if fast is not None and start == 0:
-        return [row for row in fast(query) if row < stop]
+    if isinstance(source, FilteredSource) and start == 0:
+        return [row for row in source.filter_rows(query) if row < stop]
     matched: list[int] = []
     for index in range(start, stop):
         if cancelled is not None and index % 2048 == 0 and cancelled():
@@ -246,7 +248,7 @@ def group_problems(source: LineSource, indices: Sequence[int] | None = None) -> 
     biggest first within each."""
     groups: dict[str, TriageGroup] = {}
     for index in range(source.count) if indices is None else indices:
-        summary = get_summary(source, index)
+        summary = source.get_summary(index)
         key = problem_key(summary)
         if key is None:
             continue
@@ -264,7 +266,7 @@ DEFAULT_MAX_TOKENS = 1024
 
 def truncated_among(source: LineSource, indices: Iterable[int]) -> list[int]:
     """The lines among `indices` flagged truncated (they may want a higher max_tokens)."""
-    return [i for i in indices if get_summary(source, i).flag == TRUNCATED]
+    return [i for i in indices if source.get_summary(i).flag == TRUNCATED]
 
 
 def suggested_max_tokens(source: LineSource, truncated: Sequence[int], sample: int = 50) -> int:

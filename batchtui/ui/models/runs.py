@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+from batchtui.core.models import BatchResult, ResultLine
+
+if TYPE_CHECKING:
+    from batchtui.core.results import RunMerge
+
+ParseFn = Callable[[ResultLine], BatchResult]
 
 TEXT_ROWS = 5_000
 """Rows whose answer text the run view reads (each is one positioned read and a parse)."""
@@ -40,14 +47,14 @@ class RunSummary:
         return not self.missing
 
 
-def _answer(merge: Any, custom_id: str, parse: Callable[[Any], Any]) -> str:
+def _answer(merge: RunMerge, custom_id: str, parse: ParseFn) -> str:
     """The chosen result's text (or error message) on one line; "" when it cannot be read."""
-    chosen = getattr(merge, "chosen", {}).get(custom_id)
+    chosen = merge.chosen.get(custom_id)
     if chosen is None:
         return ""
     try:
         result = merge.indexes[chosen.job].get_result(chosen.row, parse)
-    except Exception:  # an unreadable line: the row still shows its outcome
+    except OSError:  # a results file gone or unreadable: the row still shows its outcome
         return ""
     text = result.text
     if not text and result.error is not None:
@@ -56,11 +63,11 @@ def _answer(merge: Any, custom_id: str, parse: Callable[[Any], Any]) -> str:
 
 
 def run_summary(
-    merge: Any, root_id: str = "", parse: Callable[[Any], Any] | None = None
+    merge: RunMerge | RunSummary, root_id: str = "", parse: ParseFn | None = None
 ) -> RunSummary:
     """Flatten the core's `RunMerge` into a `RunSummary` (one row per custom_id with a result);
     with the adapter's `parse`, each row carries its answer's first words (the first
-    `TEXT_ROWS` rows).
+    `TEXT_ROWS` rows). A `RunSummary` (what an in-memory workspace gives) is returned as is.
 
     Run this off the event loop: it walks every custom_id of the run.
     """

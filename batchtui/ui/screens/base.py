@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
-from batchtui.core.clock import Clock
-from batchtui.ui.models.workspace import WorkspaceAPI
 from batchtui.ui.workers import report_worker_state
+
+if TYPE_CHECKING:
+    from batchtui.core.clock import Clock
+    from batchtui.core.workspace import Workspace
 
 
 class WorkspaceMixin:
@@ -18,7 +20,7 @@ class WorkspaceMixin:
     app: Any
 
     @property
-    def workspace(self) -> WorkspaceAPI:
+    def workspace(self) -> Workspace:
         return self.app.workspace
 
     @property
@@ -27,7 +29,7 @@ class WorkspaceMixin:
 
     def settle_widgets(self) -> None:
         """Apply app-wide widget options (cursor blink) to inputs of this screen."""
-        blink = bool(getattr(self.app, "cursor_blink", True))
+        blink = bool(self.app.cursor_blink)
         for widget in self.query("Input, TextArea"):  # type: ignore[attr-defined]
             widget.cursor_blink = blink  # by name: importing TextArea costs start-up time
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,6 +14,7 @@ from textual.markup import escape
 from textual.widgets import DataTable, Footer, Input, Static
 
 from batchtui.core.models import BatchStatus
+from batchtui.core.store import StoreError
 from batchtui.ui.models.clean import describe, plan_items, summarize_clean
 from batchtui.ui.models.job_list import JobQuery, children_of
 from batchtui.ui.models.jobs import JobView, display_label
@@ -22,6 +23,10 @@ from batchtui.ui.screens.base import BaseScreen
 from batchtui.ui.screens.confirm import ConfirmModal
 from batchtui.ui.widgets.job_detail import JobDetail
 from batchtui.ui.widgets.job_table import JobTable
+
+if TYPE_CHECKING:
+    from batchtui.core.clean import CleanPlan
+    from batchtui.core.store import JobRecord
 
 RECOVERABLE = (BatchStatus.CANCELLED, BatchStatus.EXPIRED, BatchStatus.FAILED)
 STORE_SYNC_MARGIN = timedelta(seconds=10)
@@ -132,7 +137,7 @@ class JobsScreen(BaseScreen):
                 continue
             try:
                 record = self.workspace.job(view.local_id)
-            except Exception:  # gone from the store meanwhile
+            except StoreError:  # gone from the store meanwhile
                 continue
             fresh = self.app.view_of(record)
             if fresh.watched:
@@ -144,15 +149,12 @@ class JobsScreen(BaseScreen):
     def find_new_jobs(self) -> None:
         """Pick up jobs another process (the CLI) recorded in the store since the last look;
         the poller only learns of them here, or at its next provider list."""
-        list_jobs = getattr(getattr(self.workspace, "store", None), "list_jobs", None)
-        if list_jobs is None:
-            return
         now = self.clock.now()
-        records = list_jobs(created_since=self._synced_at - STORE_SYNC_MARGIN)
+        records = self.workspace.store.list_jobs(created_since=self._synced_at - STORE_SYNC_MARGIN)
         self._synced_at = now
         self.app.call_from_thread(self._found_jobs, records)
 
-    def _found_jobs(self, records: list[Any]) -> None:
+    def _found_jobs(self, records: list[JobRecord]) -> None:
         for record in records:
             if record.local_id in self.table.views:
                 continue
@@ -202,12 +204,9 @@ class JobsScreen(BaseScreen):
         thread=True, group="cost-totals", exclusive=True, exit_on_error=False, description="totals"
     )
     def refresh_totals(self) -> None:
-        """Read the core's cost totals (per profile, per day) off the loop, when it has them."""
-        cost_totals = getattr(self.workspace, "cost_totals", None)
-        if cost_totals is None:
-            return
+        """Read the core's cost totals (per profile, per day) off the loop."""
         today = self.clock.now().astimezone().date().isoformat()  # the core's local day
-        totals = totals_from_core(cost_totals(), today)
+        totals = totals_from_core(self.workspace.cost_totals(), today)
         self.app.call_from_thread(self._totals_read, totals)
 
     def _totals_read(self, totals: CostTotals | None) -> None:
@@ -243,10 +242,11 @@ class JobsScreen(BaseScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
-            boxes = self.query("#jobs-filter")
-            return bool(boxes) and (boxes.first().has_focus or bool(boxes.first().value))
+            boxes = self.query("#jobs-filter").results(Input)
+            box = next(boxes, None)
+            return box is not None and (box.has_focus or bool(box.value))
         if action == "clean_files":
-            return callable(getattr(self.workspace, "clean_plan", None))
+            return self.app.can_clean
         return True
 
     def action_cycle_sort(self) -> None:
@@ -267,9 +267,7 @@ class JobsScreen(BaseScreen):
         return view
 
     def action_refresh(self) -> None:
-        settle = getattr(self.app, "settle_now", None)
-        if callable(settle):
-            settle()  # open submissions first, as `batchtui list` does
+        self.app.settle_now()  # open submissions first, as `batchtui list` does
         view = self.table.current_view
         self.workspace.poll_now(view.local_id if view else None)
         self.notify("Polling now." if view is None else f"Polling {escape(display_label(view))}.")
@@ -390,10 +388,10 @@ class JobsScreen(BaseScreen):
 
     @work(thread=True, group="clean", exclusive=True, exit_on_error=False, description="clean")
     def plan_clean(self) -> None:
-        plan = self.workspace.clean_plan()  # type: ignore[attr-defined]
+        plan = self.workspace.clean_plan()
         self.app.call_from_thread(self._clean_planned, plan)
 
-    def _clean_planned(self, plan: Any) -> None:
+    def _clean_planned(self, plan: CleanPlan) -> None:
         items = plan_items(plan)
         if not items:
             self.notify(
@@ -411,8 +409,8 @@ class JobsScreen(BaseScreen):
         self.app.push_screen(CleanModal([describe(item) for item in items]), answered)
 
     @work(group="clean", exclusive=True, exit_on_error=False, description="clean")
-    async def run_clean(self, plan: Any) -> None:
-        report = await self.workspace.clean(plan)  # type: ignore[attr-defined]
+    async def run_clean(self, plan: CleanPlan) -> None:
+        report = await self.workspace.clean(plan)
         summary = summarize_clean(report)
         self.notify(
             escape(summary.message),

@@ -29,7 +29,13 @@ from batchtui.ui.models.results import (
 from batchtui.ui.screens.base import BaseScreen
 from batchtui.ui.screens.path_prompt import PathChoice, PathModal
 from batchtui.ui.screens.retry_prompt import MaxTokensModal, RetryChoice
-from batchtui.ui.sources import export_results, line_source
+from batchtui.ui.sources import (
+    ResultsHandle,
+    export_results,
+    is_current,
+    is_view_of,
+    line_source,
+)
 from batchtui.ui.widgets.line_view import LineView
 from batchtui.ui.widgets.result_detail import ResultDetail
 from batchtui.ui.widgets.results_view import ResultsView, header_text
@@ -98,10 +104,9 @@ class ResultsScreen(BaseScreen):
     def open_cached(self) -> None:
         """Open the cached index off the event loop: only a first screen of it when the
         workspace can (a large file is indexed the rest of the way by the download worker)."""
-        opener = getattr(self.workspace, "results_preview", None) or self.workspace.results
-        handle = opener(self.local_id)
+        handle = self.workspace.results_preview(self.local_id)
         source = self._source_of(handle) if handle is not None else None
-        current = handle is None or getattr(handle, "is_current", lambda: True)()
+        current = handle is None or is_current(handle)
         self.app.call_from_thread(self._cached_opened, source, current)
 
     def _cached_opened(self, source: LineSource | None, current: bool = True) -> None:
@@ -119,8 +124,8 @@ class ResultsScreen(BaseScreen):
     def _job_ended(self) -> bool:
         return self.job is None or self.job.is_terminal
 
-    def _source_of(self, handle: Any) -> LineSource:
-        return line_source(handle, lambda: self.workspace.parse_fn(self.local_id))  # type: ignore[attr-defined]
+    def _source_of(self, handle: ResultsHandle) -> LineSource:
+        return line_source(handle, lambda: self.workspace.parse_fn(self.local_id))
 
     def _job_changed(self, view: JobView) -> None:
         """Follow the job: new title, and fetch again once it has ended (partial results)."""
@@ -169,10 +174,7 @@ class ResultsScreen(BaseScreen):
             return
         finally:
             self.downloading = False
-        current = self.source
-        if current is None or (
-            current is not handle and getattr(current, "index", None) is not handle
-        ):
+        if self.source is None or not is_view_of(self.source, handle):
             self._use_source(self._source_of(handle))
         self._grow()
         self._set_progress(None, None, finished=True)
@@ -384,15 +386,14 @@ class ResultsScreen(BaseScreen):
 
     @work(group="results-retry", exit_on_error=False, description="retry")
     async def retry(self, custom_ids: list[str], max_tokens: int | None = None) -> None:
-        options: dict[str, Any] = {"custom_ids": custom_ids}
-        if max_tokens is not None:
-            options["max_tokens"] = max_tokens
-        record = await self.workspace.retry(self.local_id, **options)
+        record = await self.workspace.retry(
+            self.local_id, custom_ids=custom_ids, max_tokens=max_tokens
+        )
         self.view.marked.clear()
         self.view.content_changed()
         self._refresh_counter()
-        label = getattr(record, "label", None) or getattr(record, "local_id", "")
-        self.notify(f"Retry job {escape(str(label))} submitted with {len(custom_ids)} requests.")
+        label = record.label or record.local_id
+        self.notify(f"Retry job {escape(label)} submitted with {len(custom_ids)} requests.")
 
     # ------------------------------------------------------------------ export
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 
 from textual import work
 from textual.app import ComposeResult
@@ -63,11 +62,8 @@ class RunScreen(BaseScreen):
 
     @work(group="run-view", exclusive=True, exit_on_error=False, description="run view")
     async def load(self) -> None:
-        merged = self.workspace.run_view(self.local_id)
-        if inspect.isawaitable(merged):
-            merged = await merged
-        parse_fn = getattr(self.workspace, "parse_fn", None)
-        parse = parse_fn(self.local_id) if callable(parse_fn) else None
+        merged = await self.workspace.run_view(self.local_id)
+        parse = self.workspace.parse_fn(self.local_id)
         summary = await asyncio.to_thread(run_summary, merged, self.local_id, parse)
         self._show(summary)
 

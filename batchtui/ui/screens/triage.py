@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from rich.style import Style
 from rich.text import Text
@@ -56,12 +57,20 @@ class TriageTree(Tree[NodeRef]):
         self.screen.toggle_mark(self.cursor_node)  # type: ignore[attr-defined]
 
 
+class RetryOptions(TypedDict, total=False):
+    """Keywords of `Workspace.retry` (the ones triage uses)."""
+
+    custom_ids: list[str]
+    flag: str
+    max_tokens: int
+
+
 def retry_options(
     custom_ids: list[str], max_tokens: int | None = None, flag: str | None = None
-) -> dict[str, object]:
+) -> RetryOptions:
     """Keywords of `Workspace.retry` for marked results: a whole flag group goes by its flag
     (the core skips requests a later retry already answered), anything else by custom_id."""
-    options: dict[str, object] = {"flag": flag} if flag else {"custom_ids": custom_ids}
+    options: RetryOptions = {"flag": flag} if flag else {"custom_ids": custom_ids}
     if max_tokens is not None:
         options["max_tokens"] = max_tokens
     return options
@@ -98,11 +107,11 @@ class TriageScreen(BaseScreen):
         yield Footer()
 
     @property
-    def tree(self) -> TriageTree:
+    def groups_tree(self) -> TriageTree:
         return self.query_one(TriageTree)
 
     def on_mount(self) -> None:
-        self.tree.focus()
+        self.groups_tree.focus()
         self.query_one("#triage-status", Static).update(Content("Grouping results…"))
         self.build_groups()
 
@@ -121,7 +130,7 @@ class TriageScreen(BaseScreen):
     def _show_groups(self, groups: list[TriageGroup], texts: dict[int, str]) -> None:
         self.groups = {group.key: group for group in groups}
         self.leaf_texts = texts
-        tree = self.tree
+        tree = self.groups_tree
         tree.clear()
         for group in groups:
             node = tree.root.add("", data=NodeRef(group.key), expand=False)
@@ -157,7 +166,7 @@ class TriageScreen(BaseScreen):
             self.marked_lines.add(ref.index)
         self._relabel()
         self._update_status()
-        self.tree.action_cursor_down()
+        self.groups_tree.action_cursor_down()
 
     def action_mark_all(self) -> None:
         if set(self.groups) == self.marked_groups:
@@ -187,7 +196,7 @@ class TriageScreen(BaseScreen):
         return list(ids)
 
     def _relabel(self) -> None:
-        for node in self.tree.root.children:
+        for node in self.groups_tree.root.children:
             ref = node.data
             if ref is None:
                 continue
@@ -197,7 +206,9 @@ class TriageScreen(BaseScreen):
             box = "[x]" if whole else "[-]" if some else "[ ]"
             style = Style(bold=True)
             if is_flag_group(group.key):
-                style += self.tree.get_component_rich_style("triage-tree--flag", partial=True)
+                style += self.groups_tree.get_component_rich_style(
+                    "triage-tree--flag", partial=True
+                )
             node.set_label(Text.assemble(f"{box} ", (group.label, style), f"  ({group.count:,})"))
             for leaf in node.children:
                 leaf_ref = leaf.data
@@ -264,5 +275,5 @@ class TriageScreen(BaseScreen):
         self.marked_lines.clear()
         self._relabel()
         self._update_status()
-        label = getattr(record, "label", None) or getattr(record, "local_id", "")
-        self.notify(f"Retry job {escape(str(label))} submitted with {len(custom_ids):,} requests.")
+        label = record.label or record.local_id
+        self.notify(f"Retry job {escape(label)} submitted with {len(custom_ids):,} requests.")

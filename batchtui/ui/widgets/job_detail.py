@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 
 from textual.app import ComposeResult
@@ -73,9 +74,9 @@ def job_detail_content(
         times.append(_line(name, f"{number:,}"))
     times.append(Content.assemble(("Timestamps\n", HEAD)))
     times.append(_line("recorded", _when(view.created_at, now)))
-    for name, value in view.times.as_dict().items():
-        if value is not None:
-            times.append(_line(name.removesuffix("_at"), _when(getattr(view.times, name), now)))
+    for name, moment in asdict(view.times).items():
+        if moment is not None:
+            times.append(_line(name.removesuffix("_at"), _when(moment, now)))
     files: list[Content] = [
         Content.assemble(("Files\n", HEAD)),
         _line("input file", view.input_path),

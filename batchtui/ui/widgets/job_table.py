@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
 
 from batchtui.core.models import BatchStatus
 from batchtui.ui.models.job_list import SORT_KEYS, JobQuery, depths, order_jobs, visible_ids
@@ -78,7 +80,7 @@ class JobTable(DataTable):
             return None
         try:
             row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        except Exception:
+        except CellDoesNotExist:
             return None
         return row_key.value
 
@@ -170,17 +172,19 @@ class JobTable(DataTable):
     def _update_row(self, local_id: str, depth: int) -> None:
         view = self.views[local_id]
         row = job_row(view, self.now, depth, self.compact)
+        texts = asdict(row)
         old = self._shown.get(local_id)
         if old is None:
             self.add_row(
-                *(self._cell(key, row, view, depth) for key, _, _ in COLUMNS), key=local_id
+                *(self._cell(key, texts[key], view, depth) for key, _, _ in COLUMNS),
+                key=local_id,
             )
         else:
             for key in row.changed(old):
                 self.update_cell(
                     local_id,
                     key,
-                    self._cell(key, row, view, depth),
+                    self._cell(key, texts[key], view, depth),
                     update_width=key in ("label", "status"),
                 )
         self._shown[local_id] = row
@@ -188,8 +192,7 @@ class JobTable(DataTable):
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(name, partial=True)
 
-    def _cell(self, key: str, row: JobRow, view: JobView, depth: int) -> Text:
-        text = getattr(row, key)
+    def _cell(self, key: str, text: str, view: JobView, depth: int) -> Text:
         queued = view.status is BatchStatus.QUEUED
         if key == "label":
             style = self._style("job-table--retry") if depth else Style()

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.binding import Binding
 
 from batchtui.core.models import BatchResult
-from batchtui.ui.models.results import LineSource, get_summary, preview_text
+from batchtui.ui.models.results import LineSource, preview_text
 from batchtui.ui.widgets.line_view import LineView, pad_cell
 
 ID_WIDTH = 18
@@ -132,7 +132,7 @@ class ResultsView(LineView):
         """custom_ids of the marked lines, in file order."""
         if self.source is None:
             return []
-        return [get_summary(self.source, index).custom_id for index in sorted(self.marked)]
+        return [self.source.get_summary(index).custom_id for index in sorted(self.marked)]
 
     # ------------------------------------------------------------------ rendering
 
@@ -144,7 +144,7 @@ class ResultsView(LineView):
         index = self.index_at(row)
         assert index is not None and self.source is not None
         result = self.source.get_result(index)
-        summary = get_summary(self.source, index)
+        summary = self.source.get_summary(index)
         marked = index in self.marked
         text = Text(no_wrap=True, end="")
         text.append("● " if marked else "  ", self._style("results-view--mark"))
