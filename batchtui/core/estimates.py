@@ -22,8 +22,11 @@ MAX_TOKENS_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 
 
 class _PartLike(Protocol):
-    requests: int
-    bytes: int
+    @property
+    def requests(self) -> int: ...
+
+    @property
+    def bytes(self) -> int: ...
 
 
 def summary_estimate(provider: str, summary: Any) -> Estimate:

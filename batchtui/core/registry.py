@@ -73,7 +73,8 @@ class ProviderSpec:
 
     def adapter_class(self) -> Callable[..., Provider]:
         """The adapter class, imported now."""
-        return self.load(self.adapter)  # type: ignore[no-any-return]
+        cls: Callable[..., Provider] = self.load(self.adapter)
+        return cls
 
     def as_dict(self) -> dict[str, Any]:
         """The spec as JSON-able values (for `batchtui config --json`)."""

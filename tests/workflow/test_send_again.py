@@ -115,7 +115,7 @@ def test_stray_uploads_that_cannot_be_deleted_are_left_for_clean(make_env) -> No
 
 def test_an_upload_that_keeps_failing_ends_the_submission_and_cleans_up(make_env) -> None:
     env: Env = make_env()
-    pause_config(env, budget_s=0.5)
+    pause_config(env, budget_s=4.0)  # room for a few re-sends even on a loaded machine
     source = write_input(env.work / "in.jsonl", "openai", 3)
     env.emulator.set_faults("500after@upload=*")
     run = env("submit", source, "--profile", "openai")

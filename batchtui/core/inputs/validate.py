@@ -319,7 +319,8 @@ class Scanner:
         # model
         model = body.get("model")
         if model.__class__ is not str or not model:
-            model = self._model_problem(line, pre, model, ep)
+            self._model_problem(line, pre, model, ep)
+            model = None
         elif limits.one_model_per_batch:
             first_model = self.first_model
             if first_model is None:

@@ -60,8 +60,9 @@ def _system_content(system: Any) -> Any:
 def _plain_text(system: Any) -> Any:
     if isinstance(system, list):
         texts = [b.get("text") for b in system if isinstance(b, dict)]
-        if all(isinstance(t, str) for t in texts):
-            return "\n\n".join(texts)
+        strings = [t for t in texts if isinstance(t, str)]
+        if len(strings) == len(texts):
+            return "\n\n".join(strings)
     return system
 
 

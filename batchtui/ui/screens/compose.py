@@ -319,5 +319,5 @@ class ComposeScreen(BaseScreen):
         self.dismiss(views[0].local_id if views else None)
 
     def action_back(self) -> None:
-        self.app.last_draft = self.current_draft()  # type: ignore[attr-defined]
+        self.app.last_draft = self.current_draft()
         self.dismiss(None)
