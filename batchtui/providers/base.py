@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import httpx
 
 from batchtui.core.models import BatchJob, BatchResult, ResultLine
-from batchtui.core.provider import ProgressCallback, ProviderError
+from batchtui.core.provider import AuthError, ProgressCallback, ProviderError
+from batchtui.core.registry import ProviderSpec
 from batchtui.providers.http import RetryPolicy, Sleep, Transport, json_body
 
 
@@ -16,6 +18,22 @@ class HttpAdapter:
     """The plumbing of one provider account: subclasses add the batch API itself."""
 
     name = ""
+    spec: ClassVar[ProviderSpec]
+    """The provider's registry entry: its key, base-URL and option variables."""
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> Self:
+        """Build from the environment variables the provider's SDK reads (named by ``spec``):
+        the key, the base URL and any provider-only options not given."""
+        spec = cls.spec
+        api_key = kwargs.pop("api_key", None) or os.environ.get(spec.key_env)
+        if not api_key:
+            raise AuthError(f"{spec.key_env} is not set", provider=cls.name)
+        if spec.base_url_env:
+            kwargs.setdefault("base_url", os.environ.get(spec.base_url_env) or None)
+        for option, variable in spec.env_options.items():
+            kwargs.setdefault(option, os.environ.get(variable) or None)
+        return cls(api_key, **kwargs)
 
     def __init__(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ import httpx
 from batchtui.core.models import BatchJob, BatchResult, ResultLine
 from batchtui.core.provider import (
     AttemptCallback,
-    AuthError,
     BatchtuiError,
     ProgressCallback,
     SubmitOptions,
@@ -71,6 +69,7 @@ class AnthropicProvider(HttpAdapter):
     """One Anthropic workspace key speaking the Message Batches API."""
 
     name = "anthropic"
+    spec = SPEC
     capabilities = SPEC.capabilities
 
     def __init__(
@@ -85,15 +84,6 @@ class AnthropicProvider(HttpAdapter):
         if api_key:
             headers["x-api-key"] = api_key
         super().__init__(base_url or DEFAULT_BASE_URL, headers, **options)
-
-    @classmethod
-    def from_env(cls, **kwargs: Any) -> AnthropicProvider:
-        """Build from ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL."""
-        api_key = kwargs.pop("api_key", None) or os.environ.get("ANTHROPIC_API_KEY")
-        if not api_key:
-            raise AuthError("ANTHROPIC_API_KEY is not set", provider=cls.name)
-        kwargs.setdefault("base_url", os.environ.get("ANTHROPIC_BASE_URL") or None)
-        return cls(api_key, **kwargs)
 
     @staticmethod
     def _batch_path(batch_id: str, suffix: str = "") -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable
@@ -13,7 +12,6 @@ from urllib.parse import quote
 from batchtui.core.models import BatchJob, BatchResult, ResultLine
 from batchtui.core.provider import (
     AttemptCallback,
-    AuthError,
     BatchtuiError,
     ProgressCallback,
     ProviderError,
@@ -49,6 +47,7 @@ class OpenAIProvider(HttpAdapter):
     """One OpenAI account (or an OpenAI-compatible endpoint) speaking the Batch API."""
 
     name = "openai"
+    spec = SPEC
     capabilities = SPEC.capabilities
 
     def __init__(
@@ -68,17 +67,6 @@ class OpenAIProvider(HttpAdapter):
         if project:
             headers["OpenAI-Project"] = project
         super().__init__(base_url or DEFAULT_BASE_URL, headers, **options)
-
-    @classmethod
-    def from_env(cls, **kwargs: Any) -> OpenAIProvider:
-        """Build from OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID."""
-        api_key = kwargs.pop("api_key", None) or os.environ.get("OPENAI_API_KEY")
-        if not api_key:
-            raise AuthError("OPENAI_API_KEY is not set", provider=cls.name)
-        kwargs.setdefault("base_url", os.environ.get("OPENAI_BASE_URL") or None)
-        kwargs.setdefault("organization", os.environ.get("OPENAI_ORG_ID") or None)
-        kwargs.setdefault("project", os.environ.get("OPENAI_PROJECT_ID") or None)
-        return cls(api_key, **kwargs)
 
     def _job(self, data: Any) -> BatchJob:
         return openai_job(self._checked(data), profile=self.profile)
