@@ -110,10 +110,13 @@ class NetworkError(ProviderError):
 
 @dataclass(frozen=True, slots=True)
 class SubmitOptions:
-    """What a create call needs besides the requests themselves."""
+    """What a create call needs besides the requests themselves.
 
-    endpoint: str = "/v1/chat/completions"
-    completion_window: str = "24h"
+    ``endpoint`` and ``completion_window`` are None for the provider's own default (a provider
+    whose jobs name neither ignores them)."""
+
+    endpoint: str | None = None
+    completion_window: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
 
 

@@ -127,8 +127,8 @@ def options_of(intent: IntentRecord) -> SubmitOptions:
     """The create options kept with an intent."""
     data = intent.options or {}
     return SubmitOptions(
-        endpoint=data.get("endpoint") or "/v1/chat/completions",
-        completion_window=data.get("completion_window") or "24h",
+        endpoint=data.get("endpoint") or None,
+        completion_window=data.get("completion_window") or None,
         metadata=dict(data.get("metadata") or {}),
     )
 

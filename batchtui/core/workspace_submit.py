@@ -14,6 +14,8 @@ from typing import Any
 from batchtui.core.costs import sum_estimates
 from batchtui.core.estimates import native_estimate, part_estimates, summary_estimate
 from batchtui.core.inputs import InputFormat, write_native
+from batchtui.core.inputs.limits import limits_for
+from batchtui.core.inputs.native import native_format
 from batchtui.core.joins import CSV_OPTION, write_csv_columns
 from batchtui.core.models import Capability, ResultFlag
 from batchtui.core.provider import BatchtuiError, ProgressCallback
@@ -137,10 +139,11 @@ class Submissions:
         # Record every part before sending any, so a failure part-way leaves each unsent part
         # recorded (and then settled as not sent), never forgotten.
         intents: dict[int, JobRecord] = {}
+        default_endpoint = limits_for(prof.provider).default_endpoint
         for number in todo:
             part, kept_path = parts[number], kept[number]
-            native_endpoint = _endpoint_of(kept_path)  # only lines that name one (OpenAI's)
-            part_endpoint = endpoint or native_endpoint or "/v1/chat/completions"
+            native_endpoint = _endpoint_of(kept_path, prof.provider)
+            part_endpoint = endpoint or native_endpoint or default_endpoint
             record = self.ctx.store.record_intent(
                 profile=prof.name,
                 provider=prof.provider,
@@ -243,7 +246,9 @@ class Submissions:
         kept = keep_part(self.ctx.store, staging, sha)
         intent = self.ctx.store.get_intent(parent.local_id)
         options = dict(intent.options) if intent else {}
-        options.setdefault("endpoint", parent.endpoint or "/v1/chat/completions")
+        options.setdefault(
+            "endpoint", parent.endpoint or limits_for(parent.provider).default_endpoint
+        )
         label = f"{parent.label or parent.display_id} ({note})"
         if self.ctx.provider(parent.profile).capabilities & Capability.METADATA:
             options["metadata"] = {LABEL_METADATA_KEY: label[:512]}
@@ -399,13 +404,16 @@ class Submissions:
         return record
 
 
-def _endpoint_of(path: Path) -> str | None:
-    """The url of the first line of a native input whose lines name their endpoint (OpenAI's),
-    else None."""
+def _endpoint_of(path: Path, provider: str) -> str | None:
+    """The endpoint named by the first line of a native input of ``provider``, when its
+    format's lines name one (its ``endpoint_key``), else None."""
+    key = native_format(provider).endpoint_key
+    if key is None:
+        return None
     with open(path, "rb") as handle:
         first = handle.readline()
     try:
-        url = json.loads(first).get("url")
+        named = json.loads(first).get(key)
     except (ValueError, AttributeError):
         return None
-    return url if isinstance(url, str) else None
+    return named if isinstance(named, str) else None

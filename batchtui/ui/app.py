@@ -28,6 +28,7 @@ from textual.worker import Worker
 from batchtui.core.clock import Clock
 from batchtui.core.models import BatchStatus
 from batchtui.core.provider import BatchtuiError, ProviderError
+from batchtui.core.registry import provider_specs
 from batchtui.ui.commands import ActionCommands, JobCommands
 from batchtui.ui.messages import JobChanged, PollFailed
 from batchtui.ui.models.jobs import JobView, display_label, job_view
@@ -186,10 +187,13 @@ class BatchTuiApp(App[None]):
     async def run_polling(self) -> None:
         self.usable_profiles = self.workspace.usable_profiles()  # see `can_clean`
         if not self.usable_profiles:
+            keys = " or ".join(spec.key_env for spec in provider_specs().values() if spec.key_env)
             self.notify(
-                "No profile has an API key, so nothing is polled. Set OPENAI_API_KEY or "
-                "ANTHROPIC_API_KEY (or a profile's api_key_env / api_key_file), then restart; "
-                "`batchtui demo` runs everything on a local emulator.",
+                escape(
+                    f"No profile has an API key, so nothing is polled. Set {keys} (or a "
+                    "profile's api_key_env / api_key_file), then restart; `batchtui demo` "
+                    "runs everything on a local emulator."
+                ),
                 title="No API key",
                 severity="warning",
                 timeout=15,

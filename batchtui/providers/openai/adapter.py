@@ -26,6 +26,7 @@ from batchtui.providers.http import (
 )
 from batchtui.providers.jsonl import read_chunks
 from batchtui.providers.openai import SPEC
+from batchtui.providers.openai.limits import CHAT_ENDPOINT
 from batchtui.providers.openai.results import parse_openai_line
 from batchtui.providers.openai.status import openai_job
 
@@ -41,6 +42,10 @@ def _upload_filename(name: str) -> str:
     made from the stem of ``name``."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem).strip("._") or "batch"
     return f"{stem[:100]}.jsonl"
+
+
+COMPLETION_WINDOW = "24h"
+"""The only completion window OpenAI batches take."""
 
 
 class OpenAIProvider(HttpAdapter):
@@ -160,8 +165,8 @@ class OpenAIProvider(HttpAdapter):
             raise ValueError("OpenAI batches need an uploaded input file id")
         payload: dict[str, Any] = {
             "input_file_id": input_file_id,
-            "endpoint": options.endpoint,
-            "completion_window": options.completion_window,
+            "endpoint": options.endpoint or CHAT_ENDPOINT,
+            "completion_window": options.completion_window or COMPLETION_WINDOW,
         }
         if options.metadata:
             payload["metadata"] = dict(options.metadata)

@@ -68,7 +68,7 @@ class JobsScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Input(
-            placeholder="filter: words  status:failed  provider:openai   (enter keeps, esc clears)",
+            placeholder="filter: words  status:failed  provider:NAME   (enter keeps, esc clears)",
             id="jobs-filter",
             classes="filter -hidden",
         )
