@@ -21,7 +21,7 @@ import tomli_w
 
 from batchtui.core.paths import config_path, data_dir
 from batchtui.core.provider import BatchtuiError
-from batchtui.core.registry import provider_names, provider_spec, provider_specs
+from batchtui.core.registry import generation, provider_names, provider_spec, provider_specs
 
 __all__ = [
     "Config",
@@ -500,10 +500,33 @@ _REDACT_PATTERNS = (
         r"(?i)(\b(?:x-api-key|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|secret)"
         r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',;}&*]{4,}"
     ),
-    # OpenAI (sk-, sk-proj-, sk-svcacct-, sk-admin-) and Anthropic (sk-ant-...) style keys.
-    re.compile(r"\b(sk-(?:ant-(?:api\d+-|admin\d+-)?|proj-|svcacct-|admin-)?)[A-Za-z0-9_\-]{6,}"),
 )
 _MASK = "***"
+_key_patterns: tuple[int, re.Pattern[str] | None] = (-1, None)
+
+
+def _provider_keys() -> re.Pattern[str] | None:
+    """One pattern of every registered provider's key prefixes, the longest tried first (so a
+    provider whose keys begin like another's, only longer, keeps its whole prefix)."""
+    global _key_patterns
+    seen, pattern = _key_patterns
+    if seen != generation():
+        prefixes = {
+            p for spec in provider_specs().values() for p in spec.key_prefixes if _is_regex(p)
+        }
+        ordered = sorted(prefixes, key=lambda p: (-len(p), p))
+        alternation = "|".join(f"(?:{p})" for p in ordered)
+        pattern = re.compile(rf"\b({alternation})[A-Za-z0-9_\-]{{6,}}") if ordered else None
+        _key_patterns = (generation(), pattern)
+    return pattern
+
+
+def _is_regex(text: str) -> bool:
+    try:
+        re.compile(text)
+    except re.error:
+        return False
+    return True
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -511,6 +534,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, _MASK)
-    for pattern in _REDACT_PATTERNS:
+    keys = _provider_keys()
+    for pattern in (*_REDACT_PATTERNS, keys) if keys else _REDACT_PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + _MASK, text)
     return text

@@ -65,6 +65,10 @@ class ProviderSpec:
     limits: str | None = None
     """``"module:attribute"`` of its `batchtui.core.inputs.limits.ProviderLimits`: per-batch
     limits and per-request rules, checked by validation."""
+    key_prefixes: tuple[str, ...] = ()
+    """Regular expressions of how this provider's keys begin (``"ex-key-"``, ``"ex-\\d+-"``):
+    text that starts with one and goes on with at least six key characters is masked in
+    anything batchtui writes or logs, keeping the prefix."""
 
     def load(self, ref: str) -> Any:
         """Import ``"module:attribute"`` (one of this spec's references) now."""
@@ -131,11 +135,24 @@ def provider_spec(name: str) -> ProviderSpec:
     return specs[name]
 
 
+_generation = 0
+
+
+def generation() -> int:
+    """A number that changes whenever `register` or `unregister` changes the registry (for
+    caches of values derived from every spec)."""
+    return _generation
+
+
 def register(spec: ProviderSpec) -> None:
     """Add (or replace) a provider in this process, as an entry point would."""
+    global _generation
     _registered[spec.name] = spec
+    _generation += 1
 
 
 def unregister(name: str) -> None:
     """Remove a provider added with `register`."""
-    _registered.pop(name, None)
+    global _generation
+    if _registered.pop(name, None) is not None:
+        _generation += 1

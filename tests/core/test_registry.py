@@ -141,3 +141,28 @@ def test_provider_only_options_are_refused_elsewhere(tmp_path: Path) -> None:
     path.write_text("[profiles.p]\nprovider = 'anthropic'\nproject = 'x'\n")
     with pytest.raises(ConfigError, match="'project' applies to openai profiles only"):
         load_config(path, env={})
+
+
+def test_a_registered_providers_keys_are_redacted_and_the_longest_prefix_is_kept() -> None:
+    from batchtui.core.config import redact
+
+    key = "ex-key-7-Zq0c9VfLr2x"
+    assert redact(f"sent {key}") == f"sent {key}"
+    register(
+        ProviderSpec(
+            name="keyed",
+            title="Keyed",
+            adapter="batchtui.providers.openai.adapter:OpenAIProvider",
+            classifier="batchtui.providers.openai.classify:classify_openai",
+            key_env="KEYED_API_KEY",
+            key_prefixes=("ex-key-", r"ex-key-\d+-", "(broken"),
+        )
+    )
+    try:
+        assert redact(f"sent {key}") == "sent ex-key-7-***"
+        assert redact("sk-ant-api03-Zq0c9VfLr2x sk-proj-Zq0c9VfLr2x") == (
+            "sk-ant-api03-*** sk-proj-***"
+        )
+    finally:
+        unregister("keyed")
+    assert redact(f"sent {key}") == f"sent {key}"

@@ -19,6 +19,7 @@ SPEC = ProviderSpec(
     base_url_env="ANTHROPIC_BASE_URL",
     capabilities=Capability.CANCEL | Capability.DELETE_JOB,
     id_prefix="msgbatch_",
+    key_prefixes=("sk-ant-", r"sk-ant-api\d+-", r"sk-ant-admin\d+-"),
     result_marker="result",
     order=1,
 )

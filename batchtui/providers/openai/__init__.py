@@ -24,6 +24,7 @@ SPEC = ProviderSpec(
     | Capability.FILE_UPLOAD
     | Capability.METADATA,
     id_prefix="batch_",
+    key_prefixes=("sk-", "sk-proj-", "sk-svcacct-", "sk-admin-"),
     result_marker="response",
     order=0,
 )
