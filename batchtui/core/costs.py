@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from batchtui.core.models import UNPARSEABLE_LINE, BatchResult, Outcome, ResultError, ResultLine
+from batchtui.core.registry import price_key
 
 TIER_CHECK_TOKENS = 100_000
 _PROBE = 1_000_000  # tokens per unit-price probe (prices are quoted per million tokens)
@@ -170,17 +171,22 @@ def _genai_prices() -> Any:
         return genai_prices
 
 
-def _calc(provider: str, model: str, batch: bool, **tokens: int) -> Any:
+def _calc(key: str, model: str, batch: bool, **tokens: int) -> Any:
+    """genai-prices' price of ``tokens`` of ``model`` at the provider it knows as ``key``."""
     prices = _genai_prices()
     context = {"processing": "batch"} if batch else None
     return prices.calc_price(
-        prices.Usage(**tokens), model_ref=model, provider_id=provider, price_context=context
+        prices.Usage(**tokens), model_ref=model, provider_id=key, price_context=context
     )
 
 
-@functools.lru_cache(maxsize=512)
 def unit_prices(provider: str, model: str, batch: bool = True) -> UnitPrices | None:
     """Per-token prices of a model at a provider (batch or synchronous); None when unknown."""
+    return _unit_prices(price_key(provider), model, batch)
+
+
+@functools.lru_cache(maxsize=512)
+def _unit_prices(provider: str, model: str, batch: bool) -> UnitPrices | None:
     try:
         base = _calc(provider, model, batch, input_tokens=_PROBE, output_tokens=_PROBE)
         cached = _calc(
@@ -215,7 +221,7 @@ def request_cost(
     if input_tokens > TIER_CHECK_TOKENS:
         try:
             calc = _calc(
-                provider,
+                price_key(provider),
                 model,
                 batch,
                 input_tokens=input_tokens,

@@ -65,6 +65,9 @@ class ProviderSpec:
     limits: str | None = None
     """``"module:attribute"`` of its `batchtui.core.inputs.limits.ProviderLimits`: per-batch
     limits and per-request rules, checked by validation."""
+    price_key: str | None = None
+    """The provider's id in ``genai-prices`` when it is not ``name`` (``"google"`` for a
+    provider named ``"gemini"``)."""
     key_prefixes: tuple[str, ...] = ()
     """Regular expressions of how this provider's keys begin (``"ex-key-"``, ``"ex-\\d+-"``):
     text that starts with one and goes on with at least six key characters is masked in
@@ -142,6 +145,12 @@ def generation() -> int:
     """A number that changes whenever `register` or `unregister` changes the registry (for
     caches of values derived from every spec)."""
     return _generation
+
+
+def price_key(name: str) -> str:
+    """The id under which ``genai-prices`` knows provider ``name`` (the name when unknown)."""
+    spec = provider_specs().get(name)
+    return spec.price_key or name if spec is not None else name
 
 
 def register(spec: ProviderSpec) -> None:

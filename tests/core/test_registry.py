@@ -166,3 +166,22 @@ def test_a_registered_providers_keys_are_redacted_and_the_longest_prefix_is_kept
     finally:
         unregister("keyed")
     assert redact(f"sent {key}") == f"sent {key}"
+
+
+def test_prices_are_looked_up_under_the_specs_price_key() -> None:
+    from batchtui.core.costs import unit_prices
+
+    base = dict(
+        adapter="batchtui.providers.openai.adapter:OpenAIProvider",
+        classifier="batchtui.providers.openai.classify:classify_openai",
+        key_env="PRICED_API_KEY",
+    )
+    assert unit_prices("openai", "gpt-4o-mini") is not None
+    register(ProviderSpec(name="unpriced", title="Unpriced", **base))
+    register(ProviderSpec(name="priced", title="Priced", price_key="openai", **base))
+    try:
+        assert unit_prices("unpriced", "gpt-4o-mini") is None
+        assert unit_prices("priced", "gpt-4o-mini") == unit_prices("openai", "gpt-4o-mini")
+    finally:
+        unregister("unpriced")
+        unregister("priced")
