@@ -14,12 +14,19 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from batchtui.core.models import UNPARSEABLE_LINE, BatchResult, Outcome, ResultError, ResultLine
-from batchtui.core.registry import price_key
+from batchtui.core.models import (
+    UNPARSEABLE_LINE,
+    BatchResult,
+    Outcome,
+    ResultError,
+    ResultLine,
+    Usage,
+)
+from batchtui.core.registry import price_key, provider_specs
 
 TIER_CHECK_TOKENS = 100_000
 _PROBE = 1_000_000  # tokens per unit-price probe (prices are quoted per million tokens)
@@ -355,6 +362,16 @@ _UNREADABLE = BatchResult(
 )
 
 
+def job_usage(provider: str, raw: Mapping[str, Any]) -> Usage | None:
+    """A job's aggregate token usage from its raw provider object, through the provider's
+    ``job_usage`` (None when the provider reports none, or this job has none yet)."""
+    spec = provider_specs().get(provider)
+    if spec is None or spec.job_usage is None:
+        return None
+    usage: Usage | None = spec.load(spec.job_usage)(raw)
+    return usage
+
+
 def cost_of_usage(
     provider: str,
     model: str | None,
@@ -364,7 +381,7 @@ def cost_of_usage(
     cached_input_tokens: int = 0,
     requests: int = 0,
 ) -> Cost:
-    """The cost of a job's aggregate usage (e.g. OpenAI's batch ``usage``), at unit prices."""
+    """The cost of a job's aggregate usage (see `job_usage`), at unit prices."""
     cost = Cost(
         requests=requests,
         input_tokens=input_tokens,

@@ -65,6 +65,13 @@ class ProviderSpec:
     limits: str | None = None
     """``"module:attribute"`` of its `batchtui.core.inputs.limits.ProviderLimits`: per-batch
     limits and per-request rules, checked by validation."""
+    limit_error_codes: frozenset[str] = frozenset()
+    """Error codes (of a job's errors or a refused create) that mean "the account's queue,
+    quota or spend limit is full": such a job says so and is not counted as a plain failure."""
+    job_usage: str | None = None
+    """``"module:function"`` of ``usage(raw_job) -> Usage | None``: a job's aggregate token
+    usage from its raw provider object, for jobs that report one (the cost of an ended job
+    whose results are not downloaded). None: jobs report no usage."""
     price_key: str | None = None
     """The provider's id in ``genai-prices`` when it is not ``name`` (``"google"`` for a
     provider named ``"gemini"``)."""
@@ -145,6 +152,12 @@ def generation() -> int:
     """A number that changes whenever `register` or `unregister` changes the registry (for
     caches of values derived from every spec)."""
     return _generation
+
+
+def limit_error_codes(name: str) -> frozenset[str]:
+    """The codes of provider ``name`` that mean a full queue, quota or spend limit."""
+    spec = provider_specs().get(name)
+    return spec.limit_error_codes if spec is not None else frozenset()
 
 
 def price_key(name: str) -> str:

@@ -24,10 +24,10 @@ from batchtui.core.budget import (
     spent,
 )
 from batchtui.core.config import Profile
-from batchtui.core.costs import Estimate, cost_of_lines, cost_of_usage, sum_estimates
+from batchtui.core.costs import Estimate, cost_of_lines, cost_of_usage, job_usage, sum_estimates
 from batchtui.core.estimates import SubmissionEstimate, part_estimates, summary_estimate
 from batchtui.core.inputs import InputValidationError
-from batchtui.core.models import BatchResult, ResultLine
+from batchtui.core.models import BatchResult, ResultLine, Usage
 from batchtui.core.provider import BatchtuiError
 from batchtui.core.results.files import iter_lines
 from batchtui.core.store import JobRecord
@@ -182,18 +182,16 @@ class Money:
 
             cost = cost_of_lines(record.provider, lines(), parse, default_model=record.model)
         else:
-            usage = (record.snapshot.raw.get("usage") if record.snapshot else None) or None
-            if not record.is_terminal or not isinstance(usage, dict):
+            usage = self._usage_of(record)
+            if not record.is_terminal or usage is None:
                 return None
             source = "batch_usage"
-            details = usage.get("input_tokens_details")
-            details = details if isinstance(details, dict) else {}
             cost = cost_of_usage(
                 record.provider,
                 record.model or (record.snapshot.model if record.snapshot else None),
-                input_tokens=int(usage.get("input_tokens") or 0),
-                output_tokens=int(usage.get("output_tokens") or 0),
-                cached_input_tokens=int(details.get("cached_tokens") or 0),
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cached_input_tokens=usage.cached_input_tokens,
                 requests=record.counts.succeeded,
             )
         return {
@@ -204,10 +202,14 @@ class Money:
 
     async def cost_when_terminal(self, record: JobRecord) -> JobRecord:
         """Give an ended job a cost from the provider's usage if it has none yet."""
-        usage = record.snapshot.raw.get("usage") if record.snapshot is not None else None
-        if record.is_terminal and record.cost is None and isinstance(usage, dict):
+        if record.is_terminal and record.cost is None and self._usage_of(record) is not None:
             return await self.compute_cost(record.local_id)
         return record
+
+    @staticmethod
+    def _usage_of(record: JobRecord) -> Usage | None:
+        """The aggregate usage the provider reported on the job's last snapshot, if any."""
+        return job_usage(record.provider, record.snapshot.raw) if record.snapshot else None
 
     # --- totals ----------------------------------------------------------------------------
 

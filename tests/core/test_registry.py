@@ -185,3 +185,42 @@ def test_prices_are_looked_up_under_the_specs_price_key() -> None:
     finally:
         unregister("unpriced")
         unregister("priced")
+
+
+def test_limit_codes_and_job_usage_come_from_the_provider() -> None:
+    from batchtui.core.costs import job_usage
+    from batchtui.core.models import Usage
+    from batchtui.core.registry import limit_error_codes
+
+    assert "token_limit_exceeded" in limit_error_codes("openai")
+    assert "enforced_spend_limit_reached" in limit_error_codes("anthropic")
+    assert "token_limit_exceeded" not in limit_error_codes("anthropic")
+    assert limit_error_codes("nosuch") == frozenset()
+    raw = {
+        "usage": {
+            "input_tokens": 120,
+            "output_tokens": 30,
+            "input_tokens_details": {"cached_tokens": 100},
+        }
+    }
+    assert job_usage("openai", raw) == Usage(
+        input_tokens=120, output_tokens=30, cached_input_tokens=100
+    )
+    assert job_usage("openai", {}) is None
+    assert job_usage("anthropic", raw) is None  # its batches report no usage
+    register(
+        ProviderSpec(
+            name="queued",
+            title="Queued",
+            adapter="batchtui.providers.openai.adapter:OpenAIProvider",
+            classifier="batchtui.providers.openai.classify:classify_openai",
+            key_env="QUEUED_API_KEY",
+            limit_error_codes=frozenset({"queue_full"}),
+            job_usage="batchtui.providers.openai.status:openai_usage",
+        )
+    )
+    try:
+        assert limit_error_codes("queued") == {"queue_full"}
+        assert job_usage("queued", raw) == job_usage("openai", raw)
+    finally:
+        unregister("queued")

@@ -12,7 +12,7 @@ from typing import Any
 
 from batchtui.core.models import BatchJob, BatchStatus, Capability, RequestCounts, Timestamps
 from batchtui.core.provider import BatchtuiError
-from batchtui.core.registry import provider_specs
+from batchtui.core.registry import limit_error_codes, provider_specs
 from batchtui.core.store.serialize import (
     counts_from_dict,
     epoch_time,
@@ -23,16 +23,6 @@ from batchtui.core.store.serialize import (
 
 STALE_STATUSES = (BatchStatus.IN_PROGRESS, BatchStatus.FINALIZING)
 """Statuses in which a job whose counts stop moving is marked stale."""
-
-LIMIT_ERROR_CODES = frozenset(
-    {
-        "token_limit_exceeded",  # OpenAI: the org's enqueued-token limit for the model is full
-        "insufficient_quota",  # OpenAI: 429, out of credit
-        "enforced_spend_limit_reached",  # Anthropic: the workspace's spend limit
-        "billing_error",
-    }
-)
-"""Provider error codes that mean "the account's queue, quota or spend limit is full"."""
 
 
 def _json_or_none(text: str | None) -> dict[str, Any] | None:
@@ -267,14 +257,17 @@ class JobRecord:
     def limit_error(self) -> dict[str, str | None] | None:
         """The provider's enqueued-limit, quota or spend-limit refusal, as ``{code, message}``.
 
-        From the batch's own errors (OpenAI ``token_limit_exceeded``) or from the create's
-        refusal (429 ``insufficient_quota``, Anthropic ``enforced_spend_limit_reached``).
+        From the batch's own errors or from the create's refusal, when the code is one of the
+        provider's ``limit_error_codes`` (e.g. OpenAI's ``token_limit_exceeded``).
         """
+        codes = limit_error_codes(self.provider)
+        if not codes:
+            return None
         if self.snapshot is not None:
             for err in self.snapshot.errors:
-                if err.code in LIMIT_ERROR_CODES:
+                if err.code in codes:
                     return {"code": err.code, "message": err.message}
-        if self.failure and self.failure.get("code") in LIMIT_ERROR_CODES:
+        if self.failure and self.failure.get("code") in codes:
             return {"code": self.failure.get("code"), "message": self.failure.get("message")}
         return None
 

@@ -19,6 +19,12 @@ SPEC = ProviderSpec(
     base_url_env="ANTHROPIC_BASE_URL",
     capabilities=Capability.CANCEL | Capability.DELETE_JOB,
     id_prefix="msgbatch_",
+    limit_error_codes=frozenset(
+        {
+            "enforced_spend_limit_reached",  # the workspace's spend limit
+            "billing_error",  # 402: a billing problem on the account
+        }
+    ),
     key_prefixes=("sk-ant-", r"sk-ant-api\d+-", r"sk-ant-admin\d+-"),
     result_marker="result",
     order=1,

@@ -24,6 +24,13 @@ SPEC = ProviderSpec(
     | Capability.FILE_UPLOAD
     | Capability.METADATA,
     id_prefix="batch_",
+    limit_error_codes=frozenset(
+        {
+            "token_limit_exceeded",  # the org's enqueued-token limit for the model is full
+            "insufficient_quota",  # 429, out of credit
+        }
+    ),
+    job_usage="batchtui.providers.openai.status:openai_usage",
     key_prefixes=("sk-", "sk-proj-", "sk-svcacct-", "sk-admin-"),
     result_marker="response",
     order=0,

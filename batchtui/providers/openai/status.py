@@ -11,6 +11,7 @@ from batchtui.core.models import (
     ProviderErrorDetail,
     RequestCounts,
     Timestamps,
+    Usage,
 )
 from batchtui.providers.values import nonempty_str, unix_time
 
@@ -74,6 +75,20 @@ def _openai_errors(raw: Any) -> tuple[ProviderErrorDetail, ...]:
         )
         for item in data
         if isinstance(item, dict)
+    )
+
+
+def openai_usage(data: Mapping[str, Any]) -> Usage | None:
+    """A batch's aggregate ``usage`` (prompt tokens already count the cached ones), if any."""
+    usage = data.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    details = usage.get("input_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else 0
+    return Usage(
+        input_tokens=_int(usage.get("input_tokens")),
+        output_tokens=_int(usage.get("output_tokens")),
+        cached_input_tokens=_int(cached),
     )
 
 
