@@ -40,9 +40,6 @@ __all__ = [
     "write_default_config",
 ]
 
-# Profile fields that only some providers take (their specs' ``env_options``).
-_PROVIDER_OPTIONS = ("organization", "project")
-
 _DEFAULT_THEME = "textual-dark"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -68,8 +65,9 @@ class Profile:
     base_url: str | None = None
     api_key_env: str | None = None  # None: the SDK's own variable for the provider
     api_key_file: str | None = None
-    organization: str | None = None
-    project: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+    """Provider-only fields (the spec's ``option_names``, e.g. ``organization``); written
+    flat in the profile's table like the common ones."""
     default_model: str | None = None
     default_max_tokens: int | None = None
     poll_min_s: float = 5.0
@@ -92,6 +90,9 @@ class Profile:
             raise ConfigError(exc.args[0], key=f"profiles.{self.name}.provider") from None
         if self.api_key_env is None:
             object.__setattr__(self, "api_key_env", spec.key_env)
+        for option in self.options:
+            if option not in spec.option_names:
+                raise ConfigError(_option_problem(option), key=f"profiles.{self.name}.{option}")
 
     @property
     def key_env(self) -> str:
@@ -103,7 +104,9 @@ class Profile:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.name != "name" and value is not None:
+            if f.name == "options":
+                out.update(value)
+            elif f.name != "name" and value is not None:
                 out[f.name] = value
         return out
 
@@ -156,8 +159,6 @@ _PROFILE_SPEC: dict[str, tuple[str, float | None]] = {
     "base_url": (_STR, None),
     "api_key_env": (_STR, None),
     "api_key_file": (_STR, None),
-    "organization": (_STR, None),
-    "project": (_STR, None),
     "default_model": (_STR, None),
     "default_max_tokens": (_INT, 1),
     "poll_min_s": (_FLOAT, 0),
@@ -241,9 +242,14 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
             key=where,
         )
     values: dict[str, Any] = {}
+    options: dict[str, str] = {}
+    every_option = {o: None for spec in provider_specs().values() for o in spec.option_names}
     for key, value in table.items():
+        if key in every_option and key not in _PROFILE_SPEC:
+            options[key] = _check_value(value, _STR, None, path, f"{where}.{key}")
+            continue
         if key not in _PROFILE_SPEC:
-            raise _unknown_key_error(key, path, where, _PROFILE_SPEC)
+            raise _unknown_key_error(key, path, where, [*_PROFILE_SPEC, *every_option])
         kind, minimum = _PROFILE_SPEC[key]
         values[key] = _check_value(value, kind, minimum, path, f"{where}.{key}")
     provider = values.pop("provider", None)
@@ -269,14 +275,9 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
             path=path,
             key=f"{where}.api_key_env",
         )
-    for key in _PROVIDER_OPTIONS:
-        if key in values and key not in provider_spec(provider).env_options:
-            takers = [n for n, spec in provider_specs().items() if key in spec.env_options]
-            raise ConfigError(
-                f"{key!r} applies to {' and '.join(takers) or 'no'} profiles only",
-                path=path,
-                key=f"{where}.{key}",
-            )
+    for key in options:
+        if key not in provider_spec(provider).option_names:
+            raise ConfigError(_option_problem(key), path=path, key=f"{where}.{key}")
     defaults = {f.name: f.default for f in dataclasses.fields(Profile)}
     poll_min = values.get("poll_min_s", defaults["poll_min_s"])
     poll_max = values.get("poll_max_s", defaults["poll_max_s"])
@@ -284,7 +285,15 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
         raise ConfigError(
             f"must not be below poll_min_s ({poll_min:g})", path=path, key=f"{where}.poll_max_s"
         )
-    return Profile(name=name, provider=provider, **values)
+    return Profile(name=name, provider=provider, options=options, **values)
+
+
+def _option_problem(option: str) -> str:
+    """Why a provider-only field is refused on a profile of another provider."""
+    takers = [n for n, spec in provider_specs().items() if option in spec.option_names]
+    if not takers:
+        return f"unknown profile field {option!r}"
+    return f"{option!r} applies to {' and '.join(takers)} profiles only"
 
 
 def default_profiles() -> dict[str, Profile]:
@@ -427,18 +436,13 @@ def provider_kwargs(profile: Profile, env: Mapping[str, str] | None = None) -> d
         "retry_budget": profile.retry_budget_s,
         "profile": profile.name,
     }
-    for option, variable in provider_spec(profile.provider).env_options.items():
-        kwargs[option] = _option(profile, option) or env.get(variable) or None
+    spec = provider_spec(profile.provider)
+    for option, variable in spec.env_options.items():
+        kwargs[option] = profile.options.get(option) or env.get(variable) or None
+    for option in spec.profile_options:
+        if option in profile.options:
+            kwargs[option] = profile.options[option]
     return kwargs
-
-
-def _option(profile: Profile, option: str) -> str | None:
-    """A provider-only profile field (one of ``_PROVIDER_OPTIONS``)."""
-    if option == "organization":
-        return profile.organization
-    if option == "project":
-        return profile.project
-    raise ConfigError(f"profile field {option!r} is not known", key=f"profiles.{profile.name}")
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -447,8 +451,9 @@ _HEADER = """\
 # batchtui configuration.
 # API keys are never written here: each profile names the environment variable that holds
 # its key (api_key_env) or a key file of mode 0600 (api_key_file = "~/.config/openai.key").
-# Profile keys: provider, base_url, api_key_env, api_key_file, organization, project,
-# default_model, default_max_tokens, poll_min_s, poll_max_s, max_concurrency, list_interval_s,
+# Profile keys: provider, base_url, api_key_env, api_key_file, the provider's own options
+# (`batchtui config --json` lists each provider's), default_model, default_max_tokens,
+# poll_min_s, poll_max_s, max_concurrency, list_interval_s,
 # retry_budget_s (seconds all retries of one call may take, default 60), settle_pause_s (the
 # pause between two looks at the provider's list after an ambiguous create, default 3),
 # max_cost_usd, max_cost_usd_per_day, max_in_flight, max_enqueued_tokens,

@@ -50,6 +50,10 @@ class ProviderSpec:
     env_options: Mapping[str, str] = field(default_factory=dict)
     """Profile fields this provider takes besides the common ones, each with the environment
     variable that gives it a default (``{"organization": "EXAMPLE_ORG_ID"}``)."""
+    profile_options: tuple[str, ...] = ()
+    """More provider-only profile fields (strings, no environment default), e.g. a path
+    prefix or an upload purpose. Each option is passed to the adapter as a keyword argument
+    when set."""
     order: int = 100
     """Where the provider is listed (lower first); the name breaks ties."""
     capabilities: Capability = Capability(0)  # noqa: RUF009 (an immutable flag value)
@@ -80,6 +84,11 @@ class ProviderSpec:
     text that starts with one and goes on with at least six key characters is masked in
     anything batchtui writes or logs, keeping the prefix."""
 
+    @property
+    def option_names(self) -> tuple[str, ...]:
+        """Every provider-only profile field: ``env_options`` then ``profile_options``."""
+        return (*self.env_options, *self.profile_options)
+
     def load(self, ref: str) -> Any:
         """Import ``"module:attribute"`` (one of this spec's references) now."""
         module, _, attribute = ref.partition(":")
@@ -97,7 +106,7 @@ class ProviderSpec:
             "title": self.title,
             "key_env": self.key_env,
             "base_url_env": self.base_url_env,
-            "options": sorted(self.env_options),
+            "options": sorted(self.option_names),
         }
 
 

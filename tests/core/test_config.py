@@ -138,8 +138,7 @@ def test_good_config_parses_every_field(tmp_path: Path) -> None:
         provider="openai",
         base_url="http://127.0.0.1:9/v1",
         api_key_env="WORK_OPENAI_KEY",
-        organization="org-1",
-        project="proj_1",
+        options={"organization": "org-1", "project": "proj_1"},
         default_model="gpt-4o-mini",
         default_max_tokens=512,
         poll_min_s=1.0,
@@ -334,7 +333,7 @@ def test_provider_kwargs_per_provider() -> None:
         "organization": "org-env",
         "project": "proj-env",
     }
-    mine = Profile(name="o", provider="openai", organization="org-mine")
+    mine = Profile(name="o", provider="openai", options={"organization": "org-mine"})
     assert provider_kwargs(mine, env)["organization"] == "org-mine"
     assert provider_kwargs(profiles["anthropic"], env) == {
         "api_key": FAKE_ANTHROPIC,

@@ -224,3 +224,41 @@ def test_limit_codes_and_job_usage_come_from_the_provider() -> None:
         assert job_usage("queued", raw) == job_usage("openai", raw)
     finally:
         unregister("queued")
+
+
+def test_a_providers_own_profile_options_are_read_passed_on_and_refused_elsewhere(
+    tmp_path: Path,
+) -> None:
+    from batchtui.core.config import dumps_config, provider_kwargs
+
+    register(
+        ProviderSpec(
+            name="prefixed",
+            title="Prefixed",
+            adapter="batchtui.providers.openai.adapter:OpenAIProvider",
+            classifier="batchtui.providers.openai.classify:classify_openai",
+            key_env="PREFIXED_API_KEY",
+            profile_options=("path_prefix", "upload_purpose"),
+        )
+    )
+    try:
+        path = tmp_path / "config.toml"
+        path.write_text("[profiles.p]\nprovider = 'prefixed'\npath_prefix = '/v2'\n")
+        profile = load_config(path, env={}).profile("p")
+        assert profile.options == {"path_prefix": "/v2"}
+        kwargs = provider_kwargs(profile, {"PREFIXED_API_KEY": "k"})
+        assert kwargs["path_prefix"] == "/v2" and "upload_purpose" not in kwargs
+        assert 'path_prefix = "/v2"' in dumps_config(load_config(path, env={}))
+        path.write_text("[profiles.p]\nprovider = 'openai'\npath_prefix = '/v2'\n")
+        with pytest.raises(ConfigError, match="'path_prefix' applies to prefixed profiles only"):
+            load_config(path, env={})
+        path.write_text("[profiles.p]\nprovider = 'prefixed'\npath_prefix = 3\n")
+        with pytest.raises(ConfigError, match=r"profiles\.p\.path_prefix: expected a string"):
+            load_config(path, env={})
+        with pytest.raises(ConfigError, match="unknown profile field 'nope'"):
+            Profile(name="p", provider="prefixed", options={"nope": "x"})
+    finally:
+        unregister("prefixed")
+    path.write_text("[profiles.p]\nprovider = 'openai'\npath_prefix = '/v2'\n")
+    with pytest.raises(ConfigError, match="unknown key 'path_prefix'"):
+        load_config(path, env={})
