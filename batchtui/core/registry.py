@@ -9,10 +9,11 @@ a program embedding batchtui).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
@@ -187,3 +188,15 @@ def unregister(name: str) -> None:
     global _generation
     if _registered.pop(name, None) is not None:
         _generation += 1
+
+
+@contextlib.contextmanager
+def registered(*specs: ProviderSpec) -> Iterator[tuple[ProviderSpec, ...]]:
+    """`register` the specs for the ``with`` block, then `unregister` them again."""
+    for spec in specs:
+        register(spec)
+    try:
+        yield specs
+    finally:
+        for spec in specs:
+            unregister(spec.name)

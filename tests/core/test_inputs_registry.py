@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from spec_helpers import spec_for_tests
 
 from batchtui.core.inputs import (
     LIMITS,
@@ -30,7 +31,7 @@ from batchtui.core.inputs import (
 )
 from batchtui.core.inputs.limits import MB
 from batchtui.core.models import BatchRequest
-from batchtui.core.registry import ProviderSpec, provider_names, register, unregister
+from batchtui.core.registry import ProviderSpec, provider_names, registered
 
 PACKAGE = Path(__file__).resolve().parents[2] / "batchtui"
 
@@ -85,21 +86,15 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProviderSpec]:
     module.FORMAT = FAKE_FORMAT  # type: ignore[attr-defined]
     module.LIMITS = FAKE_LIMITS  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "fakebatch_inputs", module)
-    spec = ProviderSpec(
-        name="fakebatch",
+    spec = spec_for_tests(
+        "fakebatch",
         title="Fake Batch",
-        adapter="batchtui.providers.openai.adapter:OpenAIProvider",
-        classifier="batchtui.providers.openai.classify:classify_openai",
-        key_env="FAKEBATCH_API_KEY",
         inputs="fakebatch_inputs:FORMAT",
         limits="fakebatch_inputs:LIMITS",
         order=50,
     )
-    register(spec)
-    try:
+    with registered(spec):
         yield spec
-    finally:
-        unregister(spec.name)
 
 
 def _line(custom_id: str, role: str = "user", **extra: Any) -> str:
@@ -180,15 +175,7 @@ def test_a_registered_provider_writes_its_native_lines(fake: ProviderSpec, tmp_p
 
 
 def test_a_provider_without_an_input_format_is_refused(tmp_path: Path) -> None:
-    spec = ProviderSpec(
-        name="noinputs",
-        title="No Inputs",
-        adapter="batchtui.providers.openai.adapter:OpenAIProvider",
-        classifier="batchtui.providers.openai.classify:classify_openai",
-        key_env="NOINPUTS_API_KEY",
-    )
-    register(spec)
-    try:
+    with registered(spec_for_tests("noinputs")):
         assert "noinputs" in provider_names() and "noinputs" not in list(LIMITS)
         path = tmp_path / "in.jsonl"
         path.write_text(_line("a") + "\n")
@@ -196,8 +183,6 @@ def test_a_provider_without_an_input_format_is_refused(tmp_path: Path) -> None:
             validate_file(path, "noinputs")
         with pytest.raises(ValueError, match="unknown provider 'noinputs'"):
             to_native(BatchRequest("a", {}), "noinputs")
-    finally:
-        unregister(spec.name)
 
 
 def test_setting_back_a_providers_own_limits_drops_the_override() -> None:

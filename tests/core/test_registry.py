@@ -12,15 +12,26 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+from spec_helpers import spec_for_tests
 
-from batchtui.core.config import ConfigError, Profile, default_profiles, load_config
+from batchtui.core.config import (
+    ConfigError,
+    Profile,
+    default_profiles,
+    dumps_config,
+    load_config,
+    provider_kwargs,
+    redact,
+)
+from batchtui.core.costs import job_usage, unit_prices
+from batchtui.core.models import Usage
 from batchtui.core.registry import (
     ENTRY_POINT_GROUP,
     ProviderSpec,
+    limit_error_codes,
     provider_names,
     provider_spec,
-    register,
-    unregister,
+    registered,
 )
 from batchtui.providers import make_provider
 
@@ -101,20 +112,11 @@ def test_a_provider_from_another_distribution_shows_in_config(tmp_path: Path) ->
 
 @pytest.fixture
 def fake_registered() -> Iterator[ProviderSpec]:
-    spec = ProviderSpec(
-        name="fakebatch",
-        title="Fake Batch",
-        adapter="batchtui.providers.openai.adapter:OpenAIProvider",
-        classifier="batchtui.providers.openai.classify:classify_openai",
-        key_env="FAKEBATCH_API_KEY",
-        base_url_env="FAKEBATCH_BASE_URL",
-        order=50,
+    spec = spec_for_tests(
+        "fakebatch", title="Fake Batch", base_url_env="FAKEBATCH_BASE_URL", order=50
     )
-    register(spec)
-    try:
+    with registered(spec):
         yield spec
-    finally:
-        unregister(spec.name)
 
 
 def test_a_registered_provider_gets_a_default_profile_and_an_adapter(
@@ -144,54 +146,24 @@ def test_provider_only_options_are_refused_elsewhere(tmp_path: Path) -> None:
 
 
 def test_a_registered_providers_keys_are_redacted_and_the_longest_prefix_is_kept() -> None:
-    from batchtui.core.config import redact
-
     key = "ex-key-7-Zq0c9VfLr2x"
     assert redact(f"sent {key}") == f"sent {key}"
-    register(
-        ProviderSpec(
-            name="keyed",
-            title="Keyed",
-            adapter="batchtui.providers.openai.adapter:OpenAIProvider",
-            classifier="batchtui.providers.openai.classify:classify_openai",
-            key_env="KEYED_API_KEY",
-            key_prefixes=("ex-key-", r"ex-key-\d+-", "(broken"),
-        )
-    )
-    try:
+    with registered(spec_for_tests("keyed", key_prefixes=("ex-key-", r"ex-key-\d+-", "(broken"))):
         assert redact(f"sent {key}") == "sent ex-key-7-***"
         assert redact("sk-ant-api03-Zq0c9VfLr2x sk-proj-Zq0c9VfLr2x") == (
             "sk-ant-api03-*** sk-proj-***"
         )
-    finally:
-        unregister("keyed")
     assert redact(f"sent {key}") == f"sent {key}"
 
 
 def test_prices_are_looked_up_under_the_specs_price_key() -> None:
-    from batchtui.core.costs import unit_prices
-
-    base = dict(
-        adapter="batchtui.providers.openai.adapter:OpenAIProvider",
-        classifier="batchtui.providers.openai.classify:classify_openai",
-        key_env="PRICED_API_KEY",
-    )
     assert unit_prices("openai", "gpt-4o-mini") is not None
-    register(ProviderSpec(name="unpriced", title="Unpriced", **base))
-    register(ProviderSpec(name="priced", title="Priced", price_key="openai", **base))
-    try:
+    with registered(spec_for_tests("unpriced"), spec_for_tests("priced", price_key="openai")):
         assert unit_prices("unpriced", "gpt-4o-mini") is None
         assert unit_prices("priced", "gpt-4o-mini") == unit_prices("openai", "gpt-4o-mini")
-    finally:
-        unregister("unpriced")
-        unregister("priced")
 
 
 def test_limit_codes_and_job_usage_come_from_the_provider() -> None:
-    from batchtui.core.costs import job_usage
-    from batchtui.core.models import Usage
-    from batchtui.core.registry import limit_error_codes
-
     assert "token_limit_exceeded" in limit_error_codes("openai")
     assert "enforced_spend_limit_reached" in limit_error_codes("anthropic")
     assert "token_limit_exceeded" not in limit_error_codes("anthropic")
@@ -208,41 +180,21 @@ def test_limit_codes_and_job_usage_come_from_the_provider() -> None:
     )
     assert job_usage("openai", {}) is None
     assert job_usage("anthropic", raw) is None  # its batches report no usage
-    register(
-        ProviderSpec(
-            name="queued",
-            title="Queued",
-            adapter="batchtui.providers.openai.adapter:OpenAIProvider",
-            classifier="batchtui.providers.openai.classify:classify_openai",
-            key_env="QUEUED_API_KEY",
-            limit_error_codes=frozenset({"queue_full"}),
-            job_usage="batchtui.providers.openai.status:openai_usage",
-        )
+    queued = spec_for_tests(
+        "queued",
+        limit_error_codes=frozenset({"queue_full"}),
+        job_usage="batchtui.providers.openai.status:openai_usage",
     )
-    try:
+    with registered(queued):
         assert limit_error_codes("queued") == {"queue_full"}
         assert job_usage("queued", raw) == job_usage("openai", raw)
-    finally:
-        unregister("queued")
 
 
 def test_a_providers_own_profile_options_are_read_passed_on_and_refused_elsewhere(
     tmp_path: Path,
 ) -> None:
-    from batchtui.core.config import dumps_config, provider_kwargs
-
-    register(
-        ProviderSpec(
-            name="prefixed",
-            title="Prefixed",
-            adapter="batchtui.providers.openai.adapter:OpenAIProvider",
-            classifier="batchtui.providers.openai.classify:classify_openai",
-            key_env="PREFIXED_API_KEY",
-            profile_options=("path_prefix", "upload_purpose"),
-        )
-    )
-    try:
-        path = tmp_path / "config.toml"
+    path = tmp_path / "config.toml"
+    with registered(spec_for_tests("prefixed", profile_options=("path_prefix", "upload_purpose"))):
         path.write_text("[profiles.p]\nprovider = 'prefixed'\npath_prefix = '/v2'\n")
         profile = load_config(path, env={}).profile("p")
         assert profile.options == {"path_prefix": "/v2"}
@@ -257,8 +209,6 @@ def test_a_providers_own_profile_options_are_read_passed_on_and_refused_elsewher
             load_config(path, env={})
         with pytest.raises(ConfigError, match="unknown profile field 'nope'"):
             Profile(name="p", provider="prefixed", options={"nope": "x"})
-    finally:
-        unregister("prefixed")
     path.write_text("[profiles.p]\nprovider = 'openai'\npath_prefix = '/v2'\n")
     with pytest.raises(ConfigError, match="unknown key 'path_prefix'"):
         load_config(path, env={})

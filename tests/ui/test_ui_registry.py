@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from spec_helpers import spec_for_tests
 from textual.widgets import OptionList, Select
 from ui_helpers import settle, wait_for
 
 from batchtui.core.clock import FixedClock
 from batchtui.core.config import Config, default_profiles
-from batchtui.core.registry import ProviderSpec, provider_specs, register, unregister
+from batchtui.core.registry import ProviderSpec, provider_specs, registered
 from batchtui.core.workspace import Workspace
 from batchtui.ui.app import make_app
 from batchtui.ui.screens.compose import ComposeScreen
@@ -23,19 +24,9 @@ SIZE = (120, 36)
 
 @pytest.fixture
 def fake_provider() -> Iterator[ProviderSpec]:
-    spec = ProviderSpec(
-        name="fakebatch",
-        title="Fake Batch",
-        adapter="batchtui.providers.openai.adapter:OpenAIProvider",
-        classifier="batchtui.providers.openai.classify:classify_openai",
-        key_env="FAKEBATCH_API_KEY",
-        order=50,
-    )
-    register(spec)
-    try:
+    spec = spec_for_tests("fakebatch", title="Fake Batch", order=50)
+    with registered(spec):
         yield spec
-    finally:
-        unregister(spec.name)
 
 
 @pytest.fixture
