@@ -6,6 +6,7 @@ import argparse
 import math
 
 from batchtui import __version__
+from batchtui.core.registry import provider_specs
 
 OUTCOMES = ("succeeded", "errored", "canceled", "expired")
 FLAGS = ("truncated", "filtered", "refused", "http_error")
@@ -62,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the full parser; `batchtui` with no subcommand opens the dashboard."""
     parser = _Parser(
         prog="batchtui",
-        description="A terminal dashboard and CLI for LLM batch jobs (OpenAI, Anthropic).",
+        description="A terminal dashboard and CLI for LLM batch jobs ("
+        + ", ".join(spec.title for spec in provider_specs().values())
+        + ").",
         epilog="Exit codes: 0 ok, 1 bad input or usage, 2 provider or network error, "
         "3 interrupted. With no subcommand, the dashboard opens.",
     )
@@ -74,7 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--model", help="model for requests that name none")
     p.add_argument("--max-tokens", type=_positive_int, help="max_tokens where none is given")
-    p.add_argument("--endpoint", help="OpenAI endpoint (default /v1/chat/completions)")
+    p.add_argument(
+        "--endpoint",
+        help="endpoint for requests that name none, where the provider's lines name one "
+        "(default: the provider's own)",
+    )
     p.add_argument("--label", help="a label shown in the table and sent as metadata")
     _csv_options(p)
     p.add_argument(
@@ -177,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "clean",
-        help="delete provider-side files (and ended Anthropic batches) of fully cached jobs",
+        help="delete provider-side files (or the ended batches themselves, where that is how "
+        "the provider cleans up) of fully cached jobs",
     )
     _common(p)
     p.add_argument("--dry-run", action="store_true", help="list what would be deleted")

@@ -212,3 +212,11 @@ def test_a_providers_own_profile_options_are_read_passed_on_and_refused_elsewher
     path.write_text("[profiles.p]\nprovider = 'openai'\npath_prefix = '/v2'\n")
     with pytest.raises(ConfigError, match="unknown key 'path_prefix'"):
         load_config(path, env={})
+
+
+def test_the_cli_help_names_what_the_registry_holds() -> None:
+    from batchtui.cli.parser import build_parser
+
+    assert "(OpenAI, Anthropic)" in build_parser().format_help()
+    with registered(spec_for_tests("fakebatch", title="Fake Batch", order=50)):
+        assert "(OpenAI, Anthropic, Fake Batch)" in build_parser().format_help()
