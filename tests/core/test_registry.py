@@ -217,6 +217,9 @@ def test_a_providers_own_profile_options_are_read_passed_on_and_refused_elsewher
 def test_the_cli_help_names_what_the_registry_holds() -> None:
     from batchtui.cli.parser import build_parser
 
-    assert "(OpenAI, Anthropic)" in build_parser().format_help()
+    def shown() -> str:  # the help text as one line (argparse wraps it)
+        return " ".join(build_parser().format_help().split())
+
+    assert "(OpenAI, Anthropic)" in shown()
     with registered(spec_for_tests("fakebatch", title="Fake Batch", order=50)):
-        assert "(OpenAI, Anthropic, Fake Batch)" in build_parser().format_help()
+        assert "(OpenAI, Anthropic, Fake Batch)" in shown()
