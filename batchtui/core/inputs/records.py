@@ -150,6 +150,7 @@ class _TextStream:
         if pos < len(self.buf) and self.buf[pos] not in " \t\r\n":
             return self.buf[pos]
         while True:
+            # _WS matches the empty string too, so match() never gives None here.
             self.advance(_WS.match(self.buf, self.pos).end())  # type: ignore[union-attr]
             if self.pos < len(self.buf):
                 return self.buf[self.pos]
