@@ -298,13 +298,17 @@ def _option_problem(option: str) -> str:
 
 def default_profiles() -> dict[str, Profile]:
     """The profiles that exist without a config: one per provider, read from the environment."""
-    return {name: Profile(name=name, provider=name) for name in provider_names()}
+    return {
+        name: Profile(name=name, provider=name)
+        for name, spec in provider_specs().items()
+        if spec.default_profile
+    }
 
 
 def _default_profile_name(profiles: Mapping[str, Profile], env: Mapping[str, str]) -> str:
     """Without a config: the first provider (in listing order) whose key is set, else the
     first provider. With one: its first profile."""
-    if set(profiles) == set(provider_names()):
+    if set(profiles) == set(default_profiles()):
         with_key = [n for n in profiles if env.get(provider_spec(n).key_env)]
         return with_key[0] if with_key else next(iter(profiles))
     return next(iter(profiles))

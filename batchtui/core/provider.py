@@ -113,10 +113,13 @@ class SubmitOptions:
     """What a create call needs besides the requests themselves.
 
     ``endpoint`` and ``completion_window`` are None for the provider's own default (a provider
-    whose jobs name neither ignores them)."""
+    whose jobs name neither ignores them). ``model`` is the one model every request of the
+    batch names (None when they name several or none), for providers whose jobs name their
+    model (the others ignore it)."""
 
     endpoint: str | None = None
     completion_window: str | None = None
+    model: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
 
 

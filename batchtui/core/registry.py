@@ -55,6 +55,9 @@ class ProviderSpec:
     """More provider-only profile fields (strings, no environment default), e.g. a path
     prefix or an upload purpose. Each option is passed to the adapter as a keyword argument
     when set."""
+    default_profile: bool = True
+    """Whether a profile named after the provider exists without a config (False for
+    providers that need a base URL or other settings of the user's before they can work)."""
     order: int = 100
     """Where the provider is listed (lower first); the name breaks ties."""
     capabilities: Capability = Capability(0)  # noqa: RUF009 (an immutable flag value)

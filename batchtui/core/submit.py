@@ -129,6 +129,7 @@ def options_of(intent: IntentRecord) -> SubmitOptions:
     return SubmitOptions(
         endpoint=data.get("endpoint") or None,
         completion_window=data.get("completion_window") or None,
+        model=data.get("model") or None,
         metadata=dict(data.get("metadata") or {}),
     )
 

@@ -157,7 +157,12 @@ class Submissions:
                 part_index=number if len(parts) > 1 else None,
                 model=models[0] if len(models) == 1 else None,
                 endpoint=part_endpoint if native_endpoint else None,
-                options={"endpoint": part_endpoint, "metadata": {}, **options},
+                options={
+                    "endpoint": part_endpoint,
+                    "model": models[0] if len(models) == 1 else None,
+                    "metadata": {},
+                    **options,
+                },
                 queued=limited,
                 estimate=estimates[number].as_dict(),
             )
@@ -249,6 +254,7 @@ class Submissions:
         options.setdefault(
             "endpoint", parent.endpoint or limits_for(parent.provider).default_endpoint
         )
+        options.setdefault("model", parent.model)
         label = f"{parent.label or parent.display_id} ({note})"
         if self.ctx.provider(parent.profile).capabilities & Capability.METADATA:
             options["metadata"] = {LABEL_METADATA_KEY: label[:512]}

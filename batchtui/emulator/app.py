@@ -46,7 +46,13 @@ class EmulatorApp:
             half = make(self)
             self.halves[half.name] = half
         self._longest_prefix_first = sorted(
-            self.halves.values(), key=lambda h: len(h.prefix), reverse=True
+            (
+                (prefix, half)
+                for half in self.halves.values()
+                for prefix in (half.prefix, *half.more_prefixes)
+            ),
+            key=lambda item: len(item[0]),
+            reverse=True,
         )
 
     def __getattr__(self, name: str) -> Any:
@@ -58,8 +64,8 @@ class EmulatorApp:
 
     def half_for(self, path: str) -> ProviderHalf:
         """The half that answers a path: the one with the longest prefix of it."""
-        for half in self._longest_prefix_first:
-            if path.startswith(half.prefix):
+        for prefix, half in self._longest_prefix_first:
+            if path.startswith(prefix):
                 return half
         raise LookupError(f"no provider half answers {path!r}")
 

@@ -50,6 +50,8 @@ class ProviderHalf:
 
     name: ClassVar[str]
     prefix: ClassVar[str]  # request paths this half answers (longest prefix wins)
+    more_prefixes: ClassVar[tuple[str, ...]] = ()  # further path prefixes it answers too
+    # (e.g. separate upload and download roots)
     base_path: ClassVar[str]  # the provider SDK's base URL is the server URL + this
     overloaded_status: ClassVar[int] = 529  # what a 529 fault answers on this half's paths
     jobs: Mapping[str, Job]
