@@ -83,7 +83,11 @@ def main(argv: list[str] | None = None) -> int:
             f"batchtui emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
         )
         return 1
-    print(f"listening on {server.url}", flush=True)
+    print(f"listening on {server.url}")
+    width = max(len(name) for name in server.app.halves)
+    for name in server.app.halves:  # what each provider's client takes as its base URL
+        print(f"  {name:<{width}}  {server.provider_base_url(name)}")
+    print(flush=True)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -197,7 +197,7 @@ BAD = [
     ("[profiles.p]\nprovider='openai'\nstale_after_s=0", "stale_after_s", "positive"),
     ("[profiles.p]\nprovider='openai'\npoll_min_s=10\npoll_max_s=5", "poll_max_s", "below"),
     ("[profiles.p]\nprovider='openai'\ndefault_model=''", "default_model", "empty"),
-    ("[profiles.p]\nprovider='mistral'", "profiles.p.provider", "unknown provider 'mistral'"),
+    ("[profiles.p]\nprovider='nosuchai'", "profiles.p.provider", "unknown provider 'nosuchai'"),
     ("[profiles.p]\ndefault_model='m'", "profiles.p.provider", "missing key 'provider'"),
     ("[profiles.p]\nprovider='anthropic'\norganization='o'", "organization", "openai profiles"),
     ("[profiles]\np = 3", "profiles.p", "expected a table"),

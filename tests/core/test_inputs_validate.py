@@ -414,7 +414,7 @@ def test_a_request_bigger_than_a_batch_is_an_error(tmp_path: Path) -> None:
 
 def test_unknown_provider_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown provider"):
-        validate_file(GOOD / "neutral.jsonl", "mistral")
+        validate_file(GOOD / "neutral.jsonl", "nosuchai")
 
 
 def test_issue_str_and_dict() -> None:

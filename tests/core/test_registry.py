@@ -31,6 +31,7 @@ from batchtui.core.registry import (
     limit_error_codes,
     provider_names,
     provider_spec,
+    provider_specs,
     registered,
 )
 from batchtui.providers import make_provider
@@ -68,6 +69,12 @@ def test_the_bundled_providers_come_from_entry_points() -> None:
     assert provider_spec("openai").key_env == "OPENAI_API_KEY"
     with pytest.raises(KeyError, match="expected one of openai, anthropic"):
         provider_spec("nosuch")
+
+
+def entry_point_names() -> list[str]:
+    """The providers of this installation's entry points, in listing order."""
+    names = {point.name for point in entry_points(group=ENTRY_POINT_GROUP)}
+    return [name for name in provider_names() if name in names]
 
 
 def distribution(folder: Path) -> Path:
@@ -122,7 +129,8 @@ def fake_registered() -> Iterator[ProviderSpec]:
 def test_a_registered_provider_gets_a_default_profile_and_an_adapter(
     fake_registered: ProviderSpec, tmp_path: Path
 ) -> None:
-    assert provider_names() == ("openai", "anthropic", "fakebatch")
+    bundled = tuple(entry_point_names())
+    assert provider_names() == (*bundled, "fakebatch")  # listed after every bundled one
     assert default_profiles()["fakebatch"].key_env == "FAKEBATCH_API_KEY"
     adapter = make_provider("fakebatch", api_key="k", base_url="http://127.0.0.1:9/v1")
     assert type(adapter).__name__ == "OpenAIProvider"
@@ -132,7 +140,8 @@ def test_a_registered_provider_gets_a_default_profile_and_an_adapter(
 
 
 def test_an_unknown_provider_names_the_registered_ones(fake_registered: ProviderSpec) -> None:
-    with pytest.raises(ConfigError, match="expected one of openai, anthropic, fakebatch"):
+    known = ", ".join([*entry_point_names(), "fakebatch"])
+    with pytest.raises(ConfigError, match=f"expected one of {known}$"):
         Profile(name="x", provider="nosuch")
     with pytest.raises(ValueError, match="unknown provider 'nosuch'"):
         make_provider("nosuch")
@@ -220,6 +229,8 @@ def test_the_cli_help_names_what_the_registry_holds() -> None:
     def shown() -> str:  # the help text as one line (argparse wraps it)
         return " ".join(build_parser().format_help().split())
 
-    assert "(OpenAI, Anthropic)" in shown()
+    titles = [spec.title for spec in provider_specs().values()]
+    assert titles[:2] == ["OpenAI", "Anthropic"]
+    assert f"({', '.join(titles)})" in shown()
     with registered(spec_for_tests("fakebatch", title="Fake Batch", order=50)):
-        assert "(OpenAI, Anthropic, Fake Batch)" in shown()
+        assert f"({', '.join([*titles, 'Fake Batch'])})" in shown()

@@ -36,6 +36,12 @@ def test_serves_until_interrupted() -> None:
         line = proc.stdout.readline().strip()
         assert line.startswith("listening on http://127.0.0.1:")
         url = line.removeprefix("listening on ")
+        bases = {}
+        while (row := proc.stdout.readline().strip()) != "":
+            name, base = row.split()
+            bases[name] = base
+        assert bases["openai"] == url + "/v1"
+        assert bases["anthropic"] == url
         headers = {"Authorization": "Bearer sk-cli", "x-api-key": "sk-cli"}
         assert httpx.get(url + "/v1/batches", headers=headers).status_code == 200
         assert httpx.get(url + "/v1/messages/batches", headers=headers).status_code == 200
