@@ -1,7 +1,7 @@
 """`batchtui demo`: the whole app on the embedded emulator, in a throwaway home, with sample jobs.
 
-The emulator runs in-process on a free loopback port; profiles `openai` and `anthropic` point at
-it. Seeded jobs cover every interesting state within seconds: running, completed with failures,
+The emulator runs in-process on a free loopback port; one profile per provider it emulates points
+at it. Seeded jobs cover every interesting state within seconds: running, completed with failures,
 cancelled with partial results, expired with partial results, failed validation (a batch
 "created in the web console" and adopted), and a long job still in progress.
 """
@@ -21,9 +21,28 @@ from typing import Any
 
 from batchtui.core.config import Config, Profile
 from batchtui.core.provider import SubmitOptions
+from batchtui.core.registry import provider_specs
 from batchtui.core.store import JobRecord
 from batchtui.core.workspace import Workspace
 from batchtui.emulator import EmulatorConfig, EmulatorServer
+
+DEMO_MODELS = {
+    "openai": "gpt-4o-mini",
+    "anthropic": "claude-haiku-4-5",
+    "gemini": "gemini-2.5-flash",
+    "mistral": "mistral-small-latest",
+    "groq": "llama-3.1-8b-instant",
+    "together": "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+}
+"""Each demo profile's provider and model; a provider the emulator has no half for is left out."""
+
+MORE_JOBS = {
+    "gemini": ("product descriptions", 90, 70.0),
+    "mistral": ("ticket triage", 60, 55.0),
+    "groq": ("faq answers", 40, 35.0),
+    "together": ("review summaries", 70, 80.0),
+}
+"""A running job on each provider beyond the first two: label, requests, seconds to finish."""
 
 DEMO_KEY_ENV = "BATCHTUI_DEMO_KEY"
 DEMO_KEY = "demo-key-not-secret"
@@ -76,8 +95,8 @@ def _write_sample(
 
 
 def demo_config(server: EmulatorServer, **settings: Any) -> Config:
-    """Profiles `openai` and `anthropic` pointed at the emulator, polled briskly; ``settings``
-    (profile fields) override the demo's for both."""
+    """A profile per provider of `DEMO_MODELS` pointed at the emulator, polled briskly;
+    ``settings`` (profile fields) override the demo's for all."""
     common: dict[str, Any] = {
         "api_key_env": DEMO_KEY_ENV,
         "poll_min_s": 1.0,
@@ -86,20 +105,15 @@ def demo_config(server: EmulatorServer, **settings: Any) -> Config:
         **settings,
     }
     profiles = {
-        "openai": Profile(
-            name="openai",
-            provider="openai",
-            base_url=server.openai_base_url,
-            default_model="gpt-4o-mini",
+        name: Profile(
+            name=name,
+            provider=name,
+            base_url=server.provider_base_url(name),
+            default_model=model,
             **common,
-        ),
-        "anthropic": Profile(
-            name="anthropic",
-            provider="anthropic",
-            base_url=server.anthropic_base_url,
-            default_model="claude-haiku-4-5",
-            **common,
-        ),
+        )
+        for name, model in DEMO_MODELS.items()
+        if name in server.app.halves and name in provider_specs()
     }
     return Config(profiles=profiles, default_profile="openai")
 
@@ -150,6 +164,15 @@ async def seed_demo(env: DemoEnv) -> list[asyncio.Task[None]]:
     (job_slow,) = await ws.submit_file(slow, "anthropic", label="long report")
     server.override(_batch_id(job_slow), job_seconds=300.0)
     await _adopt_failed_validation(env)
+    profiles = ws.config.profiles
+    for name, (label, count, seconds) in MORE_JOBS.items():
+        if name not in profiles:
+            continue
+        sample = _write_sample(
+            samples / f"{label.replace(' ', '-')}.jsonl", count, DEMO_MODELS[name], prefix=name[:3]
+        )
+        (job,) = await ws.submit_file(sample, name, label=label)
+        server.override(_batch_id(job), job_seconds=seconds)
 
     async def cancel_later() -> None:
         await asyncio.sleep(5.0)
