@@ -158,6 +158,12 @@ class CompatibleProvider(HttpAdapter):
         url = f"{self.base_url}{path}"
         return f"{url}?{urlencode(self._query)}" if self._query else url
 
+    async def _json(self, method: str, path: str, *, idempotent: bool, **kw: Any) -> Any:
+        # httpx replaces a URL's query with ``params``: the preset's query goes in them too.
+        if self._query and kw.get("params") is not None:
+            kw["params"] = {**self._query, **kw["params"]}
+        return await super()._json(method, path, idempotent=idempotent, **kw)
+
     def _job(self, data: Any) -> BatchJob:
         wrapper = self.active_preset.create_wrapper
         if wrapper and isinstance(data, dict) and isinstance(data.get(wrapper), dict):
