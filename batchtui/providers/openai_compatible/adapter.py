@@ -135,8 +135,10 @@ class CompatibleProvider(HttpAdapter):
             )
         headers: dict[str, str] = dict(preset.extra_headers)
         if api_key:
+            # "none" (a config cannot hold an empty string) sends the bare key.
             scheme = preset.auth_scheme.strip()
-            headers[preset.auth_header] = f"{scheme} {api_key}" if scheme else api_key
+            bare = scheme.lower() in ("", "none")
+            headers[preset.auth_header] = api_key if bare else f"{scheme} {api_key}"
         self._query: dict[str, str] = {}
         if preset.api_version_param:
             version = api_version or preset.default_api_version

@@ -41,7 +41,8 @@ class Preset:
     path_prefix: str = "/v1"
     auth_header: str = "Authorization"
     auth_scheme: str = "Bearer"
-    """Put before the key in ``auth_header`` ("" sends the bare key, as Azure's ``api-key``)."""
+    """Put before the key in ``auth_header`` ("" or "none" sends the bare key, as Azure's
+    ``api-key``)."""
     api_version_param: str | None = None
     """A query parameter sent on every call with the ``api_version`` option (Azure)."""
     default_api_version: str | None = None
