@@ -158,6 +158,7 @@ def test_limits_and_input_formats_of_each_preset() -> None:
     assert (together.max_requests, together.max_bytes) == (50_000, 100_000_000)
     assert together.custom_id_max_len == 64 and together.long_custom_id_is_error
     assert native_format("groq") is native_format("openai")
+    assert native_format("together") is native_format("mistral")
     line = native_format("together").to_native(
         native_format("openai").from_native(
             {"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"x": 1}}

@@ -45,8 +45,8 @@ TOGETHER = ProviderSpec(
     key_env="TOGETHER_API_KEY",
     base_url_env="TOGETHER_BASE_URL",
     capabilities=presets.TOGETHER.capabilities,
-    # Together's inputs: {custom_id, body} lines (see inputs.py).
-    inputs=f"{_PACKAGE}.inputs:TOGETHER_NATIVE",
+    # Together's lines are {custom_id, body} (§5 [D]), Mistral's shape: one shared format.
+    inputs="batchtui.providers.mistral.inputs:NATIVE",
     limits=f"{_PACKAGE}.limits:TOGETHER_LIMITS",
     key_prefixes=("tgp_v1_",),
     order=5,
