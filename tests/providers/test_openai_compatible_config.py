@@ -10,6 +10,7 @@ import pytest
 from batchtui.core.config import ConfigError, default_profiles, load_config, provider_kwargs
 from batchtui.core.inputs.limits import limits_for
 from batchtui.core.inputs.native import native_format
+from batchtui.core.provider import Provider
 from batchtui.core.registry import provider_spec
 from batchtui.providers import make_provider
 from batchtui.providers.openai_compatible import SPECS
@@ -56,6 +57,7 @@ list_paging = "no"
     kwargs = provider_kwargs(profile, env={"LOCAL_KEY": "k-local"})
     adapter = make_provider(profile.provider, **kwargs)
     assert isinstance(adapter, GenericProvider)
+    assert isinstance(adapter, Provider)
     try:
         preset = adapter.active_preset
         assert adapter.base_url == "http://127.0.0.1:8000/api/v2"

@@ -16,7 +16,7 @@ import pytest
 import batchtui.emulator.app
 from batchtui.core.clock import FixedClock
 from batchtui.core.models import BatchJob, BatchStatus, Outcome
-from batchtui.core.provider import AuthError, NotFoundError, SubmitOptions
+from batchtui.core.provider import AuthError, NotFoundError, ServerError, SubmitOptions
 from batchtui.emulator import EmulatorServer
 from batchtui.providers.openai_compatible.adapter import (
     AzureProvider,
@@ -59,7 +59,8 @@ async def connect() -> AsyncIterator[Callable[..., Any]]:
             client = httpx.AsyncClient(event_hooks={"request": [seen]}, timeout=10.0)
             clients.append(client)
             options["client"] = client
-        adapter = cls(api_key, base_url, max_retries=0, **options)
+        options.setdefault("max_retries", 0)
+        adapter = cls(api_key, base_url, **options)
         made.append(adapter)
         return adapter
 
@@ -210,6 +211,28 @@ async def test_wrong_key_is_an_auth_error(make_emulator: MakeEmulator, connect: 
     adapter = connect(GenericProvider, server.url + "/v1", api_key="wrong")
     with pytest.raises(AuthError):
         await adapter.get("batch_x")
+
+
+async def no_sleep(seconds: float) -> None:
+    """The transport's sleep between retries, skipped."""
+
+
+async def test_repeated_uploads_are_found_and_an_ambiguous_create_is_listed(
+    make_emulator: MakeEmulator, connect: Any, tmp_path: Path
+) -> None:
+    server = make_emulator(api_key=KEY, faults="500after@upload=2,500after@create=1")
+    adapter = connect(GenericProvider, server.url, max_retries=5, sleep=no_sleep)
+    path = openai_input(tmp_path / "faulty.jsonl", names(4))
+    attempts: list[int] = []
+    file_id = await adapter.upload_input(path, name=path.name, on_attempt=attempts.append)
+    assert attempts == [0, 1, 2]
+    found = await adapter.find_uploads(path.name)
+    assert len(found) == 3 and file_id in found
+    with pytest.raises(ServerError):  # the create took effect, then answered 500: not resent
+        await adapter.create(path, input_file_id=file_id, options=SubmitOptions())
+    listed = [job async for job in adapter.list()]
+    assert [job.input_file_id for job in listed] == [file_id]
+    assert server.route_calls()["create"] == 1
 
 
 # -- Groq and Together on their own halves -----------------------------------------------------
