@@ -26,6 +26,7 @@ from batchtui.emulator import EmulatorServer
 from batchtui.emulator.mistral import HALF
 from batchtui.providers import make_provider
 from batchtui.providers.mistral import MistralProvider
+from batchtui.providers.mistral.classify import classify_mistral
 
 KEY = "mistral-test-key"
 MODEL = "mistral-small-latest"
@@ -350,3 +351,44 @@ def test_error_bodies_are_read(tmp_path: Path) -> None:
     assert isinstance(b, InvalidRequestError) and b.message == "model: Field required"
     assert isinstance(c, InvalidRequestError) and c.message == "query.x: bad"
     assert isinstance(d, QuotaError) and d.message == "Spend limit"
+
+
+async def test_classifier_agrees_with_parser_on_emulator_lines(
+    make_emulator: MakeEmulator, connect: Any, tmp_path: Path
+) -> None:
+    server = make_emulator(api_key=KEY, fail_rate=0.4)
+    provider = connect(server)
+    extra = [
+        {
+            "custom_id": "bad",
+            "body": {"model": MODEL, "messages": [{"role": "user", "content": "[[http_error]]"}]},
+        },
+        {"custom_id": "anon", "body": {"messages": [{"role": "user", "content": "no model"}]}},
+        *(
+            {
+                "custom_id": f"cut{n}",
+                "body": {
+                    "model": MODEL,
+                    "max_tokens": 1,
+                    "messages": [{"role": "user", "content": "x"}],
+                },
+            }
+            for n in range(5)
+        ),
+    ]
+    job = await submit(
+        provider, write_input(tmp_path / "in.jsonl", 25, extra=extra), SubmitOptions()
+    )
+    server.clock.advance(11)
+    lines = await lines_of(provider, await provider.get(job.id))
+    assert len(lines) == 32
+    kinds = set()
+    for line in lines:
+        parsed = provider.parse_result(line)
+        cid, outcome, flag, etype = classify_mistral(line.source, json.loads(line.data))
+        assert (cid, outcome, flag) == (parsed.custom_id, parsed.outcome, parsed.flag)
+        assert etype == (parsed.error.type if parsed.error else None)
+        kinds.add((line.source, outcome, flag, etype))
+    assert ("error", Outcome.ERRORED, None, "invalid_request_error") in kinds
+    assert ("error", Outcome.ERRORED, None, "3000") in kinds
+    assert ("output", Outcome.SUCCEEDED, ResultFlag.TRUNCATED, None) in kinds
