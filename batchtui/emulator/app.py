@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.core.clock import Clock, SystemClock
-from batchtui.emulator import anthropic, openai
+from batchtui.emulator import anthropic, groq, mistral, openai, together
 from batchtui.emulator.config import EmulatorConfig
 from batchtui.emulator.errors import ApiError
 from batchtui.emulator.faults import FaultPlan
@@ -26,7 +26,13 @@ from batchtui.emulator.ids import IdGen
 
 # The provider halves, in the order they are installed: each package beside this module exports
 # HALF, a ProviderHalf subclass. A new provider is its package and one entry here.
-HALVES: tuple[type[ProviderHalf], ...] = (openai.HALF, anthropic.HALF)
+HALVES: tuple[type[ProviderHalf], ...] = (
+    openai.HALF,
+    anthropic.HALF,
+    mistral.HALF,
+    groq.HALF,
+    together.HALF,
+)
 
 
 class EmulatorApp:
