@@ -262,6 +262,7 @@ async def test_groq_lifecycle(
     path = openai_input(tmp_path / "g.jsonl", wanted, model=GROQ_MODEL)
     job = await submit(groq, path, completion_window="48h")
     assert job.provider == "groq" and not job.is_terminal
+    assert await groq.find_uploads(path.name) == [job.input_file_id]
     assert all(r.url.path.startswith("/openai/v1/") for r in seen.requests)
     job, states = await until_terminal(groq, server.clock, job)
     assert states[-1] is BatchStatus.COMPLETED and job.results_available
@@ -289,6 +290,7 @@ async def test_together_lifecycle(
     path = together_input(tmp_path / "t.jsonl", wanted, TOGETHER_MODEL)
     job = await submit(together, path)
     assert job.provider == "together" and not job.is_terminal
+    assert await together.find_uploads(path.name) == [job.input_file_id]
     assert job.raw_status.isupper()
     job, states = await until_terminal(together, server.clock, job)
     assert states[-1] is BatchStatus.COMPLETED and job.results_available

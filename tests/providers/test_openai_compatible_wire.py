@@ -205,7 +205,7 @@ async def test_together_purpose_wrapped_create_uppercase_status_and_percent(
 ) -> None:
     rec = Recorder(
         {
-            ("POST", "/v1/files"): {"id": "file-t1", "object": "file"},
+            ("POST", "/v1/files/upload"): {"id": "file-t1", "object": "file"},
             ("POST", "/v1/batches"): {"job": TOGETHER_JOB, "warning": "slow model"},
             ("GET", f"/v1/batches/{TOGETHER_JOB['id']}"): {
                 **TOGETHER_JOB,
@@ -220,10 +220,12 @@ async def test_together_purpose_wrapped_create_uppercase_status_and_percent(
     path = tmp_path / "t.jsonl"
     path.write_text(json.dumps({"custom_id": "a", "body": {"model": "m", "messages": []}}) + "\n")
     file_id = await together.upload_input(path)
-    upload, body = rec.only("POST", "/v1/files")
+    upload, body = rec.only("POST", "/v1/files/upload")
     assert upload.url.host == "api.together.xyz"
     assert upload.headers["authorization"] == "Bearer key-123"
     assert multipart_field(body, "purpose") == b"batch-api"
+    assert multipart_field(body, "file_name") == b"t.jsonl"
+    assert multipart_field(body, "file_type") == b"jsonl"
 
     job = await together.create(path, input_file_id=file_id, options=SubmitOptions())
     assert job.id == TOGETHER_JOB["id"]
@@ -281,10 +283,10 @@ async def test_together_list_reads_a_bare_array(build: Any) -> None:
 
 
 async def test_together_strips_method_and_url_from_openai_lines(build: Any, tmp_path: Path) -> None:
-    rec = Recorder({("POST", "/v1/files"): {"id": "file-t2"}})
+    rec = Recorder({("POST", "/v1/files/upload"): {"id": "file-t2"}})
     together = build(TogetherProvider, rec, None)
     await together.upload_input(openai_lines(tmp_path / "o.jsonl"), name="o.jsonl")
-    body = rec.only("POST", "/v1/files")[1]
+    body = rec.only("POST", "/v1/files/upload")[1]
     content = multipart_field(body, "file")
     lines = [json.loads(line) for line in content.splitlines()]
     assert [sorted(line) for line in lines] == [["body", "custom_id"]] * 2

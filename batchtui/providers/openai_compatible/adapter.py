@@ -224,13 +224,19 @@ class CompatibleProvider(HttpAdapter):
             size = path.stat().st_size
         except OSError as exc:
             raise BatchtuiError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        preset = self.active_preset
         boundary = f"batchtui-{secrets.token_hex(16)}"
+        filename = upload_filename(name)
+        fields = {"purpose": preset.upload_purpose, **preset.upload_fields}
+        if preset.upload_name_field:
+            fields[preset.upload_name_field] = filename
         head = (
-            f"--{boundary}\r\n"
-            'Content-Disposition: form-data; name="purpose"\r\n\r\n'
-            f"{self.active_preset.upload_purpose}\r\n"
-            f"--{boundary}\r\n"
-            f'Content-Disposition: form-data; name="file"; filename="{upload_filename(name)}"\r\n'
+            "".join(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'
+                for key, value in fields.items()
+            )
+            + f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
             "Content-Type: application/octet-stream\r\n\r\n"
         ).encode()
         tail = f"\r\n--{boundary}--\r\n".encode()
@@ -255,7 +261,7 @@ class CompatibleProvider(HttpAdapter):
         }
         response = await self._http.request(
             "POST",
-            self._url("/files"),
+            self._url(preset.upload_path),
             headers=headers,
             idempotent=True,
             body=body,

@@ -47,6 +47,12 @@ class Preset:
     """A query parameter sent on every call with the ``api_version`` option (Azure)."""
     default_api_version: str | None = None
     upload_purpose: str = "batch"
+    upload_path: str = "/files"
+    """Where the one-request multipart upload goes (Together: ``/files/upload``)."""
+    upload_name_field: str | None = None
+    """A form field that repeats the file's name (Together: ``file_name``); None: none."""
+    upload_fields: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """More fixed form fields of the upload (Together: ``file_type=jsonl``)."""
     lines_carry_method_url: bool = True
     """Whether input lines are ``{custom_id, method, url, body}`` (else ``{custom_id, body}``)."""
     default_endpoint: str = CHAT_ENDPOINT
@@ -133,6 +139,12 @@ TOGETHER = Preset(
     default_base_url="https://api.together.xyz",
     path_prefix="/v1",
     upload_purpose="batch-api",
+    # Together's reference documents a one-request upload, POST /v1/files/upload with the
+    # form fields purpose, file_name, file_type and file [D]. (The together SDK uses a
+    # three-step upload instead: announce, PUT to a storage URL, preprocess [S].)
+    upload_path="/files/upload",
+    upload_name_field="file_name",
+    upload_fields=MappingProxyType({"file_type": "jsonl"}),
     lines_carry_method_url=False,
     uppercase_status=True,
     create_wrapper="job",
@@ -188,6 +200,8 @@ GENERIC_OPTIONS: tuple[str, ...] = (
     "auth_header",
     "auth_scheme",
     "upload_purpose",
+    "upload_path",
+    "upload_name_field",
     "lines_carry_method_url",
     "default_endpoint",
     "completion_window",
