@@ -15,9 +15,10 @@ import pytest
 
 import batchtui.emulator.app
 from batchtui.core.clock import FixedClock
-from batchtui.core.models import BatchJob, BatchStatus, Outcome
+from batchtui.core.models import BatchJob, BatchResult, BatchStatus, Outcome
 from batchtui.core.provider import AuthError, NotFoundError, ServerError, SubmitOptions
 from batchtui.emulator import EmulatorServer
+from batchtui.providers.openai.classify import classify_openai
 from batchtui.providers.openai_compatible.adapter import (
     AzureProvider,
     CompatibleProvider,
@@ -128,6 +129,22 @@ async def until_terminal(
     raise AssertionError(f"job never ended; states seen: {seen}")
 
 
+async def checked_results(adapter: CompatibleProvider, job: BatchJob) -> list[BatchResult]:
+    """Every result of a job, after checking the index's classifier agrees with the parser on
+    each line and that every unsuccessful result says why."""
+    results = []
+    async for line in adapter.result_lines(job):
+        result = adapter.parse_result(line)
+        custom_id, outcome, flag, _ = classify_openai(line.source, json.loads(line.data))
+        assert (custom_id, outcome, flag) == (result.custom_id, result.outcome, result.flag)
+        if result.outcome is not Outcome.SUCCEEDED:
+            assert result.error is not None and result.error.message
+        else:
+            assert result.text
+        results.append(result)
+    return results
+
+
 # -- presets pointed at the emulator's OpenAI half ---------------------------------------------
 
 
@@ -164,7 +181,7 @@ async def test_lifecycle_on_the_openai_half(
     job, states = await until_terminal(adapter, server.clock, job)
     assert states[-1] is BatchStatus.COMPLETED
     assert job.results_available and job.counts.total == len(wanted)
-    results = [r async for r in adapter.results(job)]
+    results = await checked_results(adapter, job)
     assert sorted(r.custom_id for r in results) == sorted(wanted)
     outcomes = Counter(r.outcome for r in results)
     assert outcomes[Outcome.SUCCEEDED] == job.counts.succeeded > 0
@@ -266,9 +283,11 @@ async def test_groq_lifecycle(
     assert all(r.url.path.startswith("/openai/v1/") for r in seen.requests)
     job, states = await until_terminal(groq, server.clock, job)
     assert states[-1] is BatchStatus.COMPLETED and job.results_available
-    results = [r async for r in groq.results(job)]
+    results = await checked_results(groq, job)
     assert sorted(r.custom_id for r in results) == sorted(wanted)
-    assert Counter(r.outcome for r in results)[Outcome.SUCCEEDED] == job.counts.succeeded > 0
+    outcomes = Counter(r.outcome for r in results)
+    assert outcomes[Outcome.SUCCEEDED] == job.counts.succeeded > 0
+    assert outcomes[Outcome.ERRORED] == job.counts.errored > 0
 
     other = await submit(groq, openai_input(tmp_path / "g2.jsonl", names(6, "b"), GROQ_MODEL))
     server.clock.advance(3)
@@ -294,9 +313,11 @@ async def test_together_lifecycle(
     assert job.raw_status.isupper()
     job, states = await until_terminal(together, server.clock, job)
     assert states[-1] is BatchStatus.COMPLETED and job.results_available
-    results = [r async for r in together.results(job)]
+    results = await checked_results(together, job)
     assert sorted(r.custom_id for r in results) == sorted(wanted)
-    assert Counter(r.outcome for r in results)[Outcome.SUCCEEDED] > 0
+    outcomes = Counter(r.outcome for r in results)
+    assert outcomes[Outcome.SUCCEEDED] > 0 and outcomes[Outcome.ERRORED] > 0
+    assert job.counts.total == 0  # Together reports a percent, not counts
 
     other = await submit(
         together, together_input(tmp_path / "t2.jsonl", names(6, "b"), TOGETHER_MODEL)
