@@ -477,7 +477,8 @@ def write_default_config(
     overwrite: bool = False,
     env: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write a starter config (two profiles naming their key variables); returns its path.
+    """Write a starter config (a profile per provider that works without one, each naming its
+    key variable); returns its path.
 
     Refuses to replace an existing file unless `overwrite`. Never writes any key.
     """
@@ -487,6 +488,7 @@ def write_default_config(
     profiles = {
         name: Profile(name=name, provider=name, api_key_env=spec.key_env)
         for name, spec in provider_specs().items()
+        if spec.default_profile
     }
     config = Config(profiles=profiles, default_profile=next(iter(profiles)))
     file.parent.mkdir(parents=True, exist_ok=True)

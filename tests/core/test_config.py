@@ -21,9 +21,16 @@ from batchtui.core.config import (
 )
 from batchtui.core.paths import config_path, data_dir, db_path
 from batchtui.core.provider import BatchtuiError
+from batchtui.core.registry import provider_specs
 
 FAKE_OPENAI = "sk-proj-FAKEFAKEFAKE0123456789abcdef"
 FAKE_ANTHROPIC = "sk-ant-api03-FAKEFAKEFAKE0123456789"
+
+
+WITHOUT_CONFIG = {name for name, spec in provider_specs().items() if spec.default_profile}
+"""The providers that get a profile with no config: every one that needs no URL of the user's."""
+assert {"openai", "anthropic"} <= WITHOUT_CONFIG
+assert not WITHOUT_CONFIG & {"azure", "litellm", "openai-compatible"}  # they need a base URL
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -58,7 +65,7 @@ def test_no_config_gives_both_providers_from_environment(tmp_path: Path) -> None
     env = {"BATCHTUI_HOME": str(tmp_path), "OPENAI_API_KEY": FAKE_OPENAI}
     config = load_config(env=env)
     assert config.path is None
-    assert set(config.profiles) == {"openai", "anthropic"}
+    assert set(config.profiles) == WITHOUT_CONFIG
     assert config.default_profile == "openai"
     openai = config.profile()
     assert (openai.provider, openai.api_key_env) == ("openai", "OPENAI_API_KEY")
@@ -83,7 +90,7 @@ def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
 def test_config_without_profiles_keeps_the_default_profiles(tmp_path: Path) -> None:
     path = write(tmp_path, '[ui]\ntheme = "nord"\n')
     config = load_config(path, env={})
-    assert set(config.profiles) == {"openai", "anthropic"}
+    assert set(config.profiles) == WITHOUT_CONFIG
     assert config.ui.theme == "nord"
 
 
@@ -251,7 +258,7 @@ def test_a_key_in_api_key_env_is_refused_without_echoing_it(tmp_path: Path) -> N
 
 def test_profile_rejects_unknown_provider_when_built_in_code() -> None:
     with pytest.raises(ConfigError, match="unknown provider"):
-        Profile(name="x", provider="gemini")
+        Profile(name="x", provider="nosuchai")
 
 
 # --- keys, key files, base urls ------------------------------------------------------------
@@ -358,10 +365,7 @@ def test_write_default_config_never_writes_a_key(tmp_path: Path) -> None:
     assert FAKE_OPENAI not in text and FAKE_ANTHROPIC not in text
     config = load_config(env=env)
     assert config.path == path
-    assert config.profiles == {
-        "openai": Profile(name="openai", provider="openai"),
-        "anthropic": Profile(name="anthropic", provider="anthropic"),
-    }
+    assert config.profiles == {name: Profile(name=name, provider=name) for name in WITHOUT_CONFIG}
     assert not list(path.parent.glob("*.tmp"))
 
 

@@ -73,7 +73,7 @@ def test_from_native_refuses_bad_shapes() -> None:
     with pytest.raises(NativeFormatError):
         from_native([1], "anthropic")
     with pytest.raises(ValueError, match="unknown provider"):
-        to_native(CHAT, "gemini")
+        to_native(CHAT, "nosuchai")
 
 
 def test_encode_line_is_compact_utf8_and_escapes_line_separators() -> None:

@@ -203,23 +203,23 @@ def test_a_providers_own_profile_options_are_read_passed_on_and_refused_elsewher
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "config.toml"
-    with registered(spec_for_tests("prefixed", profile_options=("path_prefix", "upload_purpose"))):
-        path.write_text("[profiles.p]\nprovider = 'prefixed'\npath_prefix = '/v2'\n")
+    with registered(spec_for_tests("prefixed", profile_options=("ex_route", "ex_purpose"))):
+        path.write_text("[profiles.p]\nprovider = 'prefixed'\nex_route = '/v2'\n")
         profile = load_config(path, env={}).profile("p")
-        assert profile.options == {"path_prefix": "/v2"}
+        assert profile.options == {"ex_route": "/v2"}
         kwargs = provider_kwargs(profile, {"PREFIXED_API_KEY": "k"})
-        assert kwargs["path_prefix"] == "/v2" and "upload_purpose" not in kwargs
-        assert 'path_prefix = "/v2"' in dumps_config(load_config(path, env={}))
-        path.write_text("[profiles.p]\nprovider = 'openai'\npath_prefix = '/v2'\n")
-        with pytest.raises(ConfigError, match="'path_prefix' applies to prefixed profiles only"):
+        assert kwargs["ex_route"] == "/v2" and "ex_purpose" not in kwargs
+        assert 'ex_route = "/v2"' in dumps_config(load_config(path, env={}))
+        path.write_text("[profiles.p]\nprovider = 'openai'\nex_route = '/v2'\n")
+        with pytest.raises(ConfigError, match="'ex_route' applies to prefixed profiles only"):
             load_config(path, env={})
-        path.write_text("[profiles.p]\nprovider = 'prefixed'\npath_prefix = 3\n")
-        with pytest.raises(ConfigError, match=r"profiles\.p\.path_prefix: expected a string"):
+        path.write_text("[profiles.p]\nprovider = 'prefixed'\nex_route = 3\n")
+        with pytest.raises(ConfigError, match=r"profiles\.p\.ex_route: expected a string"):
             load_config(path, env={})
         with pytest.raises(ConfigError, match="unknown profile field 'nope'"):
             Profile(name="p", provider="prefixed", options={"nope": "x"})
-    path.write_text("[profiles.p]\nprovider = 'openai'\npath_prefix = '/v2'\n")
-    with pytest.raises(ConfigError, match="unknown key 'path_prefix'"):
+    path.write_text("[profiles.p]\nprovider = 'openai'\nex_route = '/v2'\n")
+    with pytest.raises(ConfigError, match="unknown key 'ex_route'"):
         load_config(path, env={})
 
 

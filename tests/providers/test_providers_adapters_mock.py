@@ -293,7 +293,7 @@ def test_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(AuthError, match="ANTHROPIC_API_KEY"):
         make_provider("anthropic")
     with pytest.raises(ValueError, match="unknown provider"):
-        make_provider("gemini")
+        make_provider("nosuchai")
 
 
 async def test_line_ends_are_stream_offsets() -> None:

@@ -63,6 +63,8 @@ def test_the_formats_each_provider_gives() -> None:
         "openai",
         "anthropic",
         "anthropic-json",
+        "gemini",
+        "mistral",  # Together's {custom_id, body} lines are read with Mistral's format
         "csv",
     ]
     assert InputFormat.parse("anthropic-jsonl") is InputFormat.ANTHROPIC

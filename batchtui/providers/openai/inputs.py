@@ -73,6 +73,6 @@ NATIVE = EnvelopeFormat(
     method="POST",
     default_endpoint=CHAT_ENDPOINT,
     # A first record with a body, or with a method and a url, is an OpenAI line.
-    detect_keys=(frozenset({"body"}), frozenset({"url", "method"})),
+    detect_keys=(frozenset({"url", "method"}), frozenset({"url"})),
     native_body=native_body,
 )
