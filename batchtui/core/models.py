@@ -159,6 +159,9 @@ class BatchJob:
     metadata: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     profile: str | None = None
+    progress: float | None = None
+    """How far the job is (0..1) when the provider reports that instead of request counts;
+    None when it reports counts (or nothing)."""
 
     @property
     def is_terminal(self) -> bool:

@@ -412,3 +412,20 @@ async def test_generic_takes_every_preset_field_from_options(build: Any, tmp_pat
 async def test_generic_bad_boolean_option_is_a_config_error(build: Any) -> None:
     with pytest.raises(BatchtuiError, match="uppercase_status must be true or false"):
         build(GenericProvider, Recorder({}), "http://x.test", uppercase_status="perhaps")
+
+
+def test_a_percent_reporting_job_carries_its_fraction_through_the_store() -> None:
+    from batchtui.core.store.serialize import job_from_dict, job_to_dict
+    from batchtui.providers.openai_compatible.preset import GROQ, TOGETHER
+    from batchtui.providers.openai_compatible.status import compatible_job
+
+    data = {
+        "id": "b1",
+        "status": "IN_PROGRESS",
+        "progress": 40,
+        "created_at": "2026-01-01T00:00:00Z",
+    }
+    job = compatible_job(data, TOGETHER, profile="together")
+    assert job.progress == 0.4 and job.counts.total == 0
+    assert job_from_dict(job_to_dict(job)).progress == 0.4
+    assert compatible_job({**data, "status": "in_progress"}, GROQ, profile="groq").progress is None

@@ -38,6 +38,9 @@ def test_progress_bar_text() -> None:
     assert progress_text(unknown).endswith("?")
     queued = JobView("d", "x", "openai", "p", BatchStatus.QUEUED)
     assert progress_text(queued) == "held locally"
+    # A provider that reports a fraction instead of counts (Together's percent).
+    fraction = JobView("e", "x", "together", "p", BatchStatus.IN_PROGRESS, progress=0.4)
+    assert progress_text(fraction) == "▰▰▰▱▱▱▱▱  40%"
 
 
 def test_eta_is_linear_from_progress_so_far() -> None:

@@ -74,6 +74,7 @@ def job_to_dict(job: BatchJob) -> dict[str, Any]:
         "error_file_id": job.error_file_id,
         "results_url": job.results_url,
         "results_available": job.results_available,
+        "progress": job.progress,
         "errors": [
             {"code": e.code, "message": e.message, "line": e.line, "param": e.param}
             for e in job.errors
@@ -100,6 +101,7 @@ def job_from_dict(data: dict[str, Any]) -> BatchJob:
         error_file_id=data.get("error_file_id"),
         results_url=data.get("results_url"),
         results_available=bool(data.get("results_available")),
+        progress=_fraction(data.get("progress")),
         errors=tuple(
             ProviderErrorDetail(
                 code=e.get("code"),
@@ -113,3 +115,10 @@ def job_from_dict(data: dict[str, Any]) -> BatchJob:
         raw=dict(data.get("raw") or {}),
         profile=data.get("profile"),
     )
+
+
+def _fraction(value: Any) -> float | None:
+    """A stored progress fraction (None when absent or not a number in 0..1)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0.0 <= value <= 1.0 else None

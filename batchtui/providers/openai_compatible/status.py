@@ -75,4 +75,13 @@ def compatible_job(data: Mapping[str, Any], preset: Preset, *, profile: str | No
         model=job.model or nonempty_str(data.get("model_id")),
         errors=errors,
         raw=dict(data),
+        progress=_fraction(data) if preset.progress_percent else None,
     )
+
+
+def _fraction(data: Mapping[str, Any]) -> float | None:
+    """The ``progress`` percent (0–100) of a percent-reporting job as a fraction."""
+    value = data.get("progress")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return min(100.0, max(0.0, float(value))) / 100.0

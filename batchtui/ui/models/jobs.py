@@ -36,6 +36,8 @@ class JobView:
     raw_status: str = ""
     provider_id: str | None = None
     counts: RequestCounts = field(default_factory=RequestCounts)
+    progress: float | None = None
+    """The provider's own fraction done, for providers that report no counts."""
     times: Timestamps = field(default_factory=Timestamps)
     created_at: datetime | None = None
     model: str | None = None
@@ -114,6 +116,7 @@ def job_view(
         raw_status=record.raw_status or "",
         provider_id=record.id,
         counts=record.counts,
+        progress=snap.progress if snap else None,
         times=record.times,
         created_at=record.created_at or record.times.created_at,
         model=record.model or (snap.model if snap else None),
@@ -154,7 +157,7 @@ def fraction_done(view: JobView) -> float | None:
     if view.status is BatchStatus.COMPLETED:
         return 1.0
     if counts.total <= 0:
-        return None
+        return view.progress
     return min(1.0, counts.done / counts.total)
 
 
