@@ -10,8 +10,8 @@ import hashlib
 import json
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
+from batchtui.core.inputs.native import NativeFormat, Shape, native_format
 from batchtui.core.models import Outcome, ResultFlag
 from batchtui.core.provider import BatchtuiError
 from batchtui.core.results import ResultIndex
@@ -21,23 +21,25 @@ class NothingToRetry(BatchtuiError):
     """No request matched what was asked to be retried."""
 
 
-def _iter_native(path: Path) -> Iterator[tuple[str, bytes]]:
+def _iter_native(path: Path, fmt: NativeFormat) -> Iterator[tuple[str, bytes]]:
+    """Each line of a kept native input with its custom_id (as the provider's format names
+    it: ``custom_id``, ``key``, ...); lines that are not a request of the format are skipped."""
     with open(path, "rb") as handle:
         for raw in handle:
             line = raw.rstrip(b"\r\n")
             if not line.strip():
                 continue
             try:
-                custom_id = json.loads(line).get("custom_id")
-            except (ValueError, AttributeError):
+                custom_id = fmt.split(json.loads(line), False)[0]
+            except (ValueError, Shape):
                 continue
             if isinstance(custom_id, str):
                 yield custom_id, line
 
 
-def submitted_ids(path: Path) -> list[str]:
-    """Every custom_id of a kept native input, in order."""
-    return [custom_id for custom_id, _ in _iter_native(path)]
+def submitted_ids(path: Path, provider: str) -> list[str]:
+    """Every custom_id of a kept native input of ``provider``, in order."""
+    return [custom_id for custom_id, _ in _iter_native(path, native_format(provider))]
 
 
 def retry_ids(
@@ -82,38 +84,32 @@ def unfinished_ids(submitted: Iterable[str], indexes: Iterable[ResultIndex]) -> 
     return [custom_id for custom_id in submitted if custom_id not in succeeded]
 
 
-def _set_max_tokens(obj: dict[str, Any], max_tokens: int) -> None:
-    body = obj.get("params") if "params" in obj else obj.get("body")
-    if not isinstance(body, dict):
-        return
-    if "max_completion_tokens" in body and "params" not in obj:
-        body["max_completion_tokens"] = max_tokens
-    elif "max_output_tokens" in body:
-        body["max_output_tokens"] = max_tokens
-    else:
-        body["max_tokens"] = max_tokens
-
-
 def write_subset(
-    source: Path, custom_ids: Collection[str], dest: Path, *, max_tokens: int | None = None
+    source: Path,
+    custom_ids: Collection[str],
+    dest: Path,
+    provider: str,
+    *,
+    max_tokens: int | None = None,
 ) -> tuple[int, str, int]:
-    """Write the lines of ``source`` whose custom_id is in ``custom_ids`` to ``dest``.
+    """Write the lines of ``source`` (a native input of ``provider``) whose custom_id is in
+    ``custom_ids`` to ``dest``.
 
     Returns (requests written, sha256, bytes). Lines are copied unchanged unless ``max_tokens``
-    is given.
+    is given (set where the provider's format keeps it).
     """
+    fmt = native_format(provider)
     wanted = set(custom_ids)
     digest = hashlib.sha256()
     count = size = 0
     dest.parent.mkdir(parents=True, exist_ok=True)
     with open(dest, "wb") as out:
-        for custom_id, line in _iter_native(source):
+        for custom_id, line in _iter_native(source, fmt):
             if custom_id not in wanted:
                 continue
             wanted.discard(custom_id)  # a custom_id goes out once
             if max_tokens is not None:
-                obj = json.loads(line)
-                _set_max_tokens(obj, max_tokens)
+                obj = fmt.with_max_tokens(json.loads(line), max_tokens)
                 line = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
             data = line + b"\n"
             out.write(data)

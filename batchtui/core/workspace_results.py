@@ -158,7 +158,7 @@ class Results:
             first = record.parent_local_id is None
             if first and path is not None and path.exists() and path not in seen_inputs:
                 seen_inputs.add(path)
-                submitted += await asyncio.to_thread(submitted_ids, path)
+                submitted += await asyncio.to_thread(submitted_ids, path, record.provider)
             index = self.results(record.local_id)
             if fetch and record.id and not record.results_complete:
                 record = await self.lookups.fresh(record)  # the stored snapshot may be stale

@@ -236,7 +236,12 @@ class Submissions:
             )
         staging = self.ctx.staging_dir / f"{parent.local_id}-retry.jsonl"
         count, sha, _size = await asyncio.to_thread(
-            write_subset, parent.input_path, custom_ids, staging, max_tokens=max_tokens
+            write_subset,
+            parent.input_path,
+            custom_ids,
+            staging,
+            parent.provider,
+            max_tokens=max_tokens,
         )
         prof = self.ctx.profile(parent.profile)
         try:
@@ -346,7 +351,7 @@ class Submissions:
         if parent.results_available:
             indexes.append(await self.cache.fetch_results(parent.local_id))
         later, pending = await self._descendants_outcome(parent)
-        submitted = await asyncio.to_thread(submitted_ids, parent.input_path)
+        submitted = await asyncio.to_thread(submitted_ids, parent.input_path, parent.provider)
         missing = [i for i in unfinished_ids(submitted, [*indexes, *later]) if i not in pending]
         if not missing:
             if pending:
@@ -376,7 +381,9 @@ class Submissions:
                 continue
             if not child.is_terminal or child.id is None:
                 if child.input_path is not None and child.input_path.exists():
-                    pending.update(await asyncio.to_thread(submitted_ids, child.input_path))
+                    pending.update(
+                        await asyncio.to_thread(submitted_ids, child.input_path, child.provider)
+                    )
                 continue
             index = self.cache.results(child.local_id)
             if child.results_available and not child.results_complete:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.core.clock import Clock, SystemClock
-from batchtui.emulator import anthropic, groq, mistral, openai, together
+from batchtui.emulator import anthropic, gemini, groq, mistral, openai, together
 from batchtui.emulator.config import EmulatorConfig
 from batchtui.emulator.errors import ApiError
 from batchtui.emulator.faults import FaultPlan
@@ -29,6 +29,7 @@ from batchtui.emulator.ids import IdGen
 HALVES: tuple[type[ProviderHalf], ...] = (
     openai.HALF,
     anthropic.HALF,
+    gemini.HALF,
     mistral.HALF,
     groq.HALF,
     together.HALF,

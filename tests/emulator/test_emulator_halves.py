@@ -57,7 +57,7 @@ class FakeHalf(ProviderHalf):
 def test_the_bundled_halves_each_answer_their_own_paths(emulator: EmulatorServer) -> None:
     halves = emulator.app.halves
     assert list(halves) == [half.name for half in app.HALVES]
-    assert list(halves) == ["openai", "anthropic", "mistral", "groq", "together"]
+    assert list(halves) == ["openai", "anthropic", "gemini", "mistral", "groq", "together"]
     assert emulator.openai_base_url == emulator.provider_base_url("openai")
     assert emulator.anthropic_base_url == emulator.provider_base_url("anthropic")
     assert emulator.app.half_for("/v1/messages/batches/x") is halves["anthropic"]

@@ -16,6 +16,7 @@ from batchtui.core.clock import SystemClock
 from batchtui.emulator import EmulatorServer
 
 MODELS = {
+    "gemini": "gemini-2.5-flash",
     "mistral": "mistral-small-latest",
     "groq": "llama-3.1-8b-instant",
     "together": "meta-llama/Llama-3.3-70B-Instruct-Turbo",

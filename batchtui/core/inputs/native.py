@@ -84,6 +84,11 @@ class NativeFormat(Protocol):
         shape of one."""
         ...
 
+    def with_max_tokens(self, obj: dict[str, Any], max_tokens: int) -> dict[str, Any]:
+        """The native line ``obj`` asking for at most ``max_tokens`` output tokens, set where
+        this format keeps that limit (for a retry of truncated answers); may change ``obj``."""
+        ...
+
 
 def kind_of(value: Any) -> str:
     """How a JSON value is named in messages ("an object", "a string", ...)."""
@@ -178,6 +183,9 @@ class EnvelopeFormat:
     default_endpoint: str | None = None
     document: str | None = None
     native_body: BodyConverter = _same_body
+    max_tokens_keys: tuple[str, ...] = ("max_tokens",)
+    """Body keys that may hold the output-token limit: a retry sets the first one the body
+    has, else the last."""
     split: Splitter = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -211,6 +219,13 @@ class EnvelopeFormat:
         if endpoint is not None and not isinstance(endpoint, str):
             raise NativeFormatError(f"{self.endpoint_key}: must be a string")
         return BatchRequest(custom_id, dict(body), endpoint)
+
+    def with_max_tokens(self, obj: dict[str, Any], max_tokens: int) -> dict[str, Any]:
+        body = obj.get(self.body_key)
+        if isinstance(body, dict):
+            keys = self.max_tokens_keys
+            body[next((key for key in keys if key in body), keys[-1])] = max_tokens
+        return obj
 
 
 # -- finding formats through the registry ---------------------------------------------------

@@ -180,5 +180,15 @@ class GeminiFormat:
         body = neutral_body(request)
         return BatchRequest(key, body if body is not None else dict(request), None)
 
+    def with_max_tokens(self, obj: dict[str, Any], max_tokens: int) -> dict[str, Any]:
+        """The line asking for at most ``max_tokens``: ``generationConfig.maxOutputTokens``."""
+        request = obj.get("request")
+        if isinstance(request, dict):
+            config = request.get("generationConfig")
+            if not isinstance(config, dict):
+                config = request["generationConfig"] = {}
+            config["maxOutputTokens"] = max_tokens
+        return obj
+
 
 NATIVE = GeminiFormat()

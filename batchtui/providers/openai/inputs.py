@@ -72,7 +72,11 @@ NATIVE = EnvelopeFormat(
     endpoint_key="url",
     method="POST",
     default_endpoint=CHAT_ENDPOINT,
-    # A first record with a body, or with a method and a url, is an OpenAI line.
+    # A first record naming its url (and method) is an OpenAI line; a bare {custom_id, body}
+    # is Mistral's shape (and Together's), detected by that format.
     detect_keys=(frozenset({"url", "method"}), frozenset({"url"})),
     native_body=native_body,
+    # Chat completions take max_completion_tokens (or the older max_tokens); /v1/responses
+    # takes max_output_tokens.
+    max_tokens_keys=("max_completion_tokens", "max_output_tokens", "max_tokens"),
 )
