@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from batchtui.core.inputs.native import Shape, native_format
 from batchtui.core.results import RequestLookup
 
 CSV_OPTION = "csv_columns"
@@ -71,7 +72,10 @@ class JoinSource:
         """The input's own column values of a native request (empty when unknown)."""
         if self.rows is None or not isinstance(request, dict):
             return {}
-        custom_id = request.get("custom_id")
+        try:
+            custom_id = self.requests.id_of(request)
+        except (ValueError, LookupError, TypeError, AttributeError):
+            return {}
         if not isinstance(custom_id, str) or custom_id not in self.rows:
             return {}
         return self.rows[custom_id].get("columns") or {}
@@ -88,8 +92,11 @@ class JoinSource:
             self.rows.close()
 
 
-def open_join(input_path: Path, options: Mapping[str, Any] | None) -> JoinSource:
-    """The join source of a job from its kept input and its submission options."""
+def open_join(
+    input_path: Path, options: Mapping[str, Any] | None, provider: str | None = None
+) -> JoinSource:
+    """The join source of a job from its kept input (a native input of ``provider``, whose
+    format names each line's custom_id) and its submission options."""
     spec = (options or {}).get(CSV_OPTION) or {}
     rows = None
     columns: tuple[str, ...] = ()
@@ -97,7 +104,17 @@ def open_join(input_path: Path, options: Mapping[str, Any] | None) -> JoinSource
     if path and Path(path).exists():
         rows = RequestLookup(Path(path))
         columns = tuple(spec.get("header") or ())
-    return JoinSource(RequestLookup(input_path), columns, rows)
+    id_of = None
+    if provider is not None:
+        fmt = native_format(provider)
+
+        def id_of(obj: Any) -> Any:
+            try:
+                return fmt.split(obj, False)[0]
+            except Shape:  # not a request of the format
+                return None
+
+    return JoinSource(RequestLookup(input_path, id_of), columns, rows)
 
 
 __all__ = ["CSV_OPTION", "JoinSource", "open_join", "write_csv_columns"]

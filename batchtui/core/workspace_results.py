@@ -141,7 +141,7 @@ class Results:
         if record.input_path is None or not record.input_path.exists():
             raise BatchtuiError(f"job {record.display_id} has no kept input to join results to")
         intent = self.ctx.store.get_intent(record.local_id)
-        return open_join(record.input_path, intent.options if intent else None)
+        return open_join(record.input_path, intent.options if intent else None, record.provider)
 
     def parse_fn(self, ident: str) -> Callable[[Any], Any]:
         """The adapter's result parser for a job (for exports and the detail pane)."""

@@ -116,6 +116,13 @@ def test_errored_results_are_filtered(walk_env: Callable[..., Env], kind: str) -
     rows = [json.loads(line) for line in run.out.splitlines()]
     assert len(rows) == errored
     assert all(row["outcome"] == "errored" and row["error"] for row in rows)
+    # --join: each result beside the kept native line it answers (whatever key holds its id).
+    joined = [json.loads(line) for line in env("results", batch_id, "--join").out.splitlines()]
+    assert len(joined) == 12
+    for row in joined:
+        number = int(row["result"]["custom_id"].removeprefix("r-"))
+        assert row["request"] is not None, row
+        assert f"Say something about {number}." in json.dumps(row["request"])
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -26,26 +26,32 @@ Item = tuple[ResultIndex, int, str]
 _FIRST_KEY = re.compile(rb'\A\s*\{\s*"custom_id"\s*:\s*"([^"\\]*)"')
 
 
+def _custom_id_key(obj: Any) -> Any:
+    return obj.get("custom_id") if isinstance(obj, dict) else None
+
+
 class RequestLookup(Mapping[str, Any]):
     """custom_id -> request of a kept native input JSONL, holding only byte offsets in memory.
 
-    Reads one line per lookup; the values are the native request objects
-    (``{custom_id, method, url, body}`` or ``{custom_id, params}``).
+    Reads one line per lookup; the values are the native request objects of the input's
+    provider. ``id_of(obj)`` names a line's custom_id (default: its ``custom_id`` key; a
+    provider's format may keep it under another key) and raises or returns None for a line
+    that is not a request.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, id_of: Callable[[Any], Any] | None = None) -> None:
         self.path = Path(path)
+        self.id_of = id_of or _custom_id_key
         self._where: dict[str, tuple[int, int]] = {}
         for offset, line in iter_lines(self.path):
-            match = _FIRST_KEY.match(line)
+            match = _FIRST_KEY.match(line) if id_of is None else None
             if match is not None:
                 custom_id = match.group(1).decode()
             else:
                 try:
-                    obj = json.loads(line)
-                except ValueError:
+                    custom_id = self.id_of(json.loads(line))
+                except (ValueError, LookupError, TypeError, AttributeError):
                     continue
-                custom_id = obj.get("custom_id") if isinstance(obj, dict) else None
                 if not isinstance(custom_id, str):
                     continue
             self._where.setdefault(custom_id, (offset, len(line)))
