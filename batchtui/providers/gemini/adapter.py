@@ -54,7 +54,10 @@ def model_path(model: str | None) -> str:
             "none (or several): give the model (--model)"
         )
     if not _MODEL.fullmatch(model):
-        raise BatchtuiError(f"{model!r} is not a Gemini model name (e.g. gemini-2.5-flash)")
+        raise BatchtuiError(
+            f"{model!r} is not a Gemini model name (e.g. gemini-2.5-flash): give the batch's "
+            "model (--model)"
+        )
     return model if "/" in model else f"models/{model}"
 
 
