@@ -452,3 +452,11 @@ async def test_google_errors_are_typed(
     assert getattr(err, "code", None) == code
     assert getattr(err, "error_type", None) == body["error"]["status"]
     assert getattr(err, "message", None) == body["error"]["message"]
+
+
+def test_with_max_tokens_sets_the_generation_config() -> None:
+    line_ = {"key": "k", "request": {"contents": [], "generationConfig": {"temperature": 0.1}}}
+    changed = NATIVE.with_max_tokens(line_, 77)
+    assert changed["request"]["generationConfig"] == {"temperature": 0.1, "maxOutputTokens": 77}
+    bare = NATIVE.with_max_tokens({"key": "k", "request": {"contents": []}}, 5)
+    assert bare["request"]["generationConfig"] == {"maxOutputTokens": 5}
