@@ -15,7 +15,8 @@ from batchtui.core.costs import sum_estimates
 from batchtui.core.estimates import native_estimate, part_estimates, summary_estimate
 from batchtui.core.inputs import InputFormat, write_native
 from batchtui.core.inputs.limits import limits_for
-from batchtui.core.inputs.native import native_format
+from batchtui.core.inputs.native import native_format, provider_title
+from batchtui.core.inputs.validate import NO_MODEL
 from batchtui.core.joins import CSV_OPTION, write_csv_columns
 from batchtui.core.models import Capability, ResultFlag
 from batchtui.core.provider import BatchtuiError, ProgressCallback
@@ -108,7 +109,15 @@ class Submissions:
             raise
         summary = parts.report.summary
         limited = is_limited(prof)
+        models = sorted(name for name in summary.models if name != NO_MODEL)
         try:
+            if len(models) != 1 and limits_for(prof.provider).model_on_job:
+                named = f"several ({', '.join(models)})" if models else "none"
+                raise BatchtuiError(
+                    f"{path}: a {provider_title(prof.provider)} batch runs one model, named when "
+                    f"it is created, and this input names {named}: pass --model (or set the "
+                    f"profile's default_model); nothing was sent"
+                )
             todo = list(range(len(parts)))
             existing: dict[int, JobRecord] = {}
             run_id = None
@@ -135,7 +144,6 @@ class Submissions:
                 write_csv_columns, Path(path), self.ctx.store.inputs_dir, id_column=csv_id_column
             )
             options[CSV_OPTION] = {"path": str(sidecar), "header": header}
-        models = sorted(getattr(summary, "models", {}) or {})
         # Record every part before sending any, so a failure part-way leaves each unsent part
         # recorded (and then settled as not sent), never forgotten.
         intents: dict[int, JobRecord] = {}

@@ -141,6 +141,7 @@ def test_native_file_without_a_model_is_refused_clearly(
         + "\n"
     )
     rc, _out, err = cli("submit", native, "-p", "gemini", "--json")
-    assert rc != 0 and "--model" in err
+    assert rc == 1 and "--model" in err and "names none" in err and "nothing was sent" in err
+    assert cli.json("list") == []  # refused before anything was recorded or uploaded
     ok = cli.json("submit", native, "-p", "gemini", "--model", MODEL, "--again")
     assert ok["id"].startswith("batches/")

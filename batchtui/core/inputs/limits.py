@@ -59,6 +59,9 @@ class ProviderLimits:
     input_endpoints: frozenset[str] = frozenset()
     """Endpoints whose requests, when not chat-shaped, need an ``input``."""
     model_optional_endpoints: frozenset[str] = frozenset()
+    model_on_job: bool = False
+    """The job names the model (lines may name none): a submission needs exactly one model,
+    from its requests or the default model, and is refused before anything is sent without."""
     """Endpoints whose requests may omit the model."""
     system_text_only: bool = False
     """A system message's content blocks must be text blocks."""

@@ -40,6 +40,9 @@ _MISSING: Any = object()
 RequestSink = Callable[[int, BatchRequest], int]
 """Called with (line, request) for each valid request; returns its native size in bytes."""
 
+NO_MODEL = "(none)"
+"""How the summary counts the requests that name no model."""
+
 
 @dataclass(slots=True)
 class ModelTotals:
@@ -419,7 +422,7 @@ class Scanner:
 
     def _totals_for(self, model: Any) -> ModelTotals:
         models = self.summary.models
-        name = model if model.__class__ is str else "(none)"
+        name = model if model.__class__ is str else NO_MODEL
         totals = models.get(name)
         if totals is None:
             totals = models[name] = ModelTotals()

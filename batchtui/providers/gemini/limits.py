@@ -87,6 +87,7 @@ LIMITS = ProviderLimits(
     max_tokens_required=False,
     # One batch is created on one model (models/{model}:batchGenerateContent) [S].
     one_model_per_batch=True,
+    model_on_job=True,
     one_endpoint_per_batch=False,
     extra_check=check_request,
 )
