@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar, Self
+from urllib.parse import quote
 
 import httpx
 
 from batchtui.core.models import BatchJob, BatchResult, ResultLine
 from batchtui.core.provider import AuthError, ProgressCallback, ProviderError
 from batchtui.core.registry import ProviderSpec
+from batchtui.providers.download import stream_result_lines
 from batchtui.providers.http import RetryPolicy, Sleep, Transport, json_body
 
 
@@ -93,6 +95,31 @@ class HttpAdapter:
     def parse_result(self, line: ResultLine) -> BatchResult:
         """One raw result line as the neutral result (each adapter parses its own shape)."""
         raise NotImplementedError
+
+    async def _file_lines(
+        self,
+        job: BatchJob,
+        content_path: Callable[[str], str],
+        *,
+        start: dict[str, int] | None,
+        progress: ProgressCallback | None,
+        headers: dict[str, str] | None = None,
+    ) -> AsyncIterator[ResultLine]:
+        """The lines of a job's output file, then its error file (those it names), each from
+        its ``start`` offset; ``content_path(file_id)`` is where a file's bytes are read."""
+        start = start or {}
+        for source, file_id in (("output", job.output_file_id), ("error", job.error_file_id)):
+            if not file_id:
+                continue
+            async for line in stream_result_lines(
+                self._http,
+                self._url(content_path(quote(file_id, safe=""))),
+                headers=headers or self._headers,
+                source=source,
+                start=start.get(source, 0),
+                progress=progress,
+            ):
+                yield line
 
     async def results(self, job: BatchJob) -> AsyncIterator[BatchResult]:
         """Every result the provider has for the job (any outcome), parsed, streamed."""

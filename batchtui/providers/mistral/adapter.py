@@ -18,7 +18,6 @@ from batchtui.core.provider import (
     SubmitOptions,
 )
 from batchtui.providers.base import HttpAdapter
-from batchtui.providers.download import stream_result_lines
 from batchtui.providers.http import SUBMIT_TIMEOUT, json_body
 from batchtui.providers.jsonl import read_chunks
 from batchtui.providers.mistral import SPEC
@@ -237,21 +236,15 @@ class MistralProvider(HttpAdapter):
         Whatever files the job names are read, whatever its status (a cancelled or timed-out
         job keeps what finished, the safe reading of §9).
         """
-        start = start or {}
-        headers = {**self._headers, "Accept": "application/octet-stream"}
-        for source, file_id in (("output", job.output_file_id), ("error", job.error_file_id)):
-            if not file_id:
-                continue
-            lines = stream_result_lines(
-                self._http,
-                self._url(f"/v1/files/{quote(file_id, safe='')}/content"),
-                headers=headers,
-                source=source,
-                start=start.get(source, 0),
-                progress=progress,
-            )
-            async for line in reraised(lines):
-                yield line
+        lines = self._file_lines(
+            job,
+            lambda file_id: f"/v1/files/{file_id}/content",
+            start=start,
+            progress=progress,
+            headers={**self._headers, "Accept": "application/octet-stream"},
+        )
+        async for line in reraised(lines):
+            yield line
 
     def parse_result(self, line: ResultLine) -> BatchResult:
         """Parse one output- or error-file line."""

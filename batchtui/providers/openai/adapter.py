@@ -18,7 +18,6 @@ from batchtui.core.provider import (
     SubmitOptions,
 )
 from batchtui.providers.base import HttpAdapter
-from batchtui.providers.download import stream_result_lines
 from batchtui.providers.http import (
     SUBMIT_TIMEOUT,
     cursor_pages,
@@ -216,19 +215,10 @@ class OpenAIProvider(HttpAdapter):
         progress: ProgressCallback | None = None,
     ) -> AsyncIterator[ResultLine]:
         """Stream the output file, then the error file, from ``start={"output": n, "error": m}``."""
-        start = start or {}
-        for source, file_id in (("output", job.output_file_id), ("error", job.error_file_id)):
-            if not file_id:
-                continue
-            async for line in stream_result_lines(
-                self._http,
-                self._url(f"/files/{quote(file_id, safe='')}/content"),
-                headers=self._headers,
-                source=source,
-                start=start.get(source, 0),
-                progress=progress,
-            ):
-                yield line
+        async for line in self._file_lines(
+            job, lambda file_id: f"/files/{file_id}/content", start=start, progress=progress
+        ):
+            yield line
 
     def parse_result(self, line: ResultLine) -> BatchResult:
         """Parse one output- or error-file line."""

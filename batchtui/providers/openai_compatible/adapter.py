@@ -27,7 +27,6 @@ from batchtui.core.provider import (
 from batchtui.core.registry import ProviderSpec
 from batchtui.providers import openai_compatible as specs
 from batchtui.providers.base import HttpAdapter
-from batchtui.providers.download import stream_result_lines
 from batchtui.providers.http import SUBMIT_TIMEOUT, cursor_pages, json_body
 from batchtui.providers.jsonl import read_chunks
 from batchtui.providers.openai.results import parse_openai_line
@@ -392,19 +391,10 @@ class CompatibleProvider(HttpAdapter):
         progress: ProgressCallback | None = None,
     ) -> AsyncIterator[ResultLine]:
         """Stream the output file, then the error file, from ``start={"output": n, "error": m}``."""
-        start = start or {}
-        for source, file_id in (("output", job.output_file_id), ("error", job.error_file_id)):
-            if not file_id:
-                continue
-            async for line in stream_result_lines(
-                self._http,
-                self._url(f"/files/{quote(file_id, safe='')}/content"),
-                headers=self._headers,
-                source=source,
-                start=start.get(source, 0),
-                progress=progress,
-            ):
-                yield line
+        async for line in self._file_lines(
+            job, lambda file_id: f"/files/{file_id}/content", start=start, progress=progress
+        ):
+            yield line
 
     def parse_result(self, line: ResultLine) -> BatchResult:
         """Parse one output- or error-file line (OpenAI's shape)."""
