@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,19 +11,18 @@ from urllib.parse import quote
 from batchtui.core.models import BatchJob, BatchResult, ResultLine
 from batchtui.core.provider import (
     AttemptCallback,
-    BatchtuiError,
     ProgressCallback,
     ProviderError,
     SubmitOptions,
 )
 from batchtui.providers.base import HttpAdapter
 from batchtui.providers.http import SUBMIT_TIMEOUT, json_body
-from batchtui.providers.jsonl import read_chunks
 from batchtui.providers.mistral import SPEC
 from batchtui.providers.mistral.errors import mistral_errors, reraised
 from batchtui.providers.mistral.limits import CHAT_ENDPOINT
 from batchtui.providers.mistral.results import parse_mistral_line
 from batchtui.providers.mistral.status import mistral_job
+from batchtui.providers.upload import multipart_upload, upload_filename
 
 DEFAULT_BASE_URL = "https://api.mistral.ai"
 LIST_PAGE_MAX = 100
@@ -32,12 +30,6 @@ LIST_PAGE_MAX = 100
 maximum is not documented [U]."""
 
 _WINDOW = re.compile(r"\s*(\d+)\s*h\s*\Z", re.IGNORECASE)
-
-
-def upload_filename(name: str) -> str:
-    """An ASCII multipart filename ending in .jsonl, made from the stem of ``name``."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem).strip("._") or "batch"
-    return f"{stem[:100]}.jsonl"
 
 
 def timeout_hours(window: str | None) -> int | None:
@@ -87,47 +79,20 @@ class MistralProvider(HttpAdapter):
         budget; each send may leave a file named ``name`` (default: the file's own name),
         which `find_uploads` lists.
         """
-        path = Path(path)
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise BatchtuiError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        boundary = f"batchtui-{secrets.token_hex(16)}"
-        filename = upload_filename(name or path.name)
-        head = (
-            f"--{boundary}\r\n"
-            'Content-Disposition: form-data; name="purpose"\r\n\r\n'
-            "batch\r\n"
-            f"--{boundary}\r\n"
-            f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        tail = f"\r\n--{boundary}--\r\n".encode()
-
-        async def body() -> AsyncIterator[bytes]:
-            yield head
-            sent = 0
-            async for chunk in read_chunks(path, length=size):
-                sent += len(chunk)
-                if progress is not None:
-                    progress(sent, size)
-                yield chunk
-            if sent != size:
-                raise BatchtuiError(f"{path} changed while it was being uploaded")
-            yield tail
-
-        headers = {
-            **self._headers,
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-            "Content-Length": str(len(head) + size + len(tail)),
-        }
+        upload = multipart_upload(
+            Path(path),
+            fields={"purpose": "batch"},
+            filename=upload_filename(name or Path(path).name),
+            progress=progress,
+        )
+        headers = {**self._headers, **upload.headers}
         with mistral_errors():
             response = await self._http.request(
                 "POST",
                 self._url("/v1/files"),
                 headers=headers,
                 idempotent=True,
-                body=body,
+                body=upload.body,
                 timeout=SUBMIT_TIMEOUT,
                 on_attempt=on_attempt,
             )

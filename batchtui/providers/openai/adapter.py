@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
@@ -23,24 +21,17 @@ from batchtui.providers.http import (
     cursor_pages,
     json_body,
 )
-from batchtui.providers.jsonl import read_chunks
 from batchtui.providers.openai import SPEC
 from batchtui.providers.openai.limits import CHAT_ENDPOINT
 from batchtui.providers.openai.results import parse_openai_line
 from batchtui.providers.openai.status import openai_job
+from batchtui.providers.upload import multipart_upload, upload_filename
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 LIST_PAGE_MAX = 100
 
 
 FILE_LIST_PAGE = 10_000
-
-
-def _upload_filename(name: str) -> str:
-    """An ASCII multipart filename ending in .jsonl (OpenAI refuses batch files without it),
-    made from the stem of ``name``."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem).strip("._") or "batch"
-    return f"{stem[:100]}.jsonl"
 
 
 COMPLETION_WINDOW = "24h"
@@ -89,46 +80,19 @@ class OpenAIProvider(HttpAdapter):
         or cut connection, within the retry budget: each send may leave a file named ``name``
         (default: the file's own name), which `find_uploads` lists.
         """
-        path = Path(path)
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise BatchtuiError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        boundary = f"batchtui-{secrets.token_hex(16)}"
-        filename = _upload_filename(name or path.name)
-        head = (
-            f"--{boundary}\r\n"
-            'Content-Disposition: form-data; name="purpose"\r\n\r\n'
-            "batch\r\n"
-            f"--{boundary}\r\n"
-            f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        tail = f"\r\n--{boundary}--\r\n".encode()
-
-        async def body() -> AsyncIterator[bytes]:
-            yield head
-            sent = 0
-            async for chunk in read_chunks(path, length=size):
-                sent += len(chunk)
-                if progress is not None:
-                    progress(sent, size)
-                yield chunk
-            if sent != size:
-                raise BatchtuiError(f"{path} changed while it was being uploaded")
-            yield tail
-
-        headers = {
-            **self._headers,
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-            "Content-Length": str(len(head) + size + len(tail)),
-        }
+        upload = multipart_upload(
+            Path(path),
+            fields={"purpose": "batch"},
+            filename=upload_filename(name or Path(path).name),
+            progress=progress,
+        )
+        headers = {**self._headers, **upload.headers}
         response = await self._http.request(
             "POST",
             self._url("/files"),
             headers=headers,
             idempotent=True,
-            body=body,
+            body=upload.body,
             timeout=SUBMIT_TIMEOUT,
             on_attempt=on_attempt,
         )
@@ -141,7 +105,7 @@ class OpenAIProvider(HttpAdapter):
     async def find_uploads(self, name: str) -> list[str]:
         """The ids of the batch input files stored under ``name`` (as `upload_input` names
         them), newest first."""
-        wanted = _upload_filename(name)
+        wanted = upload_filename(name)
 
         def fetch(params: dict[str, Any]) -> Awaitable[Any]:
             return self._json(

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
-import secrets
 import tempfile
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
@@ -28,22 +26,16 @@ from batchtui.core.registry import ProviderSpec
 from batchtui.providers import openai_compatible as specs
 from batchtui.providers.base import HttpAdapter
 from batchtui.providers.http import SUBMIT_TIMEOUT, cursor_pages, json_body
-from batchtui.providers.jsonl import read_chunks
 from batchtui.providers.openai.results import parse_openai_line
 from batchtui.providers.openai_compatible import preset as presets
 from batchtui.providers.openai_compatible.preset import Preset, window_hours
 from batchtui.providers.openai_compatible.status import compatible_job
+from batchtui.providers.upload import multipart_upload, upload_filename
 
 LIST_PAGE_MAX = 100
 FILE_LIST_PAGE = 10_000
 
 _PRESET_FIELDS = frozenset(Preset.__dataclass_fields__) - {"name", "title", "capabilities"}
-
-
-def upload_filename(name: str) -> str:
-    """An ASCII multipart filename ending in .jsonl, made from the stem of ``name``."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem).strip("._") or "batch"
-    return f"{stem[:100]}.jsonl"
 
 
 def join_base(base_url: str, path_prefix: str) -> str:
@@ -219,51 +211,19 @@ class CompatibleProvider(HttpAdapter):
         name: str,
         on_attempt: AttemptCallback | None,
     ) -> str:
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise BatchtuiError(f"cannot read {path}: {exc.strerror or exc}") from exc
         preset = self.active_preset
-        boundary = f"batchtui-{secrets.token_hex(16)}"
         filename = upload_filename(name)
         fields = {"purpose": preset.upload_purpose, **preset.upload_fields}
         if preset.upload_name_field:
             fields[preset.upload_name_field] = filename
-        head = (
-            "".join(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'
-                for key, value in fields.items()
-            )
-            + f"--{boundary}\r\n"
-            f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        tail = f"\r\n--{boundary}--\r\n".encode()
-
-        async def body() -> AsyncIterator[bytes]:
-            yield head
-            sent = 0
-            async for chunk in read_chunks(path, length=size):
-                sent += len(chunk)
-                if progress is not None:
-                    progress(sent, size)
-                yield chunk
-            if sent != size:
-                raise BatchtuiError(f"{path} changed while it was being uploaded")
-            yield tail
-
-        headers = {
-            **self._headers,
-            **extra_headers,
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-            "Content-Length": str(len(head) + size + len(tail)),
-        }
+        upload = multipart_upload(path, fields=fields, filename=filename, progress=progress)
+        headers = {**self._headers, **extra_headers, **upload.headers}
         response = await self._http.request(
             "POST",
             self._url(preset.upload_path),
             headers=headers,
             idempotent=True,
-            body=body,
+            body=upload.body,
             timeout=SUBMIT_TIMEOUT,
             on_attempt=on_attempt,
         )
