@@ -38,7 +38,56 @@ COMPLETION_WINDOW = "24h"
 """The only completion window OpenAI batches take."""
 
 
-class OpenAIProvider(HttpAdapter):
+class OpenAIShapedBatches(HttpAdapter):
+    """The calls that are the same on every server speaking OpenAI's Batch API (OpenAI itself
+    and the OpenAI-compatible presets): get, cancel, file deletion and the result files.
+    A subclass supplies ``_job`` (its batch object) and ``spec`` (its title)."""
+
+    async def get(self, batch_id: str) -> BatchJob:
+        """Retrieve a batch."""
+        return self._job(
+            await self._json("GET", f"/batches/{quote(batch_id, safe='')}", idempotent=True)
+        )
+
+    async def cancel(self, batch_id: str) -> BatchJob:
+        """Ask for a cancel (the batch goes to ``cancelling``); safe to repeat, so retried."""
+        return self._job(
+            await self._json("POST", f"/batches/{quote(batch_id, safe='')}/cancel", idempotent=True)
+        )
+
+    async def delete_job(self, batch_id: str) -> None:
+        """These servers cannot delete a batch; this always raises."""
+        raise BatchtuiError(
+            f"{self.spec.title} has no way to delete a batch; delete its input, output and "
+            "error files instead"
+        )
+
+    async def delete_file(self, file_id: str) -> None:
+        """Delete an uploaded input file or a batch's output/error file."""
+        await self._json("DELETE", f"/files/{quote(file_id, safe='')}", idempotent=True)
+
+    async def result_lines(
+        self,
+        job: BatchJob,
+        *,
+        start: dict[str, int] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> AsyncIterator[ResultLine]:
+        """Stream the output file, then the error file, from ``start={"output": n, "error": m}``."""
+        async for line in self._file_lines(
+            job, lambda file_id: f"/files/{file_id}/content", start=start, progress=progress
+        ):
+            yield line
+
+    def parse_result(self, line: ResultLine) -> BatchResult:
+        """Parse one output- or error-file line."""
+        return parse_openai_line(line)
+
+    def _job(self, data: Any) -> BatchJob:
+        raise NotImplementedError
+
+
+class OpenAIProvider(OpenAIShapedBatches):
     """One OpenAI account (or an OpenAI-compatible endpoint) speaking the Batch API."""
 
     name = "openai"
@@ -139,12 +188,6 @@ class OpenAIProvider(HttpAdapter):
             )
         )
 
-    async def get(self, batch_id: str) -> BatchJob:
-        """Retrieve a batch."""
-        return self._job(
-            await self._json("GET", f"/batches/{quote(batch_id, safe='')}", idempotent=True)
-        )
-
     async def list(self, *, page_size: int = 100) -> AsyncIterator[BatchJob]:
         """Every batch of the account, newest first, following ``after``/``has_more``."""
         limit = max(1, min(page_size, LIST_PAGE_MAX))
@@ -154,36 +197,3 @@ class OpenAIProvider(HttpAdapter):
 
         async for item in cursor_pages(fetch, cursor="after", limit=limit, provider=self.name):
             yield self._job(item)
-
-    async def cancel(self, batch_id: str) -> BatchJob:
-        """Ask for a cancel (the batch goes to ``cancelling``); safe to repeat, so retried."""
-        return self._job(
-            await self._json("POST", f"/batches/{quote(batch_id, safe='')}/cancel", idempotent=True)
-        )
-
-    async def delete_job(self, batch_id: str) -> None:
-        """OpenAI cannot delete a batch; this always raises."""
-        raise BatchtuiError(
-            "OpenAI has no way to delete a batch; delete its input, output and error files instead"
-        )
-
-    async def delete_file(self, file_id: str) -> None:
-        """Delete an uploaded input file or a batch's output/error file."""
-        await self._json("DELETE", f"/files/{quote(file_id, safe='')}", idempotent=True)
-
-    async def result_lines(
-        self,
-        job: BatchJob,
-        *,
-        start: dict[str, int] | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> AsyncIterator[ResultLine]:
-        """Stream the output file, then the error file, from ``start={"output": n, "error": m}``."""
-        async for line in self._file_lines(
-            job, lambda file_id: f"/files/{file_id}/content", start=start, progress=progress
-        ):
-            yield line
-
-    def parse_result(self, line: ResultLine) -> BatchResult:
-        """Parse one output- or error-file line."""
-        return parse_openai_line(line)

@@ -10,10 +10,10 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from batchtui.core.config import ConfigError
-from batchtui.core.models import BatchJob, BatchResult, ResultLine
+from batchtui.core.models import BatchJob
 from batchtui.core.provider import (
     AttemptCallback,
     BatchtuiError,
@@ -24,9 +24,8 @@ from batchtui.core.provider import (
 )
 from batchtui.core.registry import ProviderSpec
 from batchtui.providers import openai_compatible as specs
-from batchtui.providers.base import HttpAdapter
 from batchtui.providers.http import SUBMIT_TIMEOUT, cursor_pages, json_body
-from batchtui.providers.openai.results import parse_openai_line
+from batchtui.providers.openai.adapter import OpenAIShapedBatches
 from batchtui.providers.openai_compatible import preset as presets
 from batchtui.providers.openai_compatible.preset import Preset, window_hours
 from batchtui.providers.openai_compatible.status import compatible_job
@@ -90,7 +89,7 @@ def _has_method_url(raw: bytes) -> bool:
     return isinstance(line, dict) and ("method" in line or "url" in line)
 
 
-class CompatibleProvider(HttpAdapter):
+class CompatibleProvider(OpenAIShapedBatches):
     """One account on an OpenAI-compatible batch server, as its `Preset` describes it.
 
     Options (keyword arguments, as a profile's options arrive): ``api_version`` for servers
@@ -302,12 +301,6 @@ class CompatibleProvider(HttpAdapter):
             )
         )
 
-    async def get(self, batch_id: str) -> BatchJob:
-        """Retrieve a batch."""
-        return self._job(
-            await self._json("GET", f"/batches/{quote(batch_id, safe='')}", idempotent=True)
-        )
-
     async def list(self, *, page_size: int = 100) -> AsyncIterator[BatchJob]:
         """Every batch of the account, newest first (paged with ``after`` where the server
         pages; otherwise one list, sorted here)."""
@@ -325,40 +318,6 @@ class CompatibleProvider(HttpAdapter):
 
         async for item in cursor_pages(fetch, cursor="after", limit=limit, provider=self.name):
             yield self._job(item)
-
-    async def cancel(self, batch_id: str) -> BatchJob:
-        """Ask for a cancel; safe to repeat, so retried."""
-        return self._job(
-            await self._json("POST", f"/batches/{quote(batch_id, safe='')}/cancel", idempotent=True)
-        )
-
-    async def delete_job(self, batch_id: str) -> None:
-        """These servers cannot delete a batch (as OpenAI); this always raises."""
-        raise BatchtuiError(
-            f"{self.active_preset.title} has no way to delete a batch; delete its input, output "
-            "and error files instead"
-        )
-
-    async def delete_file(self, file_id: str) -> None:
-        """Delete an uploaded input file or a batch's output/error file."""
-        await self._json("DELETE", f"/files/{quote(file_id, safe='')}", idempotent=True)
-
-    async def result_lines(
-        self,
-        job: BatchJob,
-        *,
-        start: dict[str, int] | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> AsyncIterator[ResultLine]:
-        """Stream the output file, then the error file, from ``start={"output": n, "error": m}``."""
-        async for line in self._file_lines(
-            job, lambda file_id: f"/files/{file_id}/content", start=start, progress=progress
-        ):
-            yield line
-
-    def parse_result(self, line: ResultLine) -> BatchResult:
-        """Parse one output- or error-file line (OpenAI's shape)."""
-        return parse_openai_line(line)
 
 
 def _readable(function: Any, path: Path) -> Any:
