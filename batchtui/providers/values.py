@@ -8,7 +8,15 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from batchtui.core.models import UNPARSEABLE_LINE, BatchResult, Outcome, ResultError, ResultLine
+from batchtui.core.models import (
+    UNPARSEABLE_LINE,
+    BatchResult,
+    BatchStatus,
+    Outcome,
+    RequestCounts,
+    ResultError,
+    ResultLine,
+)
 
 
 def dict_of(value: Any) -> dict[str, Any]:
@@ -95,3 +103,20 @@ def rfc3339_time(value: Any) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def split_counts(total: int, succeeded: int, errored: int, status: BatchStatus) -> RequestCounts:
+    """Neutral counts from a total, the succeeded and the failed ones: the remainder is still
+    running while the job lives, canceled or expired once it is cancelled or expired, and
+    errored after any other end (requests unaccounted for did not succeed)."""
+    rest = max(0, total - succeeded - errored)
+    counts = {"total": total, "succeeded": succeeded, "errored": errored}
+    if not status.is_terminal:
+        counts["processing"] = rest
+    elif status is BatchStatus.CANCELLED:
+        counts["canceled"] = rest
+    elif status is BatchStatus.EXPIRED:
+        counts["expired"] = rest
+    else:
+        counts["errored"] = errored + rest
+    return RequestCounts(**counts)

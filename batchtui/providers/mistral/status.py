@@ -12,7 +12,7 @@ from batchtui.core.models import (
     RequestCounts,
     Timestamps,
 )
-from batchtui.providers.values import count_of, list_of, nonempty_str, unix_time
+from batchtui.providers.values import count_of, list_of, nonempty_str, split_counts, unix_time
 
 MISTRAL_STATUS: dict[str, BatchStatus] = {
     "QUEUED": BatchStatus.VALIDATING,
@@ -41,17 +41,7 @@ def mistral_counts(data: Mapping[str, Any], status: BatchStatus) -> RequestCount
     total = count_of(data.get("total_requests"))
     succeeded = count_of(data.get("succeeded_requests"))
     errored = count_of(data.get("failed_requests"))
-    rest = max(0, total - succeeded - errored)
-    counts = {"total": total, "succeeded": succeeded, "errored": errored}
-    if not status.is_terminal:
-        counts["processing"] = rest
-    elif status is BatchStatus.CANCELLED:
-        counts["canceled"] = rest
-    elif status is BatchStatus.EXPIRED:
-        counts["expired"] = rest
-    else:
-        counts["errored"] = errored + rest
-    return RequestCounts(**counts)
+    return split_counts(total, succeeded, errored, status)
 
 
 def _mistral_errors(raw: Any) -> tuple[ProviderErrorDetail, ...]:

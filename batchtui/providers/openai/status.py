@@ -13,7 +13,7 @@ from batchtui.core.models import (
     Timestamps,
     Usage,
 )
-from batchtui.providers.values import nonempty_str, unix_time
+from batchtui.providers.values import nonempty_str, split_counts, unix_time
 
 OPENAI_STATUS: dict[str, BatchStatus] = {
     "validating": BatchStatus.VALIDATING,
@@ -48,17 +48,7 @@ def openai_counts(raw: Mapping[str, Any] | None, status: BatchStatus) -> Request
     total = _int(raw.get("total"))
     succeeded = _int(raw.get("completed"))
     errored = _int(raw.get("failed"))
-    rest = max(0, total - succeeded - errored)
-    counts = {"total": total, "succeeded": succeeded, "errored": errored}
-    if not status.is_terminal:
-        counts["processing"] = rest
-    elif status is BatchStatus.CANCELLED:
-        counts["canceled"] = rest
-    elif status is BatchStatus.EXPIRED:
-        counts["expired"] = rest
-    else:
-        counts["errored"] = errored + rest
-    return RequestCounts(**counts)
+    return split_counts(total, succeeded, errored, status)
 
 
 def _openai_errors(raw: Any) -> tuple[ProviderErrorDetail, ...]:
