@@ -9,7 +9,7 @@ integration tests check that. This module finds them through the registry.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from batchtui.core.models import UNPARSEABLE_LINE, Outcome, ResultFlag
 from batchtui.core.registry import ProviderSpec, provider_specs
@@ -17,6 +17,16 @@ from batchtui.core.registry import ProviderSpec, provider_specs
 Classification = tuple[str, Outcome, ResultFlag | None, str | None]
 Classifier = Callable[[str, dict[str, Any]], Classification]
 """``classify(source, parsed_line) -> (custom_id, outcome, flag, error_type)``."""
+
+LineReader = Callable[[str, bytes], Classification | None]
+"""``read(source, raw_line)``: a classifier's optional fast path. It decodes only the fields it
+needs straight from the raw line (``core.jsonline.typed_reader``) and returns what the
+classifier would return for that line, or None whenever it cannot vouch for that (then the
+index parses the whole line and asks the classifier). It never accepts a line the strict line
+rule refuses."""
+
+_READER = "read_line"
+C = TypeVar("C", bound=Callable[..., Any])
 
 CLASSIFIER_VERSION = 2
 """Bumped whenever a classifier's rules change, so persisted indexes are rebuilt."""
@@ -31,6 +41,22 @@ UNPARSEABLE = UNPARSEABLE_LINE
 def str_key(value: Any) -> str | None:
     """``value`` when it is a string (safe as a dict key), else None."""
     return value if type(value) is str else None
+
+
+def reads_lines(reader: LineReader) -> Callable[[C], C]:
+    """Decorator: give a classifier its fast path (see ``LineReader``)."""
+
+    def attach(classify: C) -> C:
+        setattr(classify, _READER, reader)
+        return classify
+
+    return attach
+
+
+def line_reader(classify: Classifier) -> LineReader | None:
+    """The classifier's fast path, if it has one."""
+    reader: LineReader | None = getattr(classify, _READER, None)
+    return reader
 
 
 def _of(spec: ProviderSpec) -> Classifier:

@@ -18,9 +18,11 @@ from batchtui.core.models import BatchResult, Outcome, ResultFlag, ResultLine
 from batchtui.core.results.classify import (
     INVALID_LINE,
     UNPARSEABLE,
+    Classification,
     Classifier,
     classifier_for,
     classifier_name,
+    line_reader,
 )
 from batchtui.core.results.download import ResultsFile
 from batchtui.core.results.files import CHUNK, atomic_write, complete_prefix
@@ -158,11 +160,35 @@ class ResultIndex:
             self._error_type_ids[name] = ident
         return ident
 
+    def _classify(self, source: str, line: bytes) -> Classification:
+        """Parse the whole line (strict line rule) and classify it: the path of every line the
+        classifier's fast path (``line_reader``) does not vouch for."""
+        # One JSON object alone on its line (blanks around it are fine), as json.loads
+        # reads it: the scanner reads the first value only, so check what follows it.
+        try:
+            text = line.decode()
+            obj: Any
+            obj, end = _SCAN(text, 0)
+            if end != len(text) and text[end:].strip(_BLANKS):
+                obj = None  # trailing garbage after the value
+        except (ValueError, StopIteration, RecursionError):
+            obj = _slow_loads(line)
+        if type(obj) is not dict:
+            return "", Outcome.ERRORED, None, UNPARSEABLE
+        try:
+            return self.classify(source, obj)
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError):
+            return "", Outcome.ERRORED, None, INVALID_LINE
+
     def _ingest(self, source: str, items: Iterable[tuple[int, bytes]]) -> int:
-        """Parse, classify and append non-blank lines given as ``(offset, line)``; the hot loop."""
+        """Classify and append non-blank lines given as ``(offset, line)``; the hot loop.
+
+        Each line goes first to the classifier's fast path, which decodes only the fields it
+        needs; the lines it leaves (rare shapes, bad lines) are parsed whole (``_classify``).
+        """
         source_id = self._source_id(source)
-        classify = self.classify
-        scan = _SCAN
+        read = line_reader(self.classify)
+        slow = self._classify
         outcome_code = OUTCOME_CODE
         flag_code = FLAG_CODE
         error_ids = self._error_type_ids
@@ -175,23 +201,8 @@ class ResultIndex:
         add_custom_id = self.custom_ids.append
         count = 0
         for offset, line in items:
-            # One JSON object alone on its line (blanks around it are fine), as json.loads
-            # reads it: the scanner reads the first value only, so check what follows it.
-            try:
-                text = line.decode()
-                obj: Any
-                obj, end = scan(text, 0)
-                if end != len(text) and text[end:].strip(_BLANKS):
-                    obj = None  # trailing garbage after the value
-            except (ValueError, StopIteration, RecursionError):
-                obj = _slow_loads(line)
-            if type(obj) is dict:
-                try:
-                    custom_id, outcome, flag, error_type = classify(source, obj)
-                except (TypeError, AttributeError, KeyError, IndexError, ValueError):
-                    custom_id, outcome, flag, error_type = "", Outcome.ERRORED, None, INVALID_LINE
-            else:
-                custom_id, outcome, flag, error_type = "", Outcome.ERRORED, None, UNPARSEABLE
+            found = read(source, line) if read is not None else None
+            custom_id, outcome, flag, error_type = found or slow(source, line)
             add_offset(offset)
             add_length(len(line))
             add_source(source_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from batchtui.core.jsonline import Shape, typed_reader
 from batchtui.core.models import Outcome
-from batchtui.core.results.classify import INVALID_LINE, Classification, str_key
+from batchtui.core.results.classify import INVALID_LINE, Classification, reads_lines, str_key
 from batchtui.providers.anthropic.results import ANTHROPIC_FLAGS as _ANTHROPIC_STOP_FLAGS
 
 _SUCCEEDED = Outcome.SUCCEEDED
@@ -20,6 +21,39 @@ _ANTHROPIC_OUTCOMES = {
 }
 
 
+# The fields the fast path reads, typed as it needs them; a line whose fields have other types
+# fails to decode and goes to the dict classifier below, which decides it.
+class _Message(Shape, gc=False):
+    stop_reason: str | None
+
+
+class _Result(Shape, gc=False):
+    type: str
+    message: _Message | None = None
+
+
+class _Line(Shape, gc=False):
+    custom_id: str
+    result: _Result
+
+
+_read = typed_reader(_Line)
+
+
+def read_anthropic_line(source: str, line: bytes) -> Classification | None:
+    """``classify_anthropic`` of a raw success line, decoding only its fields; None otherwise
+    (other outcomes are rare: the classifier reads them whole)."""
+    obj = _read(line)
+    if obj is None:
+        return None
+    result = obj.result
+    if result.type != "succeeded" or result.message is None:
+        return None
+    flag = _ANTHROPIC_STOP_FLAGS.get(result.message.stop_reason or "")
+    return obj.custom_id, _SUCCEEDED, flag, None
+
+
+@reads_lines(read_anthropic_line)
 def classify_anthropic(source: str, obj: dict[str, Any]) -> Classification:
     """Classify one Anthropic ``MessageBatchIndividualResponse`` line."""
     try:  # fast path: a well-formed success

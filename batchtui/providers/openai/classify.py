@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from batchtui.core.jsonline import Shape, typed_reader
 from batchtui.core.models import Outcome, ResultFlag
-from batchtui.core.results.classify import Classification, str_key
+from batchtui.core.results.classify import Classification, reads_lines, str_key
 from batchtui.providers.openai.results import OPENAI_UNRUN as _TOP_LEVEL_OUTCOMES
 
 _SUCCEEDED = Outcome.SUCCEEDED
@@ -46,6 +47,74 @@ def _openai_success_flag(body: Any) -> ResultFlag | None:
     return None
 
 
+# The fields the index reads, typed as the fast path needs them; a line whose fields have other
+# types fails to decode and goes to the dict classifier below, which decides it.
+class _Message(Shape, gc=False):
+    refusal: str | None = None
+
+
+class _Choice(Shape, gc=False):
+    finish_reason: str | None
+    message: _Message | None = None
+
+
+class _Error(Shape, gc=False):
+    type: str | None = None
+
+
+class _Body(Shape, gc=False):
+    choices: list[_Choice] | None = None
+    error: _Error | None = None
+
+
+class _Response(Shape, gc=False):
+    status_code: int
+    body: _Body | None = None
+
+
+class _LineError(Shape, gc=False):
+    code: str | None = None
+
+
+class _Line(Shape, gc=False):
+    custom_id: str
+    response: _Response | None = None
+    error: _LineError | None = None
+
+
+_read = typed_reader(_Line)
+
+
+def read_openai_line(source: str, line: bytes) -> Classification | None:
+    """``classify_openai`` of a raw line, decoding only its fields; None: ask the classifier."""
+    obj = _read(line)
+    if obj is None:
+        return None
+    response = obj.response
+    if response is None:
+        error = obj.error
+        if error is None:
+            return obj.custom_id, _ERRORED, None, None
+        code = error.code
+        return obj.custom_id, _TOP_LEVEL_OUTCOMES.get(code or "", _ERRORED), None, code
+    body = response.body
+    if 200 <= response.status_code < 300:
+        choices = body.choices if body is not None else None
+        if not choices:
+            return None  # not a chat completion: the classifier reads the body
+        choice = choices[0]
+        message = choice.message
+        if message is not None and message.refusal:
+            return None
+        return obj.custom_id, _SUCCEEDED, _OPENAI_FINISH_FLAGS.get(choice.finish_reason or ""), None
+    error_type = None
+    if body is not None and body.error is not None:
+        error_type = body.error.type
+    flag = ResultFlag.HTTP_ERROR if source == "output" else None
+    return obj.custom_id, _ERRORED, flag, error_type
+
+
+@reads_lines(read_openai_line)
 def classify_openai(source: str, obj: dict[str, Any]) -> Classification:
     """Classify one OpenAI batch output/error line (``BatchRequestOutput``)."""
     try:  # fast path: a well-formed chat/completions success
