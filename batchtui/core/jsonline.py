@@ -41,10 +41,6 @@ def typed_reader(shape: type[T]) -> Callable[[bytes], T | None]:
     return read
 
 
-_decode_any = msgspec.json.Decoder().decode
-
-
-def fast_loads(data: bytes) -> Any:
-    """Any JSON value, decoded by msgspec; raises one of ``DECODE_ERRORS`` where msgspec refuses
-    it (then ask ``json`` for the verdict and its message)."""
-    return _decode_any(data)
+fast_loads: Callable[[bytes], Any] = msgspec.json.Decoder().decode
+"""Any JSON value, decoded by msgspec; raises one of ``DECODE_ERRORS`` where msgspec refuses it
+(then ask ``json`` for the verdict and its message)."""
