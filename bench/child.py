@@ -28,6 +28,7 @@ PIECES = {
     "b4_batchtui": "bench.pieces.download:b4_batchtui",
     "b4_sdk": "bench.pieces.download:b4_sdk",
     "b5_dashboard": "bench.pieces.screens:b5_dashboard",
+    "b7_dashboard": "bench.pieces.screens:b7_dashboard",
 }
 
 

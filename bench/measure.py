@@ -135,3 +135,54 @@ def spawn_seconds(
     if elapsed is None:
         elapsed = time.perf_counter() - start
     return elapsed, seen
+
+
+def run_process(
+    cmd: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 600.0
+) -> dict[str, Any]:
+    """Run a whole process to its exit, its stdout drained through a pipe (as a terminal or a
+    consumer would read it): wall seconds from spawn to exit, its CPU seconds, its peak RSS
+    (``ru_maxrss`` of that one child, from ``wait4``) and how many bytes it printed."""
+    import tempfile
+    import threading
+
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            list(cmd), cwd=ROOT, env=child_env(env), stdout=subprocess.PIPE, stderr=err,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        killer = threading.Timer(timeout, proc.kill)
+        killer.start()
+        try:
+            assert proc.stdout is not None
+            out_bytes = 0
+            while chunk := proc.stdout.read(1 << 16):
+                out_bytes += len(chunk)
+            _pid, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - start
+        finally:
+            killer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.stdout.close()
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = err.read().decode(errors="replace").strip().splitlines()[-4:]
+            raise PieceError(
+                f"{' '.join(cmd)[-60:]!r} exited {proc.returncode}: " + " | ".join(tail)
+            )
+    return {
+        "seconds": seconds,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "max_rss_mb": usage.ru_maxrss / 1024,  # Linux: kilobytes
+        "out_bytes": out_bytes,
+    }
+
+
+def best_process(
+    cmd: Sequence[str], tries: int, *, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The fastest of ``tries`` runs of ``run_process`` (peak RSS: the largest)."""
+    runs = [run_process(cmd, env=env) for _ in range(max(1, tries))]
+    best = min(runs, key=lambda r: r["seconds"])
+    return {**best, "max_rss_mb": max(r["max_rss_mb"] for r in runs), "tries": len(runs)}

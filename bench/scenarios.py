@@ -1,10 +1,14 @@
-"""Setup work done in the parent (never measured): finished batches and a home of live jobs."""
+"""Setup work done in the parent (never measured): finished batches and homes of live jobs."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import random
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -146,3 +150,73 @@ def cadence_budget(ages: list[float], elapsed: float) -> float:
     if settings.list_interval_s:
         per_min += 2 * 60.0 / settings.list_interval_s
     return per_min
+
+
+@dataclasses.dataclass
+class LiveHome:
+    """A built home of live jobs (never used directly: pieces run on copies of it) and the
+    emulator that holds its jobs."""
+
+    jobs: int
+    template: Path
+    emulator: EmulatorProcess
+    ages: list[float]
+    counts: dict[str, int]
+    build_s: float
+
+
+class LiveHomes:
+    """Homes of live jobs built once per size and per run, shared by B5, B6 and B7.
+
+    Each piece gets its own copy of the home (``copy``), so a dashboard's polls, which
+    replace the backdated snapshots with the emulator's real times, never reach another
+    piece's store. Each size has its own emulator: a provider list call must not show one
+    home the other home's jobs. ``close`` stops the emulators and removes every directory.
+    """
+
+    def __init__(self, seed: int, log: Callable[[str], None]) -> None:
+        self.seed = seed
+        self.log = log
+        self._homes: dict[int, LiveHome] = {}
+        self._dirs: list[Path] = []
+        self._lock = threading.Lock()
+
+    def get(self, jobs: int) -> LiveHome:
+        with self._lock:
+            home = self._homes.get(jobs)
+            if home is None:
+                home = self._homes[jobs] = self._build(jobs)
+            return home
+
+    def _build(self, jobs: int) -> LiveHome:
+        import time
+
+        emulator = EmulatorProcess(seed=self.seed, job_seconds=7 * 86400.0).start()
+        template = Path(tempfile.mkdtemp(prefix=f"bench-home-{jobs}-"))
+        self._dirs.append(template)
+        start = time.perf_counter()
+        try:
+            made = live_jobs_home(emulator, template, jobs, self.seed)
+        except BaseException:
+            emulator.stop()
+            raise
+        ages: list[float] = made.pop("ages")  # type: ignore[assignment]
+        seconds = time.perf_counter() - start
+        self.log(f"home of {jobs:,} live jobs built in {seconds:.1f} s: {made}")
+        return LiveHome(jobs, template, emulator, ages, made, seconds)
+
+    def copy(self, home: LiveHome) -> Path:
+        """A fresh copy of the home's directory (config, store, inputs)."""
+        target = Path(tempfile.mkdtemp(prefix=f"bench-home-{home.jobs}-copy-"))
+        self._dirs.append(target)
+        shutil.copytree(home.template, target, dirs_exist_ok=True)
+        return target
+
+    def close(self) -> None:
+        with self._lock:
+            for home in self._homes.values():
+                home.emulator.stop()
+            self._homes.clear()
+            for path in self._dirs:
+                shutil.rmtree(path, ignore_errors=True)
+            self._dirs.clear()

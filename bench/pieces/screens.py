@@ -1,5 +1,6 @@
 """UI pieces (headless Textual via ``App.run_test``): the results screen's first frame, the naive
-DataTable baseline, and the live dashboard's key latency, idle CPU and request rate.
+DataTable baseline, the live dashboard's key latency, idle CPU and request rate (B5), and its
+filter and sort keys on a big store (B7).
 
 "Drawn" means the compositor produced a frame: ``App._display`` is wrapped on the instance to
 timestamp every frame (headless, the frame is composed but not written to a terminal).
@@ -340,3 +341,114 @@ def _percentile(values: list[float], pct: float) -> float:
         return float("nan")
     rank = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
     return ordered[rank]
+
+
+# ------------------------------------------------------------------ B7: filter and sort
+
+
+def _dashboard_state(app: Any) -> Callable[[], tuple[Any, ...]]:
+    """What a frame shows of the jobs screen: rows, cursor, sort, the filter box and focus.
+
+    Read with ``getattr`` so a reworked table keeps the piece working (a missing attribute
+    reads as None and only makes the marker coarser)."""
+
+    def state() -> tuple[Any, ...]:
+        screen = app.jobs_screen
+        table = screen.table
+        boxes = screen.query("#jobs-filter")
+        box = boxes.first() if boxes else None
+        focused = app.focused
+        return (
+            getattr(table, "row_count", None),
+            getattr(table, "cursor_row", None),
+            getattr(table, "sort_key", None),
+            getattr(table, "sort_reverse", None),
+            getattr(box, "value", None),
+            box is not None and not box.has_class("-hidden"),
+            getattr(focused, "id", None),
+        )
+
+    return state
+
+
+async def _time_keys(
+    pilot: Any, frames: FrameClock, state: Callable[[], Any], keys: list[str]
+) -> list[tuple[str, float]]:
+    """Press each key in turn; key -> first frame that shows the state the key led to."""
+    timed = []
+    for key in keys:
+        before = state()
+        start = time.perf_counter()
+        await pilot.press(key)
+        after = state()
+        if after == before:  # a change made off the key's handler: wait for it (or 2 s)
+            deadline = time.perf_counter() + 2.0
+            while after == before and time.perf_counter() < deadline:
+                await asyncio.sleep(0.001)
+                after = state()
+        drawn = await frames.frame_after(start, timeout=20.0, showing=after)
+        timed.append((key, drawn - start))
+    return timed
+
+
+def _spread(timed: list[tuple[str, float]]) -> dict[str, Any]:
+    values = [seconds for _, seconds in timed]
+    slowest = max(timed, key=lambda item: item[1])
+    return {
+        "p50_ms": 1000 * statistics.median(values),
+        "p95_ms": 1000 * _percentile(values, 95),
+        "max_ms": 1000 * slowest[1],
+        "slowest_key": slowest[0],
+        "keys": len(values),
+    }
+
+
+FILTER_WORDS = ("anthropic", "openai")
+"""Typed into the `/` filter: each narrows the table to one profile's half, letter by letter."""
+
+
+def b7_dashboard(args: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    """The dashboard (polling off) on a home of many jobs: the keys a user presses to filter
+    (``/``, a word letter by letter, enter; later escape) and to sort (``s``), each timed from
+    the key to the first frame showing its result; ``j``/``k`` cursor moves as the floor."""
+    from batchtui.core.workspace import Workspace
+    from batchtui.ui.app import make_app
+
+    os.environ.update(args.get("env", {}))
+    workspace = Workspace.open(Path(args["home"]))
+    sorts = int(args["sorts"])
+
+    async def go() -> dict[str, Any]:
+        app = make_app(workspace, poll=False, cursor_blink=False)
+        out: dict[str, Any] = {}
+        async with app.run_test(size=(200, 60)) as pilot:
+            await pilot.pause()
+            out["jobs_shown"] = app.jobs_screen.table.row_count
+            # The start-up work of the rows (DataTable measuring on idle) must be over.
+            await asyncio.sleep(float(args["settle_s"]))
+            state = _dashboard_state(app)
+            frames = FrameClock(app, state)
+            cursor = await _time_keys(pilot, frames, state, ["j"] * 5 + ["k"] * 5)
+            filters: list[tuple[str, float]] = []
+            shown: dict[str, int] = {}
+            for word in FILTER_WORDS:
+                filters += await _time_keys(pilot, frames, state, ["slash", *word, "enter"])
+                shown[word] = app.jobs_screen.table.row_count
+                filters += await _time_keys(pilot, frames, state, ["escape"])
+            sorting = await _time_keys(pilot, frames, state, ["s"] * sorts)
+            out["cursor"] = _spread(cursor)
+            out["filter"] = _spread(filters)
+            out["sort"] = _spread(sorting)
+            out["filter_rows"] = shown
+            out["sort_keys"] = sorts
+            await app.action_quit()
+        await workspace.aclose()
+        return out
+
+    def run() -> dict[str, Any]:
+        try:
+            return asyncio.run(go())
+        except Exception as exc:
+            return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+
+    return run
