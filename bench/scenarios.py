@@ -52,14 +52,10 @@ def finished_openai_batch(emu: EmulatorProcess, path: Path) -> tuple[str, int]:
     return asyncio.run(go())
 
 
-def live_jobs_home(emu: EmulatorProcess, home: Path, jobs: int, seed: int) -> dict[str, int]:
-    """A BATCHTUI_HOME with a config of two profiles on the emulator and ``jobs`` live jobs
-    (half OpenAI, half Anthropic) in its store, their ages spread over 1 min..12 h."""
+def write_config(emu: EmulatorProcess, home: Path, names: tuple[str, ...] = ()) -> None:
+    """``home/config.toml``: the profiles ``openai`` and ``anthropic`` (or those of ``names``)
+    on the emulator, their keys in the environment of `key_env`."""
     from batchtui.core.config import Config, Profile, dumps_config
-    from batchtui.core.provider import SubmitOptions
-    from batchtui.core.store import JobStore
-    from batchtui.providers.anthropic import AnthropicProvider
-    from batchtui.providers.openai import OpenAIProvider
 
     home.mkdir(parents=True, exist_ok=True)
     profiles = {
@@ -78,9 +74,22 @@ def live_jobs_home(emu: EmulatorProcess, home: Path, jobs: int, seed: int) -> di
             default_model="claude-haiku-4-5",
         ),
     }
+    if names:
+        profiles = {name: profiles[name] for name in names}
     (home / "config.toml").write_text(
-        dumps_config(Config(profiles=profiles, default_profile="openai"))
+        dumps_config(Config(profiles=profiles, default_profile=next(iter(profiles))))
     )
+
+
+def live_jobs_home(emu: EmulatorProcess, home: Path, jobs: int, seed: int) -> dict[str, int]:
+    """A BATCHTUI_HOME with a config of two profiles on the emulator and ``jobs`` live jobs
+    (half OpenAI, half Anthropic) in its store, their ages spread over 1 min..12 h."""
+    from batchtui.core.provider import SubmitOptions
+    from batchtui.core.store import JobStore
+    from batchtui.providers.anthropic import AnthropicProvider
+    from batchtui.providers.openai import OpenAIProvider
+
+    write_config(emu, home)
     openai_input = home / "tiny-openai.jsonl"
     openai_input.write_text(
         '{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":'
