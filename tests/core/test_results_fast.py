@@ -344,3 +344,24 @@ def test_index_with_and_without_fast_path_is_the_same(
     assert fast.counts_by_flag() == plain.counts_by_flag()
     if provider == "openai" and source == "output":
         assert fast.counts_by_flag()[ResultFlag.HTTP_ERROR] > 0
+
+
+def test_saved_index_reopens_with_the_same_custom_ids(tmp_path: Path) -> None:
+    """custom_ids are read back by msgspec; one msgspec refuses (a lone surrogate, which json
+    reads from a "\\ud800" escape) still saves and reads back through json."""
+    lines = [
+        dumps(openai_success("ünï", "x")),
+        dumps(openai_success("a", "x")).replace(b'"a"', b'"\\ud800"', 1),
+        dumps(openai_success("b", "x")),
+    ]
+    results = write_job(tmp_path, "b", {"output": b"".join(line + b"\n" for line in lines)})
+    built = ResultIndex.build(results)
+    assert built.custom_ids == ["ünï", "\ud800", "b"]
+    again = ResultIndex(ResultsFile.open(tmp_path, "b", provider="openai"))
+    assert again.load() and again.custom_ids == built.custom_ids
+    assert again.is_current()
+    plain = [line for i, line in enumerate(lines) if i != 1]
+    write_job(tmp_path, "c", {"output": b"".join(line + b"\n" for line in plain)})
+    ResultIndex.build(ResultsFile.open(tmp_path, "c", provider="openai"))
+    reopened = ResultIndex(ResultsFile.open(tmp_path, "c", provider="openai"))
+    assert reopened.load() and reopened.custom_ids == ["ünï", "b"]
