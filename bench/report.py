@@ -124,3 +124,66 @@ def write_json(path: Path, rows: list[Row], meta: dict[str, Any]) -> None:
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1, default=str) + "\n")
+
+
+def markdown(rows: list[Row], meta: dict[str, Any]) -> str:
+    """RESULTS.md: the table of a full run with when, where and what was measured."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    out = [
+        "# batchtui benchmark results",
+        "",
+        "Written by `python -m bench` (a full run; `--quick` and `--only` runs never write this",
+        "file) and committed after each full run. How each row is measured: `bench/README.md`.",
+        "",
+        f"- date: {meta['date']}",
+        f"- commit measured: `{meta['commit']}`",
+        f"- machine: {meta['cpus']} cores ({meta['machine']}), Python {meta['python']}",
+        f"- load before: {meta['load_before']}",
+        f"- load after: {meta['load_after']}",
+        f"- run time: {meta['seconds']:.0f} s, seed {meta['seed']}, "
+        + (
+            "one benchmark at a time"
+            if meta.get("jobs", 1) <= 1
+            else f"{meta['jobs']} benchmarks side by side (--jobs)"
+        ),
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "---|" * len(HEADER),
+    ]
+    out += ["| " + " | ".join(cell(value) for value in cells(row)) + " |" for row in rows]
+    notes = [f"- {row.bench} {row.figure}: {row.note}" for row in rows if row.note]
+    if notes:
+        out += ["", "Notes:", "", *(cell(note) for note in notes)]
+    return "\n".join(out) + "\n"
+
+
+def write_markdown(path: Path, rows: list[Row], meta: dict[str, Any]) -> None:
+    """Write `markdown` of the rows to ``path``."""
+    info = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        **meta,
+    }
+    path.write_text(markdown(rows, info))
+
+
+def git_commit(root: Path) -> str:
+    """The commit measured (``HEAD``), with ``+changes`` when the tree differs from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        proc = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, timeout=30, check=False
+        )
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    head = git("rev-parse", "--short=12", "HEAD")
+    if not head:
+        return "unknown (not a git checkout)"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "batchtui", "bench")
+    return head + (" +uncommitted changes under batchtui/ or bench/" if dirty else "")
