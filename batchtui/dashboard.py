@@ -5,12 +5,16 @@ from __future__ import annotations
 
 def run_dashboard() -> int:
     """Open the user's workspace and run the dashboard until the user quits."""
+    from batchtui import startup
     from batchtui.core.workspace import Workspace
     from batchtui.ui.app import make_app
 
+    startup.mark("imports (core, Textual, the app)")
     workspace = Workspace.open()
+    startup.mark("workspace opened (config, store)")
     try:
         make_app(workspace, workspace.clock).run()
     finally:
         workspace.store.close()
+        startup.print_report()
     return 0

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import sys
 
+from batchtui import startup
 from batchtui.cli.parser import UsageError, build_parser
 
 EXIT_OK, EXIT_INPUT, EXIT_PROVIDER, EXIT_INTERRUPTED = 0, 1, 2, 3
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         from batchtui.emulator.cli import main as emulator_main
 
         return emulator_main(argv[1:])
+    startup.mark("python and the command line")
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:

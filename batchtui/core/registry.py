@@ -87,6 +87,14 @@ class ProviderSpec:
     """Regular expressions of how this provider's keys begin (``"ex-key-"``, ``"ex-\\d+-"``):
     text that starts with one and goes on with at least six key characters is masked in
     anything batchtui writes or logs, keeping the prefix."""
+    webhook_event: str | None = None
+    """``"module:function"`` of ``batch_id(event: dict) -> str | None``: the batch a verified
+    webhook event (its parsed JSON body) is about, None for an event batchtui ignores; it
+    raises ValueError for a body that is not one of the provider's events. None: the provider
+    sends no webhooks."""
+    webhook_secret_env: str | None = None
+    """The environment variable holding the webhook signing secret (``whsec_...``), as the
+    provider's SDK reads it; a profile may name another (``webhook_secret_env``)."""
 
     @property
     def option_names(self) -> tuple[str, ...]:
@@ -111,6 +119,8 @@ class ProviderSpec:
             "key_env": self.key_env,
             "base_url_env": self.base_url_env,
             "options": sorted(self.option_names),
+            "webhooks": self.webhook_event is not None,
+            "webhook_secret_env": self.webhook_secret_env,
         }
 
 
@@ -138,11 +148,19 @@ def _from_entry_points() -> tuple[ProviderSpec, ...]:
     return tuple(found)
 
 
+_listed: tuple[int, dict[str, ProviderSpec]] | None = None
+
+
 def provider_specs() -> dict[str, ProviderSpec]:
-    """Every known provider by name, in listing order."""
-    specs = {spec.name: spec for spec in _from_entry_points()}
-    specs.update(_registered)
-    return dict(sorted(specs.items(), key=lambda item: (item[1].order, item[0])))
+    """Every known provider by name, in listing order (a fresh dict; the listing is computed
+    once per registry `generation`, since hot paths such as the stale rule ask per job)."""
+    global _listed
+    if _listed is None or _listed[0] != _generation:
+        specs = {spec.name: spec for spec in _from_entry_points()}
+        specs.update(_registered)
+        ordered = dict(sorted(specs.items(), key=lambda item: (item[1].order, item[0])))
+        _listed = (_generation, ordered)
+    return dict(_listed[1])
 
 
 def provider_names() -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker
 
+from batchtui import startup
 from batchtui.core.clock import Clock
 from batchtui.core.models import BatchStatus
 from batchtui.core.provider import BatchtuiError, ProviderError
@@ -147,6 +148,7 @@ class BatchTuiApp(App[None]):
 
     def on_ready(self) -> None:
         """Start polling once the first frame is drawn (adapters are built on first poll)."""
+        startup.mark("first frame")
         if self.poll and not self._polling_started:
             self._polling_started = True
             self.run_polling()

@@ -491,7 +491,7 @@ class FakeWorkspace:
             return None
         return record.stale_since(after)
 
-    def jobs(self) -> list[JobRecord]:
+    def jobs(self, *, brief: bool = False) -> list[JobRecord]:
         return list(self.records.values())
 
     def job(self, ident: str) -> JobRecord:

@@ -37,6 +37,7 @@ class StoreBase:
         self.clock: Clock = clock or SystemClock()
         ensure_private_dir(self.root)
         self._lock = threading.RLock()
+        self._brief: str | None = None
         self._conn = sqlite3.connect(
             self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
         )
@@ -84,6 +85,22 @@ class StoreBase:
 
     # --- plumbing ---
 
+    def _brief_select(self) -> str:
+        """`JOB_SELECT` for lists: every column but the snapshot, of which SQLite extracts
+        the few fields a list shows (see `JobRecord.from_brief_row`), so the provider's raw
+        object is never sent to Python nor decoded. Columns come from the table itself, so a
+        migration that adds one needs nothing here."""
+        if self._brief is None:
+            with self._lock:
+                names = [row[1] for row in self._conn.execute("PRAGMA table_info(jobs)")]
+            columns = [f"j.{name}" for name in names if name != "snapshot"]
+            columns.append(
+                "json_extract(j.snapshot, '$.progress', '$.errors', '$.results_available', "
+                "'$.model', '$.results_url') AS snapshot_brief"
+            )
+            self._brief = JOB_SELECT.replace("j.*", ", ".join(columns), 1)
+        return self._brief
+
     def _now(self) -> float:
         return self.clock.time()
 
@@ -108,6 +125,10 @@ class StoreBase:
         where: str = "",
         params: Sequence[Any] = (),
         order: str = "j.created_at DESC, j.rowid DESC",
+        *,
+        brief: bool = False,
     ) -> list[JobRecord]:
-        sql = JOB_SELECT + (f" WHERE {where}" if where else "") + f" ORDER BY {order}"
-        return [JobRecord.from_row(row) for row in self._query(sql, params)]
+        select = self._brief_select() if brief else JOB_SELECT
+        sql = select + (f" WHERE {where}" if where else "") + f" ORDER BY {order}"
+        build = JobRecord.from_brief_row if brief else JobRecord.from_row
+        return [build(row) for row in self._query(sql, params)]

@@ -91,9 +91,12 @@ class JobsMixin(StoreBase):
         adopted: bool | None = None,
         limit: int | None = None,
         created_since: datetime | float | None = None,
+        brief: bool = False,
     ) -> list[JobRecord]:
         """Jobs, newest first, filtered by profile, status, liveness, run, adoption or age
-        (``created_since``: recorded in the store at or after this time)."""
+        (``created_since``: recorded in the store at or after this time). ``brief`` leaves the
+        provider's raw object out of each snapshot (``snapshot.raw`` is empty): for lists
+        that show jobs, not for costs, which read usage from it."""
         clauses: list[str] = []
         params: list[Any] = []
         if created_since is not None:
@@ -119,7 +122,7 @@ class JobsMixin(StoreBase):
             params.append(int(adopted))
         where = " AND ".join(clauses)
         order = "j.created_at DESC, j.rowid DESC" + (f" LIMIT {int(limit)}" if limit else "")
-        return self._jobs(where, params, order)
+        return self._jobs(where, params, order, brief=brief)
 
     def children(self, local_id: str) -> list[JobRecord]:
         """The retry jobs made directly from this job, oldest first."""

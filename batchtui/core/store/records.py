@@ -16,6 +16,8 @@ from batchtui.core.registry import limit_error_codes, provider_specs
 from batchtui.core.store.serialize import (
     counts_from_dict,
     epoch_time,
+    errors_from_list,
+    fraction,
     from_epoch,
     job_from_dict,
     times_from_dict,
@@ -313,6 +315,50 @@ class JobRecord:
     def from_row(cls, row: sqlite3.Row) -> JobRecord:
         """Build from a `jobs` row joined with its parent's batch id and its intent state."""
         snapshot = job_from_dict(json.loads(row["snapshot"])) if row["snapshot"] else None
+        return cls._from_columns(row, snapshot)
+
+    @classmethod
+    def from_brief_row(cls, row: sqlite3.Row) -> JobRecord:
+        """Build from a row of the brief select (`StoreBase._brief_select`): the snapshot is
+        made of the record's own columns plus the few snapshot fields a job list shows
+        (``snapshot_brief``: [progress, errors, results_available, model, results_url]),
+        without decoding the provider's raw object; ``snapshot.raw`` and ``metadata`` are
+        empty."""
+        brief = row["snapshot_brief"]
+        if brief is None:
+            return cls._from_columns(row, None)
+        progress, errors, results, model, url = json.loads(brief)
+        counts = counts_from_dict(json.loads(row["counts"] or "{}"))
+        times = times_from_dict(json.loads(row["times"] or "{}"))
+        snapshot = BatchJob(
+            provider=row["provider"],
+            id=row["batch_id"] or "",
+            status=BatchStatus(row["status"]),
+            raw_status=row["raw_status"] or "",
+            counts=counts,
+            times=times,
+            endpoint=row["endpoint"],
+            model=model,
+            input_file_id=row["input_file_id"],
+            output_file_id=row["output_file_id"],
+            error_file_id=row["error_file_id"],
+            results_url=url,
+            results_available=bool(results),
+            errors=errors_from_list(errors),
+            profile=row["profile"],
+            progress=fraction(progress),
+        )
+        return cls._from_columns(row, snapshot, counts, times)
+
+    @classmethod
+    def _from_columns(
+        cls,
+        row: sqlite3.Row,
+        snapshot: BatchJob | None,
+        counts: RequestCounts | None = None,
+        times: Timestamps | None = None,
+    ) -> JobRecord:
+        offsets = row["results_offsets"]
         return cls(
             local_id=row["local_id"],
             id=row["batch_id"],
@@ -320,8 +366,8 @@ class JobRecord:
             profile=row["profile"],
             status=BatchStatus(row["status"]),
             raw_status=row["raw_status"],
-            counts=counts_from_dict(json.loads(row["counts"] or "{}")),
-            times=times_from_dict(json.loads(row["times"] or "{}")),
+            counts=counts or counts_from_dict(json.loads(row["counts"] or "{}")),
+            times=times or times_from_dict(json.loads(row["times"] or "{}")),
             run_id=row["run_id"],
             label=row["label"],
             parent_local_id=row["parent_local_id"],
@@ -336,7 +382,9 @@ class JobRecord:
             output_file_id=row["output_file_id"],
             error_file_id=row["error_file_id"],
             results_path=Path(row["results_path"]) if row["results_path"] else None,
-            results_offsets={k: int(v) for k, v in json.loads(row["results_offsets"]).items()},
+            results_offsets=(
+                {k: int(v) for k, v in json.loads(offsets).items()} if offsets != "{}" else {}
+            ),
             results_complete=bool(row["results_complete"]),
             adopted=bool(row["adopted"]),
             notes=row["notes"],

@@ -101,23 +101,28 @@ def job_from_dict(data: dict[str, Any]) -> BatchJob:
         error_file_id=data.get("error_file_id"),
         results_url=data.get("results_url"),
         results_available=bool(data.get("results_available")),
-        progress=_fraction(data.get("progress")),
-        errors=tuple(
-            ProviderErrorDetail(
-                code=e.get("code"),
-                message=e.get("message", ""),
-                line=e.get("line"),
-                param=e.get("param"),
-            )
-            for e in data.get("errors") or ()
-        ),
+        progress=fraction(data.get("progress")),
+        errors=errors_from_list(data.get("errors")),
         metadata=dict(data.get("metadata") or {}),
         raw=dict(data.get("raw") or {}),
         profile=data.get("profile"),
     )
 
 
-def _fraction(value: Any) -> float | None:
+def errors_from_list(items: Any) -> tuple[ProviderErrorDetail, ...]:
+    """The stored error list of a snapshot (None or empty: no errors)."""
+    return tuple(
+        ProviderErrorDetail(
+            code=e.get("code"),
+            message=e.get("message", ""),
+            line=e.get("line"),
+            param=e.get("param"),
+        )
+        for e in items or ()
+    )
+
+
+def fraction(value: Any) -> float | None:
     """A stored progress fraction (None when absent or not a number in 0..1)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None

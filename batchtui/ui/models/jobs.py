@@ -283,14 +283,21 @@ def display_label(view: JobView) -> str:
     return view.label or short_id(view.provider_id, view.local_id, width=20)
 
 
-def job_row(view: JobView, now: datetime, depth: int = 0, compact: bool = False) -> JobRow:
-    """The cells of one job for the table; `depth` > 0 marks a retry under its parent;
-    `compact` shortens the stale marker for narrow tables."""
+def label_text(view: JobView, depth: int = 0) -> str:
+    """The label cell: the display label cut to `LABEL_MAX`, indented under its parent when
+    `depth` > 0 (a retry)."""
     label = display_label(view)
     if len(label) > LABEL_MAX:
         label = label[: LABEL_MAX - 1] + "…"
     if depth:
         label = "  " * (depth - 1) + "└ " + label
+    return label
+
+
+def job_row(view: JobView, now: datetime, depth: int = 0, compact: bool = False) -> JobRow:
+    """The cells of one job for the table; `depth` > 0 marks a retry under its parent;
+    `compact` shortens the stale marker for narrow tables."""
+    label = label_text(view, depth)
     provider = view.profile or view.provider
     if view.provider and view.provider not in provider:
         provider = f"{view.provider}/{provider}"

@@ -11,8 +11,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.markup import escape
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
+from batchtui import startup
 from batchtui.core.models import BatchStatus
 from batchtui.core.store import StoreError
 from batchtui.ui.models.clean import describe, plan_items, summarize_clean
@@ -90,9 +91,14 @@ class JobsScreen(BaseScreen):
 
     def load_jobs(self) -> None:
         """Fill the table from the store (fast local read)."""
+        startup.mark("app started, screen mounted")
         self._synced_at = self.clock.now()
-        views = [self.app.view_of(record) for record in self.workspace.jobs()]
+        records = self.workspace.jobs(brief=True)
+        startup.mark(f"store read ({len(records)} jobs)")
+        views = [self.app.view_of(record) for record in records]
+        startup.mark("job views")
         self.table.set_jobs(views, self.clock.now())
+        startup.mark("table filled")
         self._show_detail()
         self._update_status()
         self.refresh_totals()
@@ -164,11 +170,11 @@ class JobsScreen(BaseScreen):
 
     # ------------------------------------------------------------------ detail & status
 
-    @on(DataTable.RowHighlighted, "#jobs-table")
+    @on(JobTable.RowHighlighted, "#jobs-table")
     def _row_highlighted(self) -> None:
         self._show_detail()
 
-    @on(DataTable.RowSelected, "#jobs-table")
+    @on(JobTable.RowSelected, "#jobs-table")
     def _row_selected(self) -> None:
         self.action_open_results()
 
