@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.report import Row, markdown
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,7 +55,10 @@ def test_quick_run_fills_every_row(tmp_path: Path) -> None:
     assert data["meta"]["mode"] == "quick"
 
 
-def test_results_markdown_has_the_table_and_the_run() -> None:
+def test_results_markdown_has_the_table_and_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT))  # bench/ is not an installed package
+    from bench.report import Row, markdown
+
     rows = [
         Row("B7", "`batchtui list`, 10 jobs", "s", 0.2, 0.1, "<= 0.5 s", max_value=0.5),
         Row("B7", "filter | sort", "ms", None, None, "-", missing="boom"),
