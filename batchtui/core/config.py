@@ -37,6 +37,8 @@ __all__ = [
     "redact",
     "resolve_api_key",
     "resolve_base_url",
+    "resolve_webhook_secret",
+    "webhook_secret_env",
     "write_default_config",
 ]
 
@@ -82,6 +84,11 @@ class Profile:
     max_enqueued_tokens: int | None = None
     stale_after_s: float | None = None
     max_requests_per_minute: int | None = None
+    webhook_secret_env: str | None = None
+    """The variable holding the webhook signing secret (None: the provider's own, if any)."""
+    webhook_poll_s: float = 600.0
+    """While `batchtui webhooks` receives this profile's events, its running jobs are polled
+    at most this often (polling is then only the fallback for a lost event)."""
 
     def __post_init__(self) -> None:
         try:
@@ -173,6 +180,8 @@ _PROFILE_SPEC: dict[str, tuple[str, float | None]] = {
     "max_enqueued_tokens": (_INT, 1),
     "stale_after_s": (_FLOAT, 0),
     "max_requests_per_minute": (_INT, 1),
+    "webhook_secret_env": (_STR, None),
+    "webhook_poll_s": (_FLOAT, 0),
 }
 _TOP_KEYS = ("default_profile", "profiles", "ui", "keymap")
 _UI_KEYS = ("theme",)
@@ -274,6 +283,13 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
             "must name an environment variable (letters, digits and '_'), not hold a key",
             path=path,
             key=f"{where}.api_key_env",
+        )
+    hook_env = values.get("webhook_secret_env")
+    if hook_env is not None and not _ENV_NAME_RE.match(hook_env):
+        raise ConfigError(
+            "must name an environment variable (letters, digits and '_'), not hold a secret",
+            path=path,
+            key=f"{where}.webhook_secret_env",
         )
     for key in options:
         if key not in provider_spec(provider).option_names:
@@ -431,6 +447,25 @@ def resolve_base_url(profile: Profile, env: Mapping[str, str] | None = None) -> 
     return (env.get(variable) if variable else None) or None
 
 
+def webhook_secret_env(profile: Profile) -> str | None:
+    """The variable read for the profile's webhook secret (its own, else the provider's);
+    None when neither names one."""
+    return profile.webhook_secret_env or provider_spec(profile.provider).webhook_secret_env
+
+
+def resolve_webhook_secret(profile: Profile, env: Mapping[str, str] | None = None) -> str | None:
+    """The profile's webhook signing secret from its variable; None when unset or when its
+    provider sends no webhooks. Read on every call, never cached, stored or logged."""
+    if provider_spec(profile.provider).webhook_event is None:
+        return None
+    variable = webhook_secret_env(profile)
+    if variable is None:
+        return None
+    env = os.environ if env is None else env
+    value = env.get(variable, "").strip()
+    return value or None
+
+
 def provider_kwargs(profile: Profile, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Keyword arguments for `make_provider(profile.provider, **kwargs)`: key, URL, routing."""
     env = os.environ if env is None else env
@@ -461,7 +496,9 @@ _HEADER = """\
 # retry_budget_s (seconds all retries of one call may take, default 60), settle_pause_s (the
 # pause between two looks at the provider's list after an ambiguous create, default 3),
 # max_cost_usd, max_cost_usd_per_day, max_in_flight, max_enqueued_tokens,
-# stale_after_s (default 1800), max_requests_per_minute (the poller's cap per profile).
+# stale_after_s (default 1800), max_requests_per_minute (the poller's cap per profile),
+# webhook_secret_env (the variable holding the webhook secret; default the provider's own),
+# webhook_poll_s (how often `batchtui webhooks` still polls a covered running job, default 600).
 
 """
 

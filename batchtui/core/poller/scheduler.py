@@ -75,6 +75,7 @@ class _Profile:
         self.listing = False
         self.last_list_at: float | None = None
         self.known: set[str] = set()
+        self.covered_interval: float | None = None
 
 
 def _timestamp(value: datetime | float | None) -> float | None:
@@ -232,6 +233,21 @@ class Poller:
                 p.urgent[batch_id] = None
         self._wake.set()
 
+    def cover(self, profile: str, interval_s: float | None) -> None:
+        """Say that webhooks now report the profile's job endings (``interval_s``), or no longer
+        do (None). A covered profile's running jobs are polled at most every ``interval_s``
+        (never more often than their normal schedule), from each job's next poll on; polling
+        stays as the fallback for a lost event, and ``poll_now`` is as immediate as ever.
+        """
+        if interval_s is not None and not interval_s > 0:
+            raise ValueError("interval_s must be positive or None")
+        self._profile(profile).covered_interval = interval_s
+        self._wake.set()
+
+    def covered(self, profile: str) -> float | None:
+        """The polling interval of a profile covered by webhooks, None when it is not."""
+        return self._profile(profile).covered_interval
+
     def set_live(self, live: bool, profile: str | None = None) -> None:
         """Pause (False) or resume (True) scheduled polling and discovery, for one or all profiles.
 
@@ -352,7 +368,10 @@ class Poller:
 
     def _interval(self, p: _Profile, job: _Job, now: float) -> float:
         start = job.started_at if job.started_at is not None else job.first_seen
-        return p.settings.interval_for_age(max(0.0, now - start))
+        interval = p.settings.interval_for_age(max(0.0, now - start))
+        if p.covered_interval is not None:
+            interval = max(interval, p.covered_interval)
+        return interval
 
     def _schedule(self, p: _Profile, job: _Job, due: float) -> None:
         job.due = due

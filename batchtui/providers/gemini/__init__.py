@@ -34,6 +34,9 @@ SPEC = ProviderSpec(
     price_key="google",  # genai-prices prices gemini-* models under "google"
     # Responses-file lines are {"key", "response" | "error"}: no other provider's line has "key".
     result_marker="key",
+    # Standard Webhooks signing [S]; the SDK names no variable for the secret, so a profile
+    # sets webhook_secret_env (docs/webhooks.md).
+    webhook_event="batchtui.providers.gemini.webhooks:gemini_batch_id",
     order=2,
 )
 

@@ -33,6 +33,9 @@ SPEC = ProviderSpec(
     job_usage="batchtui.providers.openai.status:openai_usage",
     key_prefixes=("sk-", "sk-proj-", "sk-svcacct-", "sk-admin-"),
     result_marker="response",
+    # Standard Webhooks signing; the SDK reads the secret from OPENAI_WEBHOOK_SECRET [S].
+    webhook_event="batchtui.providers.openai.webhooks:openai_batch_id",
+    webhook_secret_env="OPENAI_WEBHOOK_SECRET",
     order=0,
 )
 
