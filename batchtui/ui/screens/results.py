@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from textual import on, work
@@ -13,7 +15,7 @@ from textual.markup import escape
 from textual.widgets import Footer, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from batchtui.core.models import Outcome
+from batchtui.core.models import BatchResult, Outcome, ResultLine
 from batchtui.core.provider import BatchtuiError, ProviderError
 from batchtui.ui.messages import ResultsGrew
 from batchtui.ui.models.jobs import JobView
@@ -69,6 +71,8 @@ class ResultsScreen(BaseScreen):
         self._filtered_upto = 0
         self.downloading = False
         self.note = ""
+        self._parser: Callable[[ResultLine], BatchResult] | None = None
+        self._parser_lock = threading.Lock()
 
     def compose(self) -> ComposeResult:
         name = (self.job.label if self.job else "") or self.local_id
@@ -125,7 +129,45 @@ class ResultsScreen(BaseScreen):
         return self.job is None or self.job.is_terminal
 
     def _source_of(self, handle: ResultsHandle) -> LineSource:
-        return line_source(handle, lambda: self.workspace.parse_fn(self.local_id))
+        return line_source(handle, lambda: self._parse)
+
+    # The adapter's parser (for the text column and the detail) costs a provider adapter: its
+    # HTTP stack imported and a client built, ~0.1 s. A first screen of rows needs only the
+    # index's columns, so the parser is built in a worker once they are painted.
+
+    def _parse(self, line: ResultLine) -> BatchResult:
+        """The adapter's parser, built on first use (one stable function, as the index's
+        parse cache is keyed by it)."""
+        return self._build_parser()(line)
+
+    def _build_parser(self) -> Callable[[ResultLine], BatchResult]:
+        parser = self._parser
+        if parser is None:
+            with self._parser_lock:
+                parser = self._parser
+                if parser is None:
+                    parser = self._parser = self.workspace.parse_fn(self.local_id)
+        return parser
+
+    def _needs_parser(self, source: LineSource) -> bool:
+        return self._parser is None and getattr(source, "parse", None) == self._parse
+
+    @work(thread=True, group="results-parser", exit_on_error=False, description="parser")
+    def _warm_parser(self) -> None:
+        try:
+            self._build_parser()
+        except Exception as error:  # no adapter for this job: rows keep the index's columns
+            self.app.call_from_thread(self._parser_failed, f"cannot read results: {error}")
+            return
+        self.app.call_from_thread(self._parser_ready)
+
+    def _parser_failed(self, note: str) -> None:
+        self.note = note
+        self._refresh_counter()
+
+    def _parser_ready(self) -> None:
+        self.view.show_previews()
+        self._show_current()
 
     def _job_changed(self, view: JobView) -> None:
         """Follow the job: new title, and fetch again once it has ended (partial results)."""
@@ -182,6 +224,9 @@ class ResultsScreen(BaseScreen):
     def _use_source(self, source: LineSource) -> None:
         self.source = source
         self._filtered_upto = 0
+        if self._needs_parser(source):
+            self.view.show_previews(False)
+            self.call_after_refresh(self._warm_parser)
         self.view.set_source(source)
         self._apply_filter()
 
@@ -332,6 +377,8 @@ class ResultsScreen(BaseScreen):
         self._refresh_counter()
 
     def _show_current(self) -> None:
+        if not self.view.previews:
+            return  # the parser is on its way (`_parser_ready` shows the current result)
         self.query_one(ResultDetail).show(self.view.current_result())
 
     @on(LineView.Selected, "#results-view")

@@ -53,6 +53,9 @@ class ResultsView(LineView):
         self.source: LineSource | None = None
         self.indices: list[int] | None = None
         self.marked: set[int] = set()
+        self.previews = True
+        """False while the source's parser is not built yet: rows then show the index's columns
+        only, and `show_previews` fills the text column in."""
 
     # ------------------------------------------------------------------ data
 
@@ -63,6 +66,13 @@ class ResultsView(LineView):
         self.marked.clear()
         self._strips.clear()
         self.rows_changed()
+
+    def show_previews(self, on: bool = True) -> None:
+        """Show (or hold back) the text column, which parses each visible line."""
+        if on != self.previews:
+            self.previews = on
+            self._strips.clear()
+            self.refresh()
 
     def set_indices(self, indices: list[int] | None) -> None:
         """Show only these source lines (None: all of them), keeping the cursor's line if shown."""
@@ -143,7 +153,6 @@ class ResultsView(LineView):
     def render_row(self, row: int, width: int) -> Text:
         index = self.index_at(row)
         assert index is not None and self.source is not None
-        result = self.source.get_result(index)
         summary = self.source.get_summary(index)
         marked = index in self.marked
         text = Text(no_wrap=True, end="")
@@ -158,7 +167,8 @@ class ResultsView(LineView):
         )
         text.append(pad_cell(summary.error_type or "", TYPE_WIDTH) + " ")
         used = 2 + ID_WIDTH + OUTCOME_WIDTH + FLAG_WIDTH + TYPE_WIDTH + 4
-        text.append(pad_cell(preview_text(result), max(0, width - used)))
+        preview = preview_text(self.source.get_result(index)) if self.previews else ""
+        text.append(pad_cell(preview, max(0, width - used)))
         return text
 
     def _style(self, name: str):
