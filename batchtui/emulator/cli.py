@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -10,6 +11,7 @@ import threading
 from batchtui.emulator.config import EmulatorConfig
 from batchtui.emulator.faults import FaultSpecError, parse_faults
 from batchtui.emulator.server import EmulatorServer
+from batchtui.emulator.webhooks import secret_key
 
 FAULTS_HELP = (
     "comma-separated KIND=SHARE[:ARG] items: 429=P[:retry_after_s], 500=P, 503=P, "
@@ -49,6 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="OpenAI: fail a batch with token_limit_exceeded when its prompt tokens and those "
         "of the same model's unfinished batches top N (default: no limit)",
     )
+    p.add_argument(
+        "--webhook-url",
+        default=None,
+        metavar="URL",
+        help="POST a signed event (Standard Webhooks) to URL as each OpenAI or Gemini job "
+        "ends; {provider} in URL is replaced by the half's name, e.g. "
+        "http://127.0.0.1:8787/webhooks/{provider}",
+    )
+    p.add_argument(
+        "--webhook-secret-env",
+        default="OPENAI_WEBHOOK_SECRET",
+        metavar="VAR",
+        help="environment variable holding the signing secret, whsec_<base64> "
+        "(default OPENAI_WEBHOOK_SECRET)",
+    )
     return p
 
 
@@ -66,6 +83,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.enqueued_token_limit is not None and args.enqueued_token_limit < 1:
         print("batchtui emulator: --enqueued-token-limit must be at least 1", file=sys.stderr)
         return 1
+    secret = None
+    if args.webhook_url:
+        secret = os.environ.get(args.webhook_secret_env, "").strip() or None
+        if secret is None:
+            print(
+                f"batchtui emulator: --webhook-url needs a secret in ${args.webhook_secret_env}",
+                file=sys.stderr,
+            )
+            return 1
+        try:
+            secret_key(secret)
+        except ValueError as exc:
+            print(f"batchtui emulator: {exc}", file=sys.stderr)
+            return 1
     config = EmulatorConfig(
         seed=args.seed,
         job_seconds=args.job_seconds,
@@ -74,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         api_key=args.api_key,
         faults=args.faults,
         enqueued_token_limit=args.enqueued_token_limit,
+        webhook_url=args.webhook_url,
+        webhook_secret=secret,
     )
     server = EmulatorServer(config, host=args.host, port=args.port)
     try:
@@ -87,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     width = max(len(name) for name in server.app.halves)
     for name in server.app.halves:  # what each provider's client takes as its base URL
         print(f"  {name:<{width}}  {server.provider_base_url(name)}")
+    if server.webhooks is not None:
+        print(f"webhooks to {args.webhook_url} (secret from ${args.webhook_secret_env})")
     print(flush=True)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from batchtui.core.clock import Clock
 
@@ -36,3 +36,8 @@ class EmulatorConfig:
     # `token_limit_exceeded` (line null). None: no limit.
     enqueued_token_limit: int | None = None
     organization: str = "org-emulator"
+    # Webhooks: when both are set, a signed event is POSTed to webhook_url (``{provider}`` in
+    # it is replaced by the half's name) as each job ends (batchtui.emulator.webhooks).
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_interval: float = 0.05  # how often ended jobs are looked for, in seconds

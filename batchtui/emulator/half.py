@@ -104,6 +104,12 @@ class ProviderHalf:
             **extra,
         )
 
+    def webhook_event(self, job: Job, now: float) -> dict[str, Any] | None:
+        """The JSON body of the webhook event announcing that ``job`` has ended, once it has by
+        ``now`` (None while it runs, or when the provider sends no event for this ending);
+        callers hold the app's lock. The default: this half sends no webhooks."""
+        return None
+
     def find_job(self, batch_id: str) -> Job | None:
         """The job with this id, if this half holds it."""
         return self.jobs.get(batch_id)

@@ -14,6 +14,7 @@ from batchtui.core.clock import Clock, SystemClock
 from batchtui.emulator.app import EmulatorApp
 from batchtui.emulator.config import EmulatorConfig
 from batchtui.emulator.httpio import BodyError, BodyReader, Request, Response
+from batchtui.emulator.webhooks import WebhookSender
 
 COPY_CHUNK = 64 * 1024
 
@@ -143,6 +144,7 @@ class EmulatorServer:
         self.app = EmulatorApp(self.config)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.webhooks: WebhookSender | None = None
 
     @property
     def clock(self) -> Clock:
@@ -186,7 +188,28 @@ class EmulatorServer:
             name=f"emulator:{self.port}",
         )
         self._thread.start()
+        self._start_webhooks()
         return self
+
+    def _start_webhooks(self) -> None:
+        cfg = self.config
+        if self.webhooks is None and cfg.webhook_url and cfg.webhook_secret:
+            self.webhooks = WebhookSender(
+                self.app, cfg.webhook_url, cfg.webhook_secret, cfg.webhook_interval
+            ).start()
+
+    def set_webhook(self, url: str | None, secret: str | None = None) -> None:
+        """Send signed events to ``url`` from now on (jobs that ended before are announced
+        too); None stops sending. ValueError for an unusable secret."""
+        if self.webhooks is not None:
+            self.webhooks.stop()
+            self.webhooks = None
+        self.config.webhook_url = url
+        self.config.webhook_secret = secret if url else None
+        if url and secret:
+            self.webhooks = WebhookSender(
+                self.app, url, secret, self.config.webhook_interval
+            ).start()
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until stop() or KeyboardInterrupt."""
@@ -203,6 +226,9 @@ class EmulatorServer:
 
         Temporary files are removed by close(), or when the server is garbage-collected.
         """
+        if self.webhooks is not None:
+            self.webhooks.stop()
+            self.webhooks = None
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return

@@ -20,6 +20,7 @@ from batchtui.emulator.gemini.jobs import GeminiJob
 from batchtui.emulator.gemini.results import outcome, request_facts
 from batchtui.emulator.half import ProviderHalf
 from batchtui.emulator.httpio import Request, Response
+from batchtui.emulator.jobs import Job, rfc3339
 from batchtui.emulator.results import time_share
 from batchtui.emulator.routing import file_response, json_body, write_jsonl
 
@@ -59,6 +60,13 @@ def _page(request: Request, total: int) -> tuple[int, int]:
 
 def _token(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+WEBHOOK_TYPES = {
+    "BATCH_STATE_SUCCEEDED": "batch.succeeded",
+    "BATCH_STATE_FAILED": "batch.failed",
+    "BATCH_STATE_EXPIRED": "batch.expired",
+}
 
 
 class GeminiApi(ProviderHalf):
@@ -407,6 +415,22 @@ class GeminiApi(ProviderHalf):
             )
         )
         return f"files/{ident}"
+
+    def webhook_event(self, job: Job, now: float) -> dict[str, Any] | None:
+        """``batch.succeeded|failed|expired`` once the batch has ended; none for a cancel (the
+        SDK's subscribable events name no cancelled batch [S]). The body's shape is not
+        documented [U]; the reading chosen (docs/webhooks.md) is Standard Webhooks' own:
+        ``{type, timestamp, data: {name: "batches/<id>"}}``."""
+        if not isinstance(job, GeminiJob):
+            return None
+        state, end = job.ending()
+        if now < end:
+            return None
+        kind = WEBHOOK_TYPES.get(state)
+        if kind is None:
+            return None
+        job.settled = True
+        return {"type": kind, "timestamp": rfc3339(end), "data": {"name": job.id}}
 
     def _view(self, job: GeminiJob) -> dict[str, Any]:
         now = self.app.now()

@@ -14,6 +14,8 @@ from batchtui.emulator.errors import ApiError
 from batchtui.emulator.files import FileStore, StoredFile
 from batchtui.emulator.half import ProviderHalf, bearer_token
 from batchtui.emulator.httpio import Request, Response
+from batchtui.emulator.ids import digest
+from batchtui.emulator.jobs import Job
 from batchtui.emulator.multipart import MultipartError, parse_multipart
 from batchtui.emulator.openai import errors as wire
 from batchtui.emulator.openai.jobs import OpenAIJob
@@ -322,6 +324,23 @@ class OpenAIApi(ProviderHalf):
                 "line": None,
             }
         ]
+
+    def webhook_event(self, job: Job, now: float) -> dict[str, Any] | None:
+        """``batch.completed|failed|expired|cancelled`` once the batch has ended (providers.md
+        §1.10, §9): ``{id, object: "event", created_at, type, data: {id: <batch id>}}``."""
+        if not isinstance(job, OpenAIJob):
+            return None
+        kind, end = job.terminal()
+        if now < end:
+            return None
+        self._materialize(job, now)  # the batch a receiver fetches next is the ended one
+        return {
+            "id": "evt_" + digest(self.app.config.seed, "webhook", job.id).hex()[:32],
+            "object": "event",
+            "created_at": int(end),
+            "type": f"batch.{kind}",
+            "data": {"id": job.id},
+        }
 
     def _job(self, batch_id: str) -> OpenAIJob:
         job = self.jobs.get(batch_id)
