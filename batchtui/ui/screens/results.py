@@ -162,10 +162,14 @@ class ResultsScreen(BaseScreen):
         self.app.call_from_thread(self._parser_ready)
 
     def _parser_failed(self, note: str) -> None:
+        if not self.is_mounted:
+            return
         self.note = note
         self._refresh_counter()
 
     def _parser_ready(self) -> None:
+        if not self.is_mounted:
+            return  # the screen was closed while the parser was being built
         self.view.show_previews()
         self._show_current()
 
