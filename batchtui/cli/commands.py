@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.cli.output import emit_json, job_details, job_line, usd
+from batchtui.cli.webhooks import cmd_webhooks
 from batchtui.core.budget import BudgetExceeded
 from batchtui.core.config import dumps_config, write_default_config
 from batchtui.core.inputs import InputValidationError
@@ -519,6 +520,7 @@ ASYNC_COMMANDS = {
     "recover": cmd_recover,
     "costs": cmd_costs,
     "clean": cmd_clean,
+    "webhooks": cmd_webhooks,
 }
 
 

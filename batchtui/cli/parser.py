@@ -43,6 +43,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535: {text!r}")
+    return value
+
+
 def _csv_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--template",
@@ -197,6 +207,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--headless",
         action="store_true",
         help="run a scripted round through the core and print it (no screen)",
+    )
+
+    p = sub.add_parser(
+        "webhooks",
+        help="receive providers' signed batch events (POST /webhooks/<profile>) and refresh "
+        "those jobs at once; polling continues as the fallback",
+    )
+    _common(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument(
+        "--port", type=_port, default=8787, help="port to bind (default 8787; 0 = any free port)"
     )
 
     sub.add_parser("emulator", help="run the local provider emulator", add_help=False)

@@ -236,12 +236,18 @@ class Poller:
     def cover(self, profile: str, interval_s: float | None) -> None:
         """Say that webhooks now report the profile's job endings (``interval_s``), or no longer
         do (None). A covered profile's running jobs are polled at most every ``interval_s``
-        (never more often than their normal schedule), from each job's next poll on; polling
-        stays as the fallback for a lost event, and ``poll_now`` is as immediate as ever.
+        (never more often than their normal schedule), from each job's next poll on; lifting
+        the cover brings every job back within its normal interval. Polling stays as the
+        fallback for a lost event, and ``poll_now`` is as immediate as ever.
         """
         if interval_s is not None and not interval_s > 0:
             raise ValueError("interval_s must be positive or None")
-        self._profile(profile).covered_interval = interval_s
+        p = self._profile(profile)
+        p.covered_interval = interval_s
+        now = self._clock.time()
+        for job in p.jobs.values():  # no job waits longer than its interval says now
+            if not job.busy and (sooner := now + self._interval(p, job, now)) < job.due:
+                self._schedule(p, job, sooner)
         self._wake.set()
 
     def covered(self, profile: str) -> float | None:
