@@ -120,7 +120,7 @@ class WebhookReceiver:
         try:
             try:
                 method, path, headers, body = await asyncio.wait_for(
-                    self._read(reader), READ_TIMEOUT_S
+                    self._read(reader, writer), READ_TIMEOUT_S
                 )
             except _BadRequest as exc:
                 self._refuse("?", where, "bad_request", str(exc))
@@ -135,7 +135,9 @@ class WebhookReceiver:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _read(self, reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str], bytes]:
+    async def _read(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> tuple[str, str, dict[str, str], bytes]:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
         except asyncio.LimitOverrunError:
@@ -162,6 +164,9 @@ class WebhookReceiver:
         length = int(length_text)
         if length > MAX_BODY_BYTES:
             raise _BadRequest(413, f"body over {MAX_BODY_BYTES} bytes")
+        if length and headers.get("expect", "").lower() == "100-continue":
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            await writer.drain()
         body = await reader.readexactly(length) if length else b""
         return method, target.split("?", 1)[0], headers, body
 
