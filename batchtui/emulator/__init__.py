@@ -50,6 +50,12 @@ Enqueued-token limit (``EmulatorConfig.enqueued_token_limit`` / ``--enqueued-tok
 an OpenAI batch whose prompt tokens, added to those of the same model's unfinished batches,
 top N fails validation with ``errors.data[0].code`` ``token_limit_exceeded`` (``line`` null),
 as the real organisation limit does.
+
+Webhooks (``EmulatorConfig.webhook_url`` + ``webhook_secret``, ``server.set_webhook(url,
+secret)``, ``--webhook-url URL --webhook-secret-env VAR``): as each OpenAI or Gemini job ends,
+a Standard Webhooks-signed event is POSTed to the URL (``{provider}`` in it becomes the half's
+name) from a background thread; ``server.webhooks.stats`` counts sent and failed deliveries
+(``batchtui.emulator.webhooks``, docs/webhooks.md).
 """
 
 from batchtui.emulator.config import EmulatorConfig

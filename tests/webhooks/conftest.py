@@ -71,10 +71,13 @@ class Hooks:
         assert self.service is not None
         return self.service.receiver.url_for("openai")
 
-    async def submit(self, name: str = "in.jsonl") -> str:
-        """A batch made on the emulator through the adapter (not yet in the store)."""
+    async def submit(self, name: str = "in.jsonl", *, raw: str | None = None) -> str:
+        """A batch made on the emulator through the adapter (not yet in the store); ``raw``
+        is the input file's text instead of three good requests."""
         provider = self.ws.provider("openai")
         path = write_input(self.work / name)
+        if raw is not None:
+            path.write_text(raw)
         file_id = await provider.upload_input(path)
         job = await provider.create(path, input_file_id=file_id, options=SubmitOptions())
         return job.id

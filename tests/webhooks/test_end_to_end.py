@@ -89,6 +89,7 @@ async def test_every_openai_ending_is_announced_and_accepted(
         h.ws.start_polling_task()
         await service.cover_when_polling()
         ids = [await h.submit(f"in{n}.jsonl") for n in range(3)]
+        ids.append(await h.submit("bad.jsonl", raw="this line is not JSON\n"))
         for batch_id in ids:
             await h.ws.adopt(batch_id, "openai")
         await h.ws.cancel(ids[0])
@@ -97,9 +98,19 @@ async def test_every_openai_ending_is_announced_and_accepted(
             await ended_in_store(h, batch_id, timeout=15)
         kinds = sorted((e.batch_id, e.type) for e in h.events)
         assert kinds == sorted(
-            [(ids[0], "batch.cancelled"), (ids[1], "batch.expired"), (ids[2], "batch.completed")]
+            [
+                (ids[0], "batch.cancelled"),
+                (ids[1], "batch.expired"),
+                (ids[2], "batch.completed"),
+                (ids[3], "batch.failed"),
+            ]
         )
         statuses = [h.ws.store.get(i, "openai").status for i in ids]  # type: ignore[union-attr]
-        assert statuses == [BatchStatus.CANCELLED, BatchStatus.EXPIRED, BatchStatus.COMPLETED]
+        assert statuses == [
+            BatchStatus.CANCELLED,
+            BatchStatus.EXPIRED,
+            BatchStatus.COMPLETED,
+            BatchStatus.FAILED,
+        ]
     finally:
         await h.close()
