@@ -13,9 +13,10 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Callable, Iterator
 
 from batchtui.cli.output import emit_json
-from batchtui.core.webhooks.receiver import Event
+from batchtui.core.webhooks.receiver import Event, Route
 from batchtui.core.webhooks.service import WebhookService, webhook_routes
 from batchtui.core.workspace import Workspace
 
@@ -24,15 +25,22 @@ def _err(message: str) -> None:
     print(f"batchtui: {message}", file=sys.stderr, flush=True)
 
 
-def _log_refusals() -> logging.Handler:
-    """Refusals (one line each, no secret) go to stderr."""
+@contextlib.contextmanager
+def _log_refusals() -> Iterator[None]:
+    """Refusals (one line each, no secret) go to stderr while the receiver runs."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("batchtui webhooks: %(message)s"))
     logger = logging.getLogger("batchtui.webhooks")
+    saved = (logger.level, logger.propagate)
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    return handler
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 async def cmd_webhooks(ws: Workspace, args: argparse.Namespace) -> int:
@@ -70,13 +78,21 @@ async def cmd_webhooks(ws: Workspace, args: argparse.Namespace) -> int:
             print(f"{event.profile} {event.batch_id} {event.type}", flush=True)
 
     ws.subscribe_errors(lambda profile, batch_id, exc: _err(f"{batch_id or profile}: {exc}"))
-    handler = _log_refusals()
+    with _log_refusals():
+        return await _serve(ws, args, routes, accepted)
+
+
+async def _serve(
+    ws: Workspace,
+    args: argparse.Namespace,
+    routes: dict[str, Route],
+    accepted: Callable[[Event], None],
+) -> int:
     service = WebhookService(ws, routes, on_accepted=accepted)
     try:
         await service.start(args.host, args.port)
     except OSError as exc:
         _err(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
-        logging.getLogger("batchtui.webhooks").removeHandler(handler)
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -97,14 +113,15 @@ async def cmd_webhooks(ws: Workspace, args: argparse.Namespace) -> int:
         waiter = asyncio.ensure_future(stop.wait())
         await asyncio.wait({waiter, polling}, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
-        if polling.done() and not polling.cancelled() and polling.exception() is not None:
-            raise polling.exception()  # type: ignore[misc]
+        if polling.done() and not polling.cancelled():
+            failure = polling.exception()
+            if failure is not None:
+                raise failure
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
         await service.close()
         await ws.stop_polling()
-        logging.getLogger("batchtui.webhooks").removeHandler(handler)
     if not args.json:
         print("stopped", flush=True)
     return 0

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Hooks
+from webhook_helpers import Hooks
 
 from batchtui.cli import main
 from batchtui.cli.parser import build_parser

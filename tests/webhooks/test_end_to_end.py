@@ -9,7 +9,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from conftest import Hooks
+from webhook_helpers import Hooks
 
 from batchtui.core.models import BatchStatus
 

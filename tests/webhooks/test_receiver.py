@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import Hooks
+from webhook_helpers import Hooks
 
 from batchtui.core.models import BatchStatus
 

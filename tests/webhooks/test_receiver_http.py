@@ -70,6 +70,7 @@ async def test_a_good_event_with_expect_continue(receiver: WebhookReceiver) -> N
         (b"POST /webhooks/acct HTTP/1.1\r\nno colon here\r\n\r\n", 400),
         (b"POST /webhooks/acct HTTP/1.1\r\nX: " + b"a" * 20_000 + b"\r\n\r\n", 400),
     ],
+    ids=["chunked", "no-length", "too-long", "get", "other-path", "garbage", "no-colon", "huge"],
 )
 async def test_bad_framing_is_refused(
     receiver: WebhookReceiver, raw: bytes, status: int, caplog: pytest.LogCaptureFixture
