@@ -25,7 +25,7 @@ def make_hooks(
     """Factory (async context): make_hooks(profile_toml_extra, **emulator config) -> Hooks."""
     made: list[Hooks] = []
 
-    def factory(extra: str = "", **config: Any) -> Hooks:
+    def factory(extra: str = "", base_url_for_gemini: bool = False, **config: Any) -> Hooks:
         config.setdefault("clock", SystemClock())
         config.setdefault("job_seconds", 1.0)
         server = make_emulator(**config)
@@ -46,6 +46,9 @@ def make_hooks(
             f'base_url = "{server.openai_base_url}"\n'
             "list_interval_s = 3600\n" + extra
         )
+        if base_url_for_gemini:
+            text = text.replace("{url}", server.provider_base_url("gemini"))
+            monkeypatch.setenv("GEMINI_API_KEY", "AIza-test-webhooks-key")
         (home / "config.toml").write_text(text)
         ws = Workspace.open(home, config=load_config(home / "config.toml"))
         hooks = Hooks(server, ws, secret, work)

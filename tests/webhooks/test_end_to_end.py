@@ -114,3 +114,48 @@ async def test_every_openai_ending_is_announced_and_accepted(
         ]
     finally:
         await h.close()
+
+
+async def test_a_gemini_batch_ends_through_its_webhook(make_hooks: Callable[..., Hooks]) -> None:
+    """The Gemini half's event reaches a Gemini profile (its secret variable named in the
+    profile, the SDK having none) and the store shows the end at once."""
+    import json
+
+    from batchtui.core.provider import SubmitOptions
+
+    gemini = (
+        "poll_min_s = 30\npoll_max_s = 60\n"
+        "[profiles.gemini]\nprovider = 'gemini'\nbase_url = '{url}'\n"
+        "webhook_secret_env = 'OPENAI_WEBHOOK_SECRET'\n"
+        "poll_min_s = 30\npoll_max_s = 60\nlist_interval_s = 3600\n"
+    )
+    h = make_hooks(gemini, job_seconds=JOB_SECONDS, base_url_for_gemini=True)
+    try:
+        service = await h.start_receiver()
+        assert set(service.receiver.routes) == {"openai", "gemini"}
+        h.server.set_webhook(service.receiver.url_for("{provider}"), h.secret)
+        h.ws.start_polling_task()
+        await service.cover_when_polling()
+        provider = h.ws.provider("gemini")
+        path = h.work / "g.jsonl"
+        request = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+        path.write_text(json.dumps({"key": "r0", "request": request}) + "\n")
+        file_id = await provider.upload_input(path, name="g-1")
+        options = SubmitOptions(model="gemini-2.5-flash")
+        job = await provider.create(path, input_file_id=file_id, options=options)
+        await h.ws.adopt(job.id, "gemini")
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            record = h.ws.store.get(job.id, "gemini")
+            if record is not None and record.is_terminal:
+                break
+            await asyncio.sleep(0.01)
+        end = h.server.app.gemini.jobs[job.id].ending()[1]
+        latency = time.time() - end
+        assert record is not None and record.status is BatchStatus.COMPLETED
+        assert [(e.profile, e.batch_id, e.type) for e in h.events] == [
+            ("gemini", job.id, "batch.succeeded")
+        ]
+        assert latency < 2.0, f"gemini webhook path took {latency:.2f} s"
+    finally:
+        await h.close()
