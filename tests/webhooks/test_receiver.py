@@ -141,3 +141,20 @@ async def test_a_good_event_is_accepted_with_its_type(h: Hooks) -> None:
     [event] = h.events
     assert (event.profile, event.batch_id, event.type) == ("openai", batch_id, "batch.cancelled")
     assert h.ws.store.get(batch_id, "openai").status is not BatchStatus.QUEUED  # type: ignore[union-attr]
+
+
+async def test_without_a_poller_the_event_fetches_the_job_itself(
+    make_hooks: Callable[..., Hooks],
+) -> None:
+    hooks = make_hooks(job_seconds=0.3)
+    try:
+        await hooks.start_receiver()
+        batch_id = await known_batch(hooks)
+        await asyncio.sleep(0.5)  # ended in the emulator; nothing polls in this process
+        assert not hooks.ws.store.get(batch_id, "openai").is_terminal  # type: ignore[union-attr]
+        body, headers = hooks.signed(batch_event(batch_id), webhook_id="msg_nopoller")
+        assert await post(hooks, body, headers) == 200
+        record = hooks.ws.store.get(batch_id, "openai")
+        assert record is not None and record.status is BatchStatus.COMPLETED
+    finally:
+        await hooks.close()

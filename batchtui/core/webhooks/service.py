@@ -70,7 +70,11 @@ class WebhookService:
         if record is None or record.profile != event.profile or record.id != event.batch_id:
             raise Rejected(404, "unknown_batch", f"no job {event.batch_id!r} in {event.profile}")
         self.cover()
-        self.ws.poll_now(record.local_id)
+        poller = self.ws.ctx.poller
+        if poller is not None and event.profile in poller.profiles:
+            self.ws.poll_now(record.local_id)
+        else:  # no poller (yet) for the profile: fetch it here (a failure answers 500)
+            await self.ws.refresh(record.local_id)
         if self.on_accepted is not None:
             self.on_accepted(event)
 
