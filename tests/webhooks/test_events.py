@@ -149,3 +149,27 @@ def test_emulator_gemini_events_are_read_by_the_gemini_parser(make_emulator: Any
     event = json.loads(raw)
     assert provider == "gemini" and event["type"] == "batch.succeeded"
     assert parser("gemini")(event) == name
+
+
+def test_emulator_cli_webhook_flags_need_a_usable_secret(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from batchtui.emulator.cli import build_parser, main
+
+    url = "http://127.0.0.1:9/webhooks/{provider}"
+    monkeypatch.delenv("OPENAI_WEBHOOK_SECRET", raising=False)
+    assert main(["--port", "0", "--webhook-url", url]) == 1
+    assert "needs a secret in $OPENAI_WEBHOOK_SECRET" in capsys.readouterr().err
+    monkeypatch.setenv("MY_HOOK", "whsec_%%%")
+    assert main(["--port", "0", "--webhook-url", url, "--webhook-secret-env", "MY_HOOK"]) == 1
+    err = capsys.readouterr().err
+    assert "not base64" in err and "%%%" not in err
+    args = build_parser().parse_args(["--webhook-url", url])
+    assert args.webhook_secret_env == "OPENAI_WEBHOOK_SECRET"
+
+
+def test_the_emulator_keeps_its_secret_out_of_reprs() -> None:
+    from batchtui.emulator import EmulatorConfig
+
+    config = EmulatorConfig(webhook_url="http://x/", webhook_secret="whsec_c2VjcmV0c2VjcmV0")
+    assert "c2VjcmV0" not in repr(config)
