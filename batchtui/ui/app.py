@@ -20,6 +20,7 @@ from textual import events, work
 from textual.app import App
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.markup import escape
 from textual.screen import Screen
 from textual.signal import Signal
@@ -214,7 +215,10 @@ class BatchTuiApp(App[None]):
         view = self.view_of(message.record)
         before = self._statuses.get(view.local_id)
         if before is None:
-            known = self.jobs_screen.table.views.get(view.local_id)
+            try:
+                known = self.jobs_screen.table.views.get(view.local_id)
+            except NoMatches:  # the screen is being torn down (quitting)
+                return
             before = known.status if known is not None else None
         self._statuses[view.local_id] = view.status
         if view.is_terminal and before is not None and not before.is_terminal:

@@ -37,7 +37,6 @@ class StoreBase:
         self.clock: Clock = clock or SystemClock()
         ensure_private_dir(self.root)
         self._lock = threading.RLock()
-        self._brief: str | None = None
         self._conn = sqlite3.connect(
             self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
         )
@@ -85,22 +84,6 @@ class StoreBase:
 
     # --- plumbing ---
 
-    def _brief_select(self) -> str:
-        """`JOB_SELECT` for lists: every column but the snapshot, of which SQLite extracts
-        the few fields a list shows (see `JobRecord.from_brief_row`), so the provider's raw
-        object is never sent to Python nor decoded. Columns come from the table itself, so a
-        migration that adds one needs nothing here."""
-        if self._brief is None:
-            with self._lock:
-                names = [row[1] for row in self._conn.execute("PRAGMA table_info(jobs)")]
-            columns = [f"j.{name}" for name in names if name != "snapshot"]
-            columns.append(
-                "json_extract(j.snapshot, '$.progress', '$.errors', '$.results_available', "
-                "'$.model', '$.results_url') AS snapshot_brief"
-            )
-            self._brief = JOB_SELECT.replace("j.*", ", ".join(columns), 1)
-        return self._brief
-
     def _now(self) -> float:
         return self.clock.time()
 
@@ -128,7 +111,12 @@ class StoreBase:
         *,
         brief: bool = False,
     ) -> list[JobRecord]:
-        select = self._brief_select() if brief else JOB_SELECT
-        sql = select + (f" WHERE {where}" if where else "") + f" ORDER BY {order}"
-        build = JobRecord.from_brief_row if brief else JobRecord.from_row
-        return [build(row) for row in self._query(sql, params)]
+        sql = JOB_SELECT + (f" WHERE {where}" if where else "") + f" ORDER BY {order}"
+        if not brief:
+            return [JobRecord.from_row(row) for row in self._query(sql, params)]
+        with self._lock:  # plain tuples made into dicts: far cheaper than sqlite3.Row lookups
+            cursor = self._conn.cursor()
+            cursor.row_factory = None
+            rows = cursor.execute(sql, params).fetchall()
+            names = [column[0] for column in cursor.description]
+        return [JobRecord.from_brief_row(dict(zip(names, row, strict=True))) for row in rows]

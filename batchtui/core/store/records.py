@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,13 +15,14 @@ from batchtui.core.models import BatchJob, BatchStatus, Capability, RequestCount
 from batchtui.core.provider import BatchtuiError
 from batchtui.core.registry import limit_error_codes, provider_specs
 from batchtui.core.store.serialize import (
-    counts_from_dict,
+    counts_from_json,
     epoch_time,
     errors_from_list,
     fraction,
     from_epoch,
     job_from_dict,
-    times_from_dict,
+    snapshot_brief,
+    times_from_json,
 )
 
 STALE_STATUSES = (BatchStatus.IN_PROGRESS, BatchStatus.FINALIZING)
@@ -318,18 +320,17 @@ class JobRecord:
         return cls._from_columns(row, snapshot)
 
     @classmethod
-    def from_brief_row(cls, row: sqlite3.Row) -> JobRecord:
-        """Build from a row of the brief select (`StoreBase._brief_select`): the snapshot is
-        made of the record's own columns plus the few snapshot fields a job list shows
-        (``snapshot_brief``: [progress, errors, results_available, model, results_url]),
-        without decoding the provider's raw object; ``snapshot.raw`` and ``metadata`` are
-        empty."""
-        brief = row["snapshot_brief"]
-        if brief is None:
+    def from_brief_row(cls, row: Mapping[str, Any]) -> JobRecord:
+        """Build from a `jobs` row (as a dict) for a list: the snapshot is made of the
+        record's own columns plus the few snapshot fields a list shows, picked out of its
+        JSON without building the provider's raw object (``snapshot.raw`` and ``metadata``
+        are empty)."""
+        text = row["snapshot"]
+        if not text:
             return cls._from_columns(row, None)
-        progress, errors, results, model, url = json.loads(brief)
-        counts = counts_from_dict(json.loads(row["counts"] or "{}"))
-        times = times_from_dict(json.loads(row["times"] or "{}"))
+        brief = snapshot_brief(text)
+        counts = counts_from_json(row["counts"])
+        times = times_from_json(row["times"])
         snapshot = BatchJob(
             provider=row["provider"],
             id=row["batch_id"] or "",
@@ -338,22 +339,22 @@ class JobRecord:
             counts=counts,
             times=times,
             endpoint=row["endpoint"],
-            model=model,
+            model=brief.model,
             input_file_id=row["input_file_id"],
             output_file_id=row["output_file_id"],
             error_file_id=row["error_file_id"],
-            results_url=url,
-            results_available=bool(results),
-            errors=errors_from_list(errors),
+            results_url=brief.results_url,
+            results_available=bool(brief.results_available),
+            errors=errors_from_list(brief.errors),
             profile=row["profile"],
-            progress=fraction(progress),
+            progress=fraction(brief.progress),
         )
         return cls._from_columns(row, snapshot, counts, times)
 
     @classmethod
     def _from_columns(
         cls,
-        row: sqlite3.Row,
+        row: Mapping[str, Any] | sqlite3.Row,
         snapshot: BatchJob | None,
         counts: RequestCounts | None = None,
         times: Timestamps | None = None,
@@ -366,8 +367,8 @@ class JobRecord:
             profile=row["profile"],
             status=BatchStatus(row["status"]),
             raw_status=row["raw_status"],
-            counts=counts or counts_from_dict(json.loads(row["counts"] or "{}")),
-            times=times or times_from_dict(json.loads(row["times"] or "{}")),
+            counts=counts or counts_from_json(row["counts"]),
+            times=times or times_from_json(row["times"]),
             run_id=row["run_id"],
             label=row["label"],
             parent_local_id=row["parent_local_id"],
@@ -399,7 +400,7 @@ class JobRecord:
             progress_at=from_epoch(row["progress_at"]),
             cleaned=_json_or_none(row["cleaned"]),
             failure=_json_or_none(row["failure"]),
-            stray_files=tuple(json.loads(row["stray_files"] or "[]")),
+            stray_files=tuple(json.loads(row["stray_files"])) if row["stray_files"] else (),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from batchtui.core.models import (
     BatchJob,
     BatchStatus,
@@ -46,6 +48,59 @@ def counts_from_dict(data: dict[str, Any] | None) -> RequestCounts:
     data = data or {}
     fields = ("total", "processing", "succeeded", "errored", "canceled", "expired")
     return RequestCounts(**{k: int(data.get(k) or 0) for k in fields})
+
+
+class SnapshotBrief(msgspec.Struct):
+    """The fields of a stored snapshot that a list of jobs shows; the rest (the provider's raw
+    object above all) is skipped by the decoder without building Python objects."""
+
+    progress: Any = None
+    errors: Any = None
+    results_available: Any = False
+    model: Any = None
+    results_url: Any = None
+
+
+_SNAPSHOT_BRIEF = msgspec.json.Decoder(SnapshotBrief)
+_COUNTS = msgspec.json.Decoder(RequestCounts)
+_TIMES = msgspec.json.Decoder(Timestamps)
+_DECODE_ERRORS = (msgspec.MsgspecError, ValueError, TypeError)
+
+
+def snapshot_brief(text: str) -> SnapshotBrief:
+    """The list fields of a stored snapshot's JSON."""
+    try:
+        return _SNAPSHOT_BRIEF.decode(text)
+    except _DECODE_ERRORS:  # anything msgspec refuses: the stdlib decides
+        data = json.loads(text)
+        return SnapshotBrief(
+            data.get("progress"),
+            data.get("errors"),
+            data.get("results_available", False),
+            data.get("model"),
+            data.get("results_url"),
+        )
+
+
+def counts_from_json(text: str | None) -> RequestCounts:
+    """A stored counts column (typed decode; what it refuses goes the `counts_from_dict` way)."""
+    if not text:
+        return RequestCounts()
+    try:
+        return _COUNTS.decode(text)
+    except _DECODE_ERRORS:
+        return counts_from_dict(json.loads(text))
+
+
+def times_from_json(text: str | None) -> Timestamps:
+    """A stored times column (typed decode of its ISO 8601 strings; what it refuses goes the
+    `times_from_dict` way)."""
+    if not text:
+        return Timestamps()
+    try:
+        return _TIMES.decode(text)
+    except _DECODE_ERRORS:
+        return times_from_dict(json.loads(text))
 
 
 def times_from_dict(data: dict[str, Any] | None) -> Timestamps:

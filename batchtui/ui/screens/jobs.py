@@ -40,6 +40,8 @@ class JobsScreen(BaseScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (170, "-wide")]
 
     _pending_select: str | None = None
+    _status_due = False
+    _status_text = ""
     _synced_at: datetime = datetime.fromtimestamp(0, UTC)
     totals: CostTotals | None = None
     """The core's cost totals, once read; else totals are summed from the table."""
@@ -188,9 +190,18 @@ class JobsScreen(BaseScreen):
         self.query_one(JobDetail).show(view, self.clock.now(), parent, kids or ())
 
     def _update_status(self) -> None:
+        """Rewrite the status line once the messages already queued are handled: a burst of
+        job changes (a poll answering for many jobs) costs one count over every job, and the
+        line is redrawn only when its text changed."""
+        if not self._status_due:
+            self._status_due = True
+            self.call_later(self._write_status)
+
+    def _write_status(self) -> None:
+        self._status_due = False
         table = self.table
         views = table.views.values()
-        live = sum(1 for v in views if not v.is_terminal)
+        live = table.live_count
         arrow = "↓" if table.sort_reverse else "↑"
         parts = [
             f"{len(table.views)} jobs",
@@ -204,7 +215,10 @@ class JobsScreen(BaseScreen):
         totals = self.totals or totals_from_jobs(views, self.clock.now())
         if not totals.is_empty:
             parts.append("spent " + totals.text())
-        self.query_one("#jobs-status", Static).update(Content(" · ".join(parts)))
+        text = " · ".join(parts)
+        if text != self._status_text:
+            self._status_text = text
+            self.query_one("#jobs-status", Static).update(Content(text))
 
     @work(
         thread=True, group="cost-totals", exclusive=True, exit_on_error=False, description="totals"

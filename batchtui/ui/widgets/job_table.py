@@ -46,9 +46,16 @@ HEADER_HEIGHT = 1
 LINE_CACHE_MAX = 2_000
 
 
+_ONE_CELL = str.maketrans("…└", "..")
+"""Characters the table's own texts add (a shortened id's ellipsis, a retry's corner), each one
+cell wide, so such a text needs no per-character scan either."""
+
+
 def text_width(text: str) -> int:
-    """Cells a text takes (plain ASCII, most labels: its length, without a per-char scan)."""
-    return len(text) if text.isascii() else cell_len(text)
+    """Cells a text takes (ASCII, as most labels and ids: its length, without a scan)."""
+    if text.isascii() or text.translate(_ONE_CELL).isascii():
+        return len(text)
+    return cell_len(text)
 
 
 class Column(NamedTuple):
@@ -138,6 +145,8 @@ class JobTable(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.views: dict[str, JobView] = {}
+        self.live_count = 0
+        """How many of `views` are not in a terminal status (kept as jobs change)."""
         self.query_filter = JobQuery()
         self.sort_key = "created"
         self.sort_reverse = False
@@ -219,6 +228,7 @@ class JobTable(ScrollView, can_focus=True):
         """Show exactly these jobs (a fresh load: cells are made only when rows come into view)."""
         self.now = now
         self.views = {view.local_id: view for view in views}
+        self.live_count = sum(1 for view in self.views.values() if not view.is_terminal)
         self._depth = depths(self.views)
         self._forget_cells()
         self._recompute_auto_widths()
@@ -231,6 +241,7 @@ class JobTable(ScrollView, can_focus=True):
         local_id = view.local_id
         before = self.views.get(local_id)
         self.views[local_id] = view
+        self.live_count += (not view.is_terminal) - (before is not None and not before.is_terminal)
         if before is None or before.parent_id != view.parent_id:
             self._depth = depths(self.views)
         self._grow_auto_widths(view)
@@ -533,8 +544,8 @@ class JobTable(ScrollView, can_focus=True):
 
     def _render_widths(self) -> list[int]:
         return [
-            2 * CELL_PADDING + (self._auto[c.key] if c.width is None else c.width)
-            for c in self.ordered_columns
+            2 * CELL_PADDING + (self._auto[key] if column.width is None else column.width)
+            for key, column in zip(self._keys, self.ordered_columns, strict=True)
         ]
 
     def _table_width(self) -> int:
