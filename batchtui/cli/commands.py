@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.cli.output import emit_json, job_details, job_line, usd
-from batchtui.cli.webhooks import cmd_webhooks
 from batchtui.core.budget import BudgetExceeded
 from batchtui.core.config import dumps_config, write_default_config
 from batchtui.core.inputs import InputValidationError
@@ -244,7 +243,7 @@ async def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
         failed += await _settle(ws, args.profile)
     if args.refresh:
         _report_background_errors(ws)
-        for record in ws.jobs():
+        for record in ws.jobs(brief=True):
             if record.id and not record.is_terminal:
                 try:
                     await ws.refresh(record.local_id)
@@ -252,7 +251,7 @@ async def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
                     failed += 1
                     _err(f"{record.display_id}: {exc}")
         await ws.dispatch_queued(args.profile)
-    records = [r for r in ws.jobs() if not args.profile or r.profile == args.profile]
+    records = [r for r in ws.jobs(brief=True) if not args.profile or r.profile == args.profile]
     if args.json:
         emit_json([record_json(ws, r) for r in records])
     elif not records:
@@ -509,6 +508,13 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _cmd_webhooks(ws: Workspace, args: argparse.Namespace) -> int:
+    """`batchtui webhooks` (its receiver and service are imported only for this command)."""
+    from batchtui.cli.webhooks import cmd_webhooks
+
+    return await cmd_webhooks(ws, args)
+
+
 ASYNC_COMMANDS = {
     "submit": cmd_submit,
     "list": cmd_list,
@@ -520,7 +526,7 @@ ASYNC_COMMANDS = {
     "recover": cmd_recover,
     "costs": cmd_costs,
     "clean": cmd_clean,
-    "webhooks": cmd_webhooks,
+    "webhooks": _cmd_webhooks,
 }
 
 

@@ -140,14 +140,14 @@ class WorkspaceContext:
 
     def usable_profiles(self) -> list[str]:
         """Profiles whose adapter can be built (a key is set)."""
-        names = []
-        for name in self.config.profiles:
-            try:
-                self.provider(name)
-            except BatchtuiError:
-                continue
-            names.append(name)
-        return names
+        return [name for name in self.config.profiles if self._usable(name)]
+
+    def _usable(self, name: str) -> bool:
+        try:
+            self.provider(name)
+        except BatchtuiError:
+            return False
+        return True
 
     # --- jobs -----------------------------------------------------------------------------
 
@@ -227,9 +227,11 @@ class WorkspaceContext:
         profile that has any). With ``on_error`` a profile whose list fails is reported there
         and the others are still settled; without it the error is raised."""
         changed: list[JobRecord] = []
-        names = [profile] if profile else self.usable_profiles()
+        names = [profile] if profile else list(self.config.profiles)
         for name in names:
             if not self.store.unsettled_intents(name):
+                continue
+            if profile is None and not self._usable(name):  # adapters built only when needed
                 continue
             try:
                 changed += await reconcile_profile(

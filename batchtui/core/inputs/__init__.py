@@ -35,31 +35,35 @@ their model. ``progress(bytes_read, total_bytes)`` is called every few megabytes
 Every issue prints as ``FILE:LINE: field: message``.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from batchtui.core.inputs.convert import NativeFormatError, from_native, to_native
-from batchtui.core.inputs.csvtemplate import PromptTemplate
-from batchtui.core.inputs.estimate import CHARS_PER_TOKEN, TokenEstimator, estimate_input_tokens
-from batchtui.core.inputs.formats import InputFormat, detect_format
-from batchtui.core.inputs.issues import (
-    InputError,
-    InputFileError,
-    InputIssue,
-    InputValidationError,
-    Severity,
-)
-from batchtui.core.inputs.limits import LIMITS, ProviderLimits, limits_for
-from batchtui.core.inputs.native import EnvelopeFormat, NativeFormat, native_format
-from batchtui.core.inputs.readers import read_requests
-from batchtui.core.inputs.records import Progress
-from batchtui.core.inputs.split import PartPlan, SplitPlanner
-from batchtui.core.inputs.validate import (
-    InputSummary,
-    ModelTotals,
-    ValidationReport,
-    validate_file,
-)
-from batchtui.core.inputs.write import NativePart, NativeParts, encode_line, write_native
+from batchtui.core.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from batchtui.core.inputs.convert import NativeFormatError, from_native, to_native
+    from batchtui.core.inputs.csvtemplate import PromptTemplate
+    from batchtui.core.inputs.estimate import CHARS_PER_TOKEN, TokenEstimator, estimate_input_tokens
+    from batchtui.core.inputs.formats import InputFormat, detect_format
+    from batchtui.core.inputs.issues import (
+        InputError,
+        InputFileError,
+        InputIssue,
+        InputValidationError,
+        Severity,
+    )
+    from batchtui.core.inputs.limits import LIMITS, ProviderLimits, limits_for
+    from batchtui.core.inputs.native import EnvelopeFormat, NativeFormat, native_format
+    from batchtui.core.inputs.readers import read_requests
+    from batchtui.core.inputs.records import Progress
+    from batchtui.core.inputs.split import PartPlan, SplitPlanner
+    from batchtui.core.inputs.validate import (
+        InputSummary,
+        ModelTotals,
+        ValidationReport,
+        validate_file,
+    )
+    from batchtui.core.inputs.write import NativePart, NativeParts, encode_line, write_native
+
 
 __all__ = [
     "CHARS_PER_TOKEN",
@@ -98,7 +102,44 @@ __all__ = [
 ]
 
 
+_EXPORTS = {
+    "NativeFormatError": "convert",
+    "from_native": "convert",
+    "to_native": "convert",
+    "PromptTemplate": "csvtemplate",
+    "CHARS_PER_TOKEN": "estimate",
+    "TokenEstimator": "estimate",
+    "estimate_input_tokens": "estimate",
+    "InputFormat": "formats",
+    "detect_format": "formats",
+    "InputError": "issues",
+    "InputFileError": "issues",
+    "InputIssue": "issues",
+    "InputValidationError": "issues",
+    "Severity": "issues",
+    "LIMITS": "limits",
+    "ProviderLimits": "limits",
+    "limits_for": "limits",
+    "EnvelopeFormat": "native",
+    "NativeFormat": "native",
+    "native_format": "native",
+    "read_requests": "readers",
+    "Progress": "records",
+    "PartPlan": "split",
+    "SplitPlanner": "split",
+    "InputSummary": "validate",
+    "ModelTotals": "validate",
+    "ValidationReport": "validate",
+    "validate_file": "validate",
+    "NativePart": "write",
+    "NativeParts": "write",
+    "encode_line": "write",
+    "write_native": "write",
+}
+_load = lazy_exports(__name__, _EXPORTS, globals())
+
+
 def __getattr__(name: str) -> Any:
     if name == "PROVIDERS":  # the providers with limits, as registered now
-        return tuple(LIMITS)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return tuple(_load("LIMITS"))
+    return _load(name)
