@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,15 @@ from batchtui.core.budget import BudgetExceeded
 from batchtui.core.config import dumps_config, write_default_config
 from batchtui.core.inputs import InputValidationError
 from batchtui.core.models import BatchStatus
+from batchtui.core.notify import (
+    BEL,
+    EndNotifier,
+    claim_dir,
+    end_text,
+    notification_sequence,
+    pick_mode,
+    stale_text,
+)
 from batchtui.core.paths import config_path
 from batchtui.core.provider import ProviderError
 from batchtui.core.results import (
@@ -339,12 +350,66 @@ async def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
+class _WatchEnds:
+    """What `batchtui watch` does when a job ends besides printing its line: the profile's
+    `on_end` and `notify_urls` (in tasks, awaited before watch returns), and with --notify on
+    a terminal the desktop notification's escape sequence and the bell (docs/notifications.md).
+    """
+
+    def __init__(self, ws: Workspace, notify: bool, env: Mapping[str, str] | None = None) -> None:
+        ui = ws.config.ui
+        self.tty = notify and sys.stdout.isatty()
+        self.mode = pick_mode(ui.desktop_notify, os.environ if env is None else env)
+        self.bell = ui.bell or self.mode == "off"  # --notify asked: the bell at least
+        self.hooks = EndNotifier(ws.config.profiles, _err, claim_dir=claim_dir(ws.store))
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.ended: set[tuple[str, str]] = set()
+        self.stale: set[str] = set()
+        warning = self.hooks.missing_extra()
+        if warning:
+            _err(warning)
+
+    def _terminal(self, title: str, body: str) -> None:
+        if self.tty:
+            text = notification_sequence(self.mode, title, body) + (BEL if self.bell else "")
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+    def job_ended(self, record: JobRecord) -> None:
+        key = (record.local_id, record.status.value)
+        if key in self.ended:
+            return
+        self.ended.add(key)
+        self._terminal(*end_text(record))
+        if self.hooks.wants(record):
+            task = asyncio.create_task(self.hooks.job_ended(record))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    def job_stale(self, record: JobRecord) -> None:
+        if record.local_id not in self.stale:
+            self.stale.add(record.local_id)
+            self._terminal(*stale_text(record))
+
+    async def finish(self) -> None:
+        """Wait for the hooks still running (each is bounded by its timeout)."""
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
 async def _watch(
-    ws: Workspace, idents: list[str], args: argparse.Namespace, *, quiet: bool = False
+    ws: Workspace,
+    idents: list[str],
+    args: argparse.Namespace,
+    *,
+    quiet: bool = False,
+    ends: _WatchEnds | None = None,
 ) -> int:
-    """Poll the given jobs until each ends, printing a line whenever one changes."""
+    """Poll the given jobs until each ends, printing a line whenever one changes; `ends`
+    acts on each job that ends while watched (not on jobs that had ended before)."""
     interval = getattr(args, "interval", None) or 2.0
     watched = [ws.job(i).local_id for i in idents]
+    ended_before = {i for i in watched if ws.job(i).is_terminal}
     last: dict[str, str] = {}
     as_json = getattr(args, "json", False) and not quiet
     while True:
@@ -369,10 +434,17 @@ async def _watch(
                     emit_json(record_json(ws, record))
                 elif not quiet:
                     print(line, flush=True)
+            if ends is not None and local_id not in ended_before:
+                if record.is_terminal:
+                    ends.job_ended(record)
+                elif stale:
+                    ends.job_stale(record)
             pending = pending or not record.is_terminal
         if not pending:
             break
         await asyncio.sleep(interval)
+    if ends is not None:
+        await ends.finish()
     if quiet:
         _print_records(ws, [ws.job(i) for i in watched], True)
     return 0
@@ -394,7 +466,7 @@ async def cmd_watch(ws: Workspace, args: argparse.Namespace) -> int:
     for ident in args.ids:
         if ws.store.get(ident) is None:
             await ws.adopt(ident, args.profile)
-    return await _watch(ws, idents, args)
+    return await _watch(ws, idents, args, ends=_WatchEnds(ws, getattr(args, "notify", False)))
 
 
 async def cmd_cancel(ws: Workspace, args: argparse.Namespace) -> int:

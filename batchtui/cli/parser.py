@@ -147,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="seconds between polls (default: the poller's schedule)",
     )
+    p.add_argument(
+        "--notify",
+        action="store_true",
+        help="when a job ends (or goes stale), a desktop notification through the terminal's "
+        "escape sequence and/or the bell; only when stdout is a terminal",
+    )
 
     p = sub.add_parser("cancel", help="cancel a job (its finished part is kept)")
     _common(p)

@@ -24,6 +24,7 @@ from batchtui.core.provider import BatchtuiError
 from batchtui.core.registry import generation, provider_names, provider_spec, provider_specs
 
 __all__ = [
+    "DESKTOP_NOTIFY_MODES",
     "Config",
     "ConfigError",
     "Profile",
@@ -89,6 +90,11 @@ class Profile:
     webhook_poll_s: float = 600.0
     """While `batchtui webhooks` receives this profile's events, its running jobs are polled
     at most this often (polling is then only the fallback for a lost event)."""
+    on_end: tuple[str, ...] | None = None
+    """A command (argv, no shell) run once per job end with the job's JSON on stdin
+    (docs/notifications.md); None: nothing runs."""
+    notify_urls: tuple[str, ...] = ()
+    """Apprise URLs told when a job ends (needs the ``notify`` extra)."""
 
     def __post_init__(self) -> None:
         try:
@@ -113,6 +119,9 @@ class Profile:
             value = getattr(self, f.name)
             if f.name == "options":
                 out.update(value)
+            elif f.name in _LIST_FIELDS:
+                if value:
+                    out[f.name] = list(value)
             elif f.name != "name" and value is not None:
                 out[f.name] = value
         return out
@@ -123,6 +132,11 @@ class UiSettings:
     """Settings of the terminal UI."""
 
     theme: str = _DEFAULT_THEME
+    bell: bool = False
+    """Ring the terminal bell when a job ends."""
+    desktop_notify: str = "auto"
+    """A desktop notification through the terminal's escape sequence when a job ends:
+    ``auto`` (chosen from the terminal's environment), ``osc9``, ``osc777`` or ``off``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +164,10 @@ class Config:
         """The config as a TOML-ready mapping."""
         out: dict[str, Any] = {"default_profile": self.default_profile}
         out["ui"] = {"theme": self.ui.theme}
+        if self.ui.bell:
+            out["ui"]["bell"] = True
+        if self.ui.desktop_notify != "auto":
+            out["ui"]["desktop_notify"] = self.ui.desktop_notify
         if self.keymap:
             out["keymap"] = dict(self.keymap)
         out["profiles"] = {name: p.as_dict() for name, p in self.profiles.items()}
@@ -158,7 +176,7 @@ class Config:
 
 # --- parsing -------------------------------------------------------------------------------
 
-_STR, _FLOAT, _INT = "string", "number", "integer"
+_STR, _FLOAT, _INT, _LIST = "string", "number", "integer", "array"
 
 # field -> (kind, minimum or None); minimum is exclusive for numbers (> 0) unless noted below.
 _PROFILE_SPEC: dict[str, tuple[str, float | None]] = {
@@ -182,9 +200,13 @@ _PROFILE_SPEC: dict[str, tuple[str, float | None]] = {
     "max_requests_per_minute": (_INT, 1),
     "webhook_secret_env": (_STR, None),
     "webhook_poll_s": (_FLOAT, 0),
+    "on_end": (_LIST, 1),
+    "notify_urls": (_LIST, 0),
 }
+_LIST_FIELDS = ("on_end", "notify_urls")
 _TOP_KEYS = ("default_profile", "profiles", "ui", "keymap")
-_UI_KEYS = ("theme",)
+_UI_KEYS = ("theme", "bell", "desktop_notify")
+DESKTOP_NOTIFY_MODES = ("auto", "osc9", "osc777", "off")
 _KEY_LIKE_NAMES = ("api_key", "key", "token", "secret", "apikey", "auth_token")
 
 
@@ -206,6 +228,8 @@ def _type_name(value: Any) -> str:
 
 def _check_value(value: Any, kind: str, minimum: float | None, path: Path, key: str) -> Any:
     """Return the value converted to its field's type, or raise naming the bad type."""
+    if kind == _LIST:
+        return _check_strings(value, int(minimum or 0), path, key)
     if kind == _STR:
         if not isinstance(value, str):
             raise ConfigError(f"expected a string, got {_type_name(value)}", path=path, key=key)
@@ -227,6 +251,30 @@ def _check_value(value: Any, kind: str, minimum: float | None, path: Path, key: 
     elif value < 0:
         raise ConfigError(f"must not be negative, got {value}", path=path, key=key)
     return float(value) if kind == _FLOAT else value
+
+
+def _check_strings(value: Any, at_least: int, path: Path, key: str) -> tuple[str, ...]:
+    """An array of non-empty strings (at least `at_least` of them), as a tuple."""
+    if not isinstance(value, list):
+        raise ConfigError(
+            f"expected an array of strings, got {_type_name(value)}", path=path, key=key
+        )
+    if len(value) < at_least:
+        raise ConfigError("must not be empty", path=path, key=key)
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise ConfigError(
+                f"expected a string, got {_type_name(item)}", path=path, key=f"{key}[{index}]"
+            )
+        if not item.strip():
+            raise ConfigError("must not be empty", path=path, key=f"{key}[{index}]")
+    return tuple(value)
+
+
+def _check_bool(value: Any, path: Path, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"expected a boolean, got {_type_name(value)}", path=path, key=key)
+    return value
 
 
 def _unknown_key_error(key: str, path: Path, where: str, allowed: Iterable[str]) -> ConfigError:
@@ -362,8 +410,19 @@ def _parse_config(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> C
     for key in ui_table:
         if key not in _UI_KEYS:
             raise _unknown_key_error(key, path, "ui", _UI_KEYS)
+    mode = _check_value(
+        ui_table.get("desktop_notify", "auto"), _STR, None, path, "ui.desktop_notify"
+    )
+    if mode not in DESKTOP_NOTIFY_MODES:
+        raise ConfigError(
+            f"expected one of {', '.join(DESKTOP_NOTIFY_MODES)}, got {mode!r}",
+            path=path,
+            key="ui.desktop_notify",
+        )
     ui = UiSettings(
-        theme=_check_value(ui_table.get("theme", _DEFAULT_THEME), _STR, None, path, "ui.theme")
+        theme=_check_value(ui_table.get("theme", _DEFAULT_THEME), _STR, None, path, "ui.theme"),
+        bell=_check_bool(ui_table.get("bell", False), path, "ui.bell"),
+        desktop_notify=mode,
     )
     keymap_table = data.get("keymap", {})
     if not isinstance(keymap_table, dict):
@@ -498,7 +557,11 @@ _HEADER = """\
 # max_cost_usd, max_cost_usd_per_day, max_in_flight, max_enqueued_tokens,
 # stale_after_s (default 1800), max_requests_per_minute (the poller's cap per profile),
 # webhook_secret_env (the variable holding the webhook secret; default the provider's own),
-# webhook_poll_s (how often `batchtui webhooks` still polls a covered running job, default 600).
+# webhook_poll_s (how often `batchtui webhooks` still polls a covered running job, default 600),
+# on_end (a command as an array, run once per job end with the job's JSON on stdin),
+# notify_urls (apprise URLs told when a job ends; needs `pip install batchtui[notify]`).
+# [ui] keys: theme, bell (ring the terminal bell when a job ends, default false),
+# desktop_notify ("auto", "osc9", "osc777" or "off": a desktop notification when a job ends).
 
 """
 

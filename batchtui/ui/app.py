@@ -35,6 +35,7 @@ from batchtui.ui.commands import ActionCommands, JobCommands
 from batchtui.ui.messages import JobChanged, PollFailed
 from batchtui.ui.models.jobs import JobView, display_label, job_view
 from batchtui.ui.models.workspace import stale_thresholds, ui_settings
+from batchtui.ui.notify import JobEndNotifications
 from batchtui.ui.screens.base import BaseScreen
 from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.workers import error_text, error_title, report_worker_state
@@ -238,12 +239,36 @@ class BatchTuiApp(App[None]):
         detail += f" of {counts.total:,}"
         if view.errors:
             detail += f" — {view.errors[0].message}"
+        title = f"{display_label(view)} {view.status.value}"
         self.notify(
             escape(detail),
-            title=escape(f"{display_label(view)} {view.status.value}"),
+            title=escape(title),
             severity=severity,  # type: ignore[arg-type]
             timeout=8,
         )
+        self.end_notifications.job_ended(
+            view.local_id, f"batchtui: {title}", detail, view.status.value
+        )
+
+    @property
+    def end_notifications(self) -> JobEndNotifications:
+        """The terminal's desktop notification, the bell and the profiles' `on_end` /
+        `notify_urls` of job ends (docs/notifications.md); made on first use."""
+        notes: JobEndNotifications | None = getattr(self, "_end_notifications", None)
+        if notes is None:
+            notes = self._end_notifications = JobEndNotifications(self, self.workspace)
+        return notes
+
+    def notify_stale(self, view: JobView) -> None:
+        """A job went stale (its counts stood still past the profile's threshold): one in-app
+        and one terminal notification per job. Called by the jobs screen's stale check."""
+        if view.is_terminal:
+            return
+        counts = view.counts
+        title = f"{display_label(view)} stale"
+        body = f"no progress for a while ({counts.done:,} of {counts.total:,} done)"
+        if self.end_notifications.job_stale(view.local_id, f"batchtui: {title}", body):
+            self.notify(escape(body), title=escape(title), severity="warning", timeout=8)
 
     def on_poll_failed(self, message: PollFailed) -> None:
         """Show a background polling error, at most once a minute per profile and kind."""
