@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from batchtui.core.config import (
     ConfigError,
     Profile,
+    UiSettings,
     default_profiles,
     dumps_config,
     load_config,
@@ -218,6 +220,15 @@ BAD = [
     ("[ui]\ntheme=2", "ui.theme", "expected a string"),
     ("keymap = 1", "keymap", "expected a table"),
     ("[keymap]\nquit=1", "keymap.quit", "expected a string"),
+    ("[profiles.p]\nprovider='openai'\non_end='notify-send done'", "profiles.p.on_end", "array"),
+    ("[profiles.p]\nprovider='openai'\non_end=[]", "profiles.p.on_end", "must not be empty"),
+    ("[profiles.p]\nprovider='openai'\non_end=['x', 2]", "profiles.p.on_end[1]", "string"),
+    ("[profiles.p]\nprovider='openai'\non_end=['']", "profiles.p.on_end[0]", "empty"),
+    ("[profiles.p]\nprovider='openai'\nnotify_urls='ntfy://t'", "notify_urls", "array"),
+    ("[profiles.p]\nprovider='openai'\nnotify_urls=[1]", "notify_urls[0]", "string"),
+    ("[ui]\nbell='yes'", "ui.bell", "expected a boolean"),
+    ("[ui]\ndesktop_notify='growl'", "ui.desktop_notify", "osc9, osc777, off"),
+    ("[ui]\ndesktop_notify=9", "ui.desktop_notify", "expected a string"),
 ]
 
 
@@ -402,3 +413,39 @@ def test_redact_masks_given_secrets() -> None:
     assert redact("token=abc token2 plainsecretvalue", ["plainsecretvalue"]) == (
         "token=abc token2 ***"
     )
+
+
+def test_notification_fields_are_read_and_written_back(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[ui]
+bell = true
+desktop_notify = "osc777"
+
+[profiles.p]
+provider = "openai"
+on_end = ["~/bin/on-batch-end", "--quiet"]
+notify_urls = ["ntfy://batches"]
+
+[profiles.q]
+provider = "anthropic"
+""",
+    )
+    config = load_config(path, env={})
+    assert config.ui.bell is True and config.ui.desktop_notify == "osc777"
+    p, q = config.profile("p"), config.profile("q")
+    assert p.on_end == ("~/bin/on-batch-end", "--quiet")
+    assert p.notify_urls == ("ntfy://batches",)
+    assert q.on_end is None and q.notify_urls == ()
+    again = write(tmp_path, dumps_config(config))
+    assert load_config(again, env={}) == dataclasses.replace(config, path=again)
+    plain = write(tmp_path, "[profiles.q]\nprovider='anthropic'\n")
+    text = dumps_config(load_config(plain, env={}))
+    assert "on_end" not in text and "notify_urls" not in text and "bell" not in text
+
+
+def test_notification_defaults() -> None:
+    assert UiSettings().bell is False and UiSettings().desktop_notify == "auto"
+    profile = Profile("p", "openai")
+    assert profile.on_end is None and profile.notify_urls == ()
