@@ -77,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             from batchtui.demo import run_demo
 
             return run_demo(seed=args.seed, headless=args.headless)
+        if args.command == "serve":
+            from batchtui.serve import run_serve
+
+            return run_serve(args)
         return _run(args)
     except BrokenPipeError:  # e.g. piped into `head`: the reader has what it wanted
         import os

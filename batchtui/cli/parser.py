@@ -226,6 +226,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=_port, default=8787, help="port to bind (default 8787; 0 = any free port)"
     )
 
+    p = sub.add_parser(
+        "serve",
+        help="the dashboard in a browser (textual-serve); any address but 127.0.0.1, ::1 or "
+        "localhost requires a token",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument(
+        "--port", type=_port, default=8000, help="port to bind (default 8000; 0 = any free port)"
+    )
+    p.add_argument(
+        "--token",
+        help="require this token (16+ URL-safe characters; default: $BATCHTUI_SERVE_TOKEN, else "
+        "a new one when bound off loopback); the URL to open is printed once at start",
+    )
+    p.add_argument("--demo", action="store_true", help="each session runs `batchtui demo` instead")
+
     sub.add_parser("emulator", help="run the local provider emulator", add_help=False)
     sub.add_parser("dashboard", help="open the dashboard (the default)")
     return parser
