@@ -39,12 +39,10 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from batchtui.core.clock import Clock
 from batchtui.core.config import Config, load_config
-from batchtui.core.costs import Estimate
-from batchtui.core.estimates import SubmissionEstimate
 from batchtui.core.models import BatchJob, BatchStatus
 from batchtui.core.paths import data_dir, ensure_private_dir
 from batchtui.core.poller import Poller
@@ -65,6 +63,10 @@ from batchtui.core.workspace_queue import Queue
 from batchtui.core.workspace_results import NoResults, Results
 from batchtui.core.workspace_send import Sender
 from batchtui.core.workspace_submit import Submissions
+
+if TYPE_CHECKING:
+    from batchtui.core.costs import Estimate
+    from batchtui.core.estimates import SubmissionEstimate
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -12,11 +12,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchtui.core.clock import Clock, SystemClock
 from batchtui.core.config import Config, ConfigError, Profile, provider_kwargs
-from batchtui.core.inputs import ValidationReport, validate_file
 from batchtui.core.models import BatchJob
 from batchtui.core.paths import ensure_private_dir
 from batchtui.core.poller import Poller, PollSettings
@@ -26,9 +25,11 @@ from batchtui.core.provider import (
     Provider,
     ProviderError,
 )
-from batchtui.core.results import ResultIndex, ResultsFile
 from batchtui.core.store import JobRecord, JobStore
-from batchtui.core.submit import reconcile_profile
+
+if TYPE_CHECKING:
+    from batchtui.core.inputs import ValidationReport
+    from batchtui.core.results import ResultIndex, ResultsFile
 
 JobListener = Callable[[JobRecord], None]
 ErrorListener = Callable[[str, str | None, Exception], None]
@@ -226,6 +227,8 @@ class WorkspaceContext:
         """Settle submissions a crash or an ambiguous create left open (one list call per
         profile that has any). With ``on_error`` a profile whose list fails is reported there
         and the others are still settled; without it the error is raised."""
+        from batchtui.core.submit import reconcile_profile
+
         changed: list[JobRecord] = []
         names = [profile] if profile else list(self.config.profiles)
         for name in names:
@@ -256,6 +259,8 @@ class WorkspaceContext:
 
     def results_file(self, record: JobRecord) -> ResultsFile:
         """The cached results files of a job the provider has."""
+        from batchtui.core.results import ResultsFile
+
         assert record.id is not None
         return ResultsFile.open(self.results_dir, record.id, provider=record.provider)
 
@@ -280,6 +285,8 @@ class WorkspaceContext:
         ``csv_template`` (``{column}`` placeholders), ``csv_id_column`` and ``csv_system``
         apply to CSV/TSV inputs.
         """
+        from batchtui.core.inputs import validate_file
+
         prof = self.profile(profile)
         return validate_file(
             path,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
-from batchtui.core.clean import CleanPlan, CleanReport, job_items, plan
 from batchtui.core.models import Capability
 from batchtui.core.provider import BatchtuiError, NotFoundError, ProviderError
 from batchtui.core.workspace_base import WorkspaceContext
+
+if TYPE_CHECKING:
+    from batchtui.core.clean import CleanPlan, CleanReport
 
 
 class Hygiene:
@@ -21,6 +24,8 @@ class Hygiene:
 
         Profiles without a key are left out (nothing could be deleted there).
         """
+        from batchtui.core.clean import plan
+
         names = [self.ctx.profile(profile).name] if profile else self.ctx.usable_profiles()
         capabilities: dict[str, tuple[bool, bool]] = {}
         for name in names:
@@ -38,6 +43,8 @@ class Hygiene:
         again just before it goes: a job whose results are no longer fully cached is skipped.
         Failures are collected with the provider's message; the rest carry on.
         """
+        from batchtui.core.clean import CleanReport, job_items
+
         report = CleanReport()
         for item in cleaning.items:
             record = self.ctx.store.get(item.local_id)

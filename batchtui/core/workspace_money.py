@@ -11,27 +11,19 @@ import math
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from batchtui.core.budget import (
-    Budget,
-    BudgetExceeded,
-    CostTotal,
-    check_day,
-    check_submission,
-    cost_totals,
-    day_start,
-    spent,
-)
+from batchtui.core.budget import BudgetExceeded  # re-exported
 from batchtui.core.config import Profile
-from batchtui.core.costs import Estimate, cost_of_lines, cost_of_usage, job_usage, sum_estimates
-from batchtui.core.estimates import SubmissionEstimate, part_estimates, summary_estimate
-from batchtui.core.inputs import InputValidationError
 from batchtui.core.models import BatchResult, ResultLine, Usage
 from batchtui.core.provider import BatchtuiError
-from batchtui.core.results.files import iter_lines
 from batchtui.core.store import JobRecord
 from batchtui.core.workspace_base import WorkspaceContext
+
+if TYPE_CHECKING:
+    from batchtui.core.budget import CostTotal
+    from batchtui.core.costs import Estimate
+    from batchtui.core.estimates import SubmissionEstimate
 
 DEFAULT_STALE_AFTER_S = 1800.0
 """A profile without ``stale_after_s`` marks a job stale after 30 minutes without progress."""
@@ -73,6 +65,8 @@ class Money:
         Raises InputValidationError when the input has errors. Call it in a thread from a
         UI: it streams the whole file, and the first price lookup imports the price database.
         """
+        from batchtui.core.inputs import InputValidationError
+
         prof = self.ctx.profile(profile)
         defaults: dict[str, Any] = {"model": model, "max_tokens": max_tokens}
         if endpoint:
@@ -92,6 +86,8 @@ class Money:
 
     def estimate_report(self, report: Any) -> SubmissionEstimate:
         """The estimate of a validation report's summary (run, and each planned part)."""
+        from batchtui.core.estimates import SubmissionEstimate, part_estimates, summary_estimate
+
         summary = report.summary
         run = summary_estimate(summary.provider, summary)
         parts = part_estimates(run, summary.parts) if summary.parts else [run]
@@ -111,6 +107,9 @@ class Money:
         `estimate_file`) or an estimate already made. Returns the estimate when it passes;
         raises BudgetExceeded (one line naming the estimate and the budget) when not.
         """
+        from batchtui.core.costs import Estimate
+        from batchtui.core.estimates import SubmissionEstimate
+
         check_usd(max_cost_usd)
         prof = self.ctx.profile(profile)
         if isinstance(source, SubmissionEstimate):
@@ -124,6 +123,8 @@ class Money:
 
     def check_budgets(self, prof: Profile, guess: Estimate, max_cost_usd: float | None) -> None:
         """Refuse (BudgetExceeded) a submission estimated at ``guess`` over any budget."""
+        from batchtui.core.budget import Budget, check_day, check_submission
+
         budgets = []
         if max_cost_usd is not None:
             budgets.append(Budget("--max-cost", max_cost_usd))
@@ -136,6 +137,8 @@ class Money:
 
     def spent_today(self, profile: str) -> float:
         """Today's spend of a profile: actual costs, else high estimates, of today's jobs."""
+        from batchtui.core.budget import day_start, spent
+
         since = day_start(self.ctx.clock.now())
         return spent(self.ctx.store.list_jobs(profile=profile, created_since=since))
 
@@ -171,6 +174,9 @@ class Money:
     def _cost_of(
         self, record: JobRecord, parse: Callable[[ResultLine], BatchResult] | None = None
     ) -> dict[str, Any] | None:
+        from batchtui.core.costs import cost_of_lines, cost_of_usage
+        from batchtui.core.results.files import iter_lines
+
         source = "results"
         if parse is not None and record.results_complete and record.id is not None:
             files = self.ctx.results_file(record)
@@ -209,12 +215,16 @@ class Money:
     @staticmethod
     def _usage_of(record: JobRecord) -> Usage | None:
         """The aggregate usage the provider reported on the job's last snapshot, if any."""
+        from batchtui.core.costs import job_usage
+
         return job_usage(record.provider, record.snapshot.raw) if record.snapshot else None
 
     # --- totals ----------------------------------------------------------------------------
 
     def cost_totals(self, profile: str | None = None) -> list[CostTotal]:
         """Money per profile (``day`` None) and per profile and local day, newest day first."""
+        from batchtui.core.budget import cost_totals
+
         return cost_totals(self.ctx.store.list_jobs(profile=profile))
 
     def run_money(self, ident: str) -> dict[str, Any]:
@@ -224,6 +234,8 @@ class Money:
         ``cost_usd``, ``sync_cost_usd``, ``saved_usd`` (sums over jobs with a known cost;
         None when one of them has no price).
         """
+        from batchtui.core.costs import Estimate, sum_estimates
+
         jobs = self.ctx.run_jobs(ident)
         estimates = [Estimate.from_dict(j.estimate) for j in jobs if j.estimate]
         costs = [j.cost for j in jobs if j.cost]

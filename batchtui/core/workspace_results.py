@@ -6,15 +6,16 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from batchtui.core.joins import JoinSource, open_join
 from batchtui.core.provider import BatchtuiError, ProgressCallback
-from batchtui.core.recovery import submitted_ids
-from batchtui.core.results import ResultIndex, RunMerge, download_results, merge_run
 from batchtui.core.workspace_base import WorkspaceContext
 from batchtui.core.workspace_lookups import Lookups
 from batchtui.core.workspace_money import Money
+
+if TYPE_CHECKING:
+    from batchtui.core.joins import JoinSource
+    from batchtui.core.results import ResultIndex, RunMerge
 
 PREVIEW_LINES = 2_000
 """Rows a first screen indexes before it is shown (see ``results_preview``)."""
@@ -37,6 +38,8 @@ class Results:
 
     def results(self, ident: str) -> ResultIndex | None:
         """The cached results index of a job, or None when nothing is cached."""
+        from batchtui.core.results import ResultIndex
+
         record = self.ctx.job(ident)
         if record.id is None:
             return None
@@ -59,6 +62,8 @@ class Results:
         whole first. ``fetch_results`` (or ``results``) indexes the rest; ``is_current()``
         tells whether anything is left.
         """
+        from batchtui.core.results import ResultIndex
+
         record = self.ctx.job(ident)
         if record.id is None:
             return None
@@ -94,6 +99,8 @@ class Results:
         index: ResultIndex | None = None,
     ) -> ResultIndex:
         """Download (or resume) a job's results into the cache and return its index."""
+        from batchtui.core.results import ResultIndex, download_results
+
         record = await self.lookups.resolve(ident)
         if record.id is None:
             raise NoResults(f"job {record.display_id} was never accepted by the provider")
@@ -137,6 +144,8 @@ class Results:
         """What a joined export of a job needs: its kept requests by custom_id and, for a CSV
         input, the input's own columns (pass ``.export_kwargs()`` to the export; ``close()``
         it after). Raises BatchtuiError for a job with no kept input (adopted ones)."""
+        from batchtui.core.joins import open_join
+
         record = self.ctx.job(ident)
         if record.input_path is None or not record.input_path.exists():
             raise BatchtuiError(f"job {record.display_id} has no kept input to join results to")
@@ -149,6 +158,9 @@ class Results:
 
     async def run_view(self, ident: str, *, fetch: bool = True) -> RunMerge:
         """The merged results of a job's run: latest success per custom_id, and what is missing."""
+        from batchtui.core.recovery import submitted_ids
+        from batchtui.core.results import merge_run
+
         jobs = self.ctx.run_jobs(ident)
         pairs: list[tuple[str, ResultIndex]] = []
         submitted: list[str] = []

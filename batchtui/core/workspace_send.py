@@ -4,11 +4,14 @@ settings), and settling the ones that will not be sent."""
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 from batchtui.core.provider import BatchtuiError, ProgressCallback, QuotaError
 from batchtui.core.store import JobRecord
-from batchtui.core.submit import send_intent
 from batchtui.core.workspace_base import WorkspaceContext
+
+if TYPE_CHECKING:
+    pass
 
 
 class Sender:
@@ -27,6 +30,8 @@ class Sender:
             self.ctx.emit(self.ctx.store.get(local_id))
 
     async def send(self, local_id: str, *, progress: ProgressCallback | None = None) -> JobRecord:
+        from batchtui.core.submit import send_intent
+
         intent = self.ctx.store.get_intent(local_id)
         assert intent is not None
         prof = self.ctx.profile(intent.profile)

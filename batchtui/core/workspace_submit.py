@@ -9,28 +9,21 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from batchtui.core.costs import sum_estimates
-from batchtui.core.estimates import native_estimate, part_estimates, summary_estimate
-from batchtui.core.inputs import InputFormat, write_native
-from batchtui.core.inputs.limits import limits_for
-from batchtui.core.inputs.native import native_format, provider_title
-from batchtui.core.inputs.validate import NO_MODEL
-from batchtui.core.joins import CSV_OPTION, write_csv_columns
 from batchtui.core.models import Capability, ResultFlag
 from batchtui.core.provider import BatchtuiError, ProgressCallback
 from batchtui.core.queue import check_fits_alone, is_limited
-from batchtui.core.recovery import retry_ids, submitted_ids, unfinished_ids, write_subset
-from batchtui.core.results import ResultIndex
 from batchtui.core.store import LABEL_METADATA_KEY, JobRecord
-from batchtui.core.submit import DuplicateInput, keep_part, remove_quietly
 from batchtui.core.workspace_base import WorkspaceContext
 from batchtui.core.workspace_lookups import Lookups
 from batchtui.core.workspace_money import Money, check_usd
 from batchtui.core.workspace_queue import Queue
 from batchtui.core.workspace_results import NoResults, Results
 from batchtui.core.workspace_send import Sender
+
+if TYPE_CHECKING:
+    from batchtui.core.results import ResultIndex
 
 
 class Submissions:
@@ -81,6 +74,15 @@ class Submissions:
         once, oldest queued first; the others are returned QUEUED and go out as earlier jobs
         end (`dispatch_queued`).
         """
+        from batchtui.core.costs import sum_estimates
+        from batchtui.core.estimates import part_estimates, summary_estimate
+        from batchtui.core.inputs import InputFormat, write_native
+        from batchtui.core.inputs.limits import limits_for
+        from batchtui.core.inputs.native import provider_title
+        from batchtui.core.inputs.validate import NO_MODEL
+        from batchtui.core.joins import CSV_OPTION, write_csv_columns
+        from batchtui.core.submit import keep_part
+
         prof = self.ctx.profile(profile)
         self.ctx.provider(prof.name)  # no key, no intent: fail before anything is recorded
         check_usd(max_cost_usd)
@@ -208,6 +210,8 @@ class Submissions:
         split of the same input); a split input sent only in part is resumed instead, so the
         parts already paid for are not sent again.
         """
+        from batchtui.core.submit import DuplicateInput
+
         found: dict[int, JobRecord] = {}
         for number, part in enumerate(parts):
             jobs = self.ctx.store.find_by_sha256(profile, part.sha256)
@@ -236,6 +240,11 @@ class Submissions:
         max_tokens: int | None,
         note: str,
     ) -> JobRecord:
+        from batchtui.core.estimates import native_estimate
+        from batchtui.core.inputs.limits import limits_for
+        from batchtui.core.recovery import write_subset
+        from batchtui.core.submit import keep_part, remove_quietly
+
         self.ctx.provider(parent.profile)  # no key, no intent: fail before anything is recorded
         if parent.input_path is None or not parent.input_path.exists():
             raise BatchtuiError(
@@ -311,6 +320,8 @@ class Submissions:
         Requests that an earlier retry of the job already answered, or that a retry still in
         flight holds, are left out unless named with ``custom_ids``.
         """
+        from batchtui.core.recovery import retry_ids, unfinished_ids
+
         parent = await self.lookups.resolve(ident)
         index = await self.cache.fetch_results(parent.local_id)
         ids = retry_ids(index, error_types=error_types, custom_ids=custom_ids, flag=flag)
@@ -345,6 +356,8 @@ class Submissions:
         Unfinished means: no success in the job nor in any retry made from it (their results
         are fetched as needed), and not held by a retry still in flight.
         """
+        from batchtui.core.recovery import submitted_ids, unfinished_ids
+
         parent = await self.lookups.fresh(await self.lookups.resolve(ident))
         if not parent.is_terminal:
             hint = (
@@ -375,6 +388,8 @@ class Submissions:
     async def _descendants_outcome(self, record: JobRecord) -> tuple[list[ResultIndex], set[str]]:
         """The result indexes of a job's retry jobs (all generations, fetched when available),
         and the custom_ids those still in flight hold."""
+        from batchtui.core.recovery import submitted_ids
+
         indexes: list[ResultIndex] = []
         pending: set[str] = set()
         queue = list(self.ctx.store.children(record.local_id))
@@ -428,6 +443,8 @@ class Submissions:
 def _endpoint_of(path: Path, provider: str) -> str | None:
     """The endpoint named by the first line of a native input of ``provider``, when its
     format's lines name one (its ``endpoint_key``), else None."""
+    from batchtui.core.inputs.native import native_format
+
     key = native_format(provider).endpoint_key
     if key is None:
         return None

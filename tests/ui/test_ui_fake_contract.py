@@ -82,13 +82,31 @@ def signature_problems(fake: Callable[..., Any], real: Callable[..., Any]) -> li
     return problems
 
 
+def type_checking_names(module_name: str) -> dict[str, Any]:
+    """The names a module imports under ``if TYPE_CHECKING:`` (run here, so annotations that
+    use them evaluate to the real types)."""
+    import ast
+    import sys
+
+    module = sys.modules[module_name]
+    tree = ast.parse(inspect.getsource(module))
+    names: dict[str, Any] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            exec(compile(ast.Module(body=node.body, type_ignores=[]), "<tc>", "exec"), names)
+    return names
+
+
 def return_type(func: Callable[..., Any]) -> object:
-    """The return annotation, evaluated in the function's module when it can be."""
+    """The return annotation, evaluated in the function's module (with the names it imports
+    only for type checking) when it can be."""
     annotation = inspect.signature(func).return_annotation
     if isinstance(annotation, str):
+        scope = dict(func.__globals__)  # type: ignore[attr-defined]
+        scope.update(type_checking_names(func.__module__))
         try:
-            return eval(annotation, func.__globals__)  # type: ignore[attr-defined]
-        except NameError:  # a name imported only for type checking: compare the text
+            return eval(annotation, scope)
+        except NameError:  # a name unknown even so: compare the text
             return annotation
     return annotation
 
