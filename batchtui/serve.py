@@ -52,7 +52,6 @@ it is removed from the environment the dashboards inherit."""
 MIN_TOKEN_LENGTH = 16
 TOKEN_FREE_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 """The only addresses served without a token."""
-WEBSOCKET_PATH = "/ws"
 
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_.~-]+")
 _HOST_HEADER = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
@@ -156,7 +155,7 @@ class Guard:
                 return self._refuse(request, "a valid token is required")
         elif not _is_loopback(_hostname(host)):
             return self._refuse(request, "served on loopback only")
-        if request.path == WEBSOCKET_PATH:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
             origin = request.headers.get("Origin")
             if origin is not None and urlsplit(origin).netloc.lower() != host.lower():
                 return self._refuse(request, "websocket from another origin")

@@ -31,6 +31,7 @@ def statuses(text: str) -> dict[str, str]:
 
 @pytest.fixture
 def chromium() -> str:
+    pytest.importorskip("playwright.sync_api", reason="playwright not installed: the test extra")
     found = find_chromium()
     if found is None:
         pytest.skip(
@@ -50,6 +51,8 @@ def test_dashboard_in_chromium(chromium: str, tmp_path: Path) -> None:
             first = wait_for_text(page, r"eval set\s+anthropic", timeout=60)
             assert "Label" in first and "Status" in first
             before = statuses(first)
+            # The demo's throwaway home is under the test's $TMPDIR, not the real one.
+            assert list((tmp_path / "tmp").glob("batchtui-demo-*"))
 
             # The emulator moves jobs along: some job seen unfinished shows a final status.
             deadline = time.monotonic() + 60
@@ -72,8 +75,10 @@ def test_dashboard_in_chromium(chromium: str, tmp_path: Path) -> None:
             assert "eval set" in results and re.search(r"custom_id\s+outcome", results)
             assert "60 of 60 results" in results
 
-            # Stopping the server while the session is open ends its dashboard too.
+            # Stopping the server while the session is open ends its dashboard too (which
+            # removes its throwaway home).
             assert stop(served.process) == []
+            assert list((tmp_path / "tmp").iterdir()) == []
     assert served.process.returncode == 0, "".join(served.stderr)
     assert "Traceback" not in "".join(served.stdout + served.stderr)
     assert time.monotonic() - started < 120
