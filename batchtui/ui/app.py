@@ -136,12 +136,16 @@ class BatchTuiApp(App[None]):
 
     def is_watched(self, record: JobRecord) -> bool:
         """Whether the running poller follows the job, asked through the core's own stale
-        rule (`Workspace.stale_since` at the moment the job would turn stale)."""
+        rule (`Workspace.stale_since` at the moment the job would turn stale). Not asked
+        for a job that cannot be stale yet: the jobs screen asks again once its moment has
+        come (`JobsScreen._watch_for_stale`), so loading 10,000 jobs does not ask for each."""
         after = self.stale_after.get(record.profile)
         if after is None:
             return False
         moment = record.stale_since(after)
-        return moment is not None and self.workspace.stale_since(record, moment) is not None
+        if moment is None or moment > self.clock.now():
+            return False
+        return self.workspace.stale_since(record, moment) is not None
 
     def on_mount(self) -> None:
         self._apply_settings()
