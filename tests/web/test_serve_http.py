@@ -144,3 +144,18 @@ def test_rules() -> None:
 
 def _port(served: Served) -> int:
     return int(served.base.rstrip("/").rsplit(":", 1)[1])
+
+
+def test_serve_stays_out_of_the_other_commands_and_the_dashboard_out_of_serve() -> None:
+    """Other commands never load the web server; the server never loads Textual or the
+    workspace (each session's dashboard is its own process)."""
+    code = (
+        "import sys, batchtui.cli, batchtui.cli.parser;"
+        "a = {'aiohttp', 'textual_serve'} & {m.split('.')[0] for m in sys.modules};"
+        "import batchtui.serve;"
+        "b = [m for m in sys.modules if m.split('.')[0] == 'textual'"
+        " or m.startswith(('batchtui.ui', 'batchtui.core.workspace'))];"
+        "print(sorted(a), b)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[] []"
