@@ -169,6 +169,7 @@ class JobTable(ScrollView, can_focus=True):
         self._row_now: dict[str, datetime] = {}
         self._version: dict[str, int] = {}
         self._line_cache: dict[tuple[object, ...], Strip] = {}
+        self._texts: dict[str, str] = {}  # the filter's haystack of each job, made once
         self._style_generation = 0
         self._highlighted: str | None = None
         self._cursor = 0
@@ -228,6 +229,7 @@ class JobTable(ScrollView, can_focus=True):
         """Show exactly these jobs (a fresh load: cells are made only when rows come into view)."""
         self.now = now
         self.views = {view.local_id: view for view in views}
+        self._texts.clear()
         self.live_count = sum(1 for view in self.views.values() if not view.is_terminal)
         self._depth = depths(self.views)
         self._forget_cells()
@@ -241,6 +243,7 @@ class JobTable(ScrollView, can_focus=True):
         local_id = view.local_id
         before = self.views.get(local_id)
         self.views[local_id] = view
+        self._texts.pop(local_id, None)
         self.live_count += (not view.is_terminal) - (before is not None and not before.is_terminal)
         if before is None or before.parent_id != view.parent_id:
             self._depth = depths(self.views)
@@ -284,7 +287,7 @@ class JobTable(ScrollView, can_focus=True):
 
     def set_query(self, query: JobQuery) -> None:
         self.query_filter = query
-        self._sync()
+        self._sync(reorder=False)
 
     def sort_by(self, key: str, reverse: bool | None = None) -> None:
         """Order rows by `key`; the same key again flips the direction."""
@@ -423,11 +426,13 @@ class JobTable(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ rows and cells
 
-    def _sync(self) -> None:
-        """Reorder and filter the rows, keeping the highlighted job."""
+    def _sync(self, *, reorder: bool = True) -> None:
+        """Reorder (unless only the filter changed) and filter the rows, keeping the
+        highlighted job."""
         keep = self.current_id
-        self._order = order_jobs(self.views, self.sort_key, self.sort_reverse)
-        self._rows = visible_ids(self.views, self.query_filter, self._order)
+        if reorder or len(self._order) != len(self.views):
+            self._order = order_jobs(self.views, self.sort_key, self.sort_reverse)
+        self._rows = visible_ids(self.views, self.query_filter, self._order, self._texts)
         self._index = {local_id: index for index, local_id in enumerate(self._rows)}
         for gone in [i for i in self._shown if i not in self.views]:
             self._drop_cells(gone)
