@@ -7,7 +7,6 @@ to stderr as one readable line (file and line, or the provider's message and req
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from batchtui import startup
@@ -21,17 +20,15 @@ def _err(message: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "validate":  # needs no store, poller or event loop
+        from batchtui.cli.validate import cmd_validate
+
+        return cmd_validate(args)
     from batchtui.cli import commands
     from batchtui.core.workspace import Workspace
 
     if args.command == "config":
         return commands.cmd_config(args)
-    if args.command == "validate":
-        ws = Workspace.open()
-        try:
-            return commands.cmd_validate(ws, args)
-        finally:
-            ws.store.close()
     handler = commands.ASYNC_COMMANDS.get(args.command)
     if handler is None:
         from batchtui.core.provider import BatchtuiError
@@ -44,6 +41,8 @@ def _run(args: argparse.Namespace) -> int:
             return await handler(ws, args)
         finally:
             await ws.aclose()
+
+    import asyncio
 
     return asyncio.run(go())
 
@@ -65,8 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
 
     from batchtui.core.inputs import InputError, InputValidationError
-    from batchtui.core.provider import BatchtuiError, ProviderError
-    from batchtui.core.submit import SubmissionUnsettled
+    from batchtui.core.provider import BatchtuiError, ProviderError, SubmissionUnsettled
 
     try:
         if args.command in (None, "dashboard"):
@@ -91,9 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         _err("interrupted; jobs already submitted keep running and are recorded")
         return EXIT_INTERRUPTED
     except InputValidationError as exc:
-        from batchtui.cli.commands import report_validation_error
+        from batchtui.cli.validate import print_report_issues
 
-        report_validation_error(exc)
+        print_report_issues(exc.report)
+        _err(str(exc))
         return EXIT_INPUT
     except (ProviderError, SubmissionUnsettled) as exc:
         _err(str(exc))

@@ -11,9 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.cli.output import emit_json, job_details, job_line, usd
+from batchtui.cli.validate import (
+    batch_count,
+    csv_options,
+    print_report_issues,
+    request_defaults,
+)
 from batchtui.core.budget import BudgetExceeded
 from batchtui.core.config import dumps_config, write_default_config
-from batchtui.core.inputs import InputValidationError
 from batchtui.core.models import BatchStatus
 from batchtui.core.notify import (
     BEL,
@@ -40,61 +45,6 @@ def _err(message: str) -> None:
     print(f"batchtui: {message}", file=sys.stderr, flush=True)
 
 
-def _defaults(args: argparse.Namespace) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if getattr(args, "model", None):
-        out["model"] = args.model
-    if getattr(args, "max_tokens", None):
-        out["max_tokens"] = args.max_tokens
-    if getattr(args, "endpoint", None):
-        out["endpoint"] = args.endpoint
-    return out
-
-
-def _csv(args: argparse.Namespace) -> dict[str, Any]:
-    """The CSV/TSV template options of `submit` and `validate`."""
-    return {
-        "csv_template": getattr(args, "template", None),
-        "csv_id_column": getattr(args, "id_column", None),
-        "csv_system": getattr(args, "system", None),
-    }
-
-
-def _batches(summary: Any) -> int:
-    """How many batches the input makes (none when it holds no request)."""
-    return len(summary.parts) or (1 if summary.requests else 0)
-
-
-def print_report_issues(report: Any) -> None:
-    """Every issue of a validation report on stderr, FILE:LINE: field: message."""
-    for line in report.lines():
-        print(line, file=sys.stderr)
-
-
-def cmd_validate(ws: Workspace, args: argparse.Namespace) -> int:
-    report = ws.validate(args.file, args.profile, defaults=_defaults(args), **_csv(args))
-    if args.json:
-        emit_json(
-            {
-                "ok": report.ok,
-                "errors": report.error_count,
-                "warnings": report.warning_count,
-                "issues": [str(i) for i in report.issues],
-                "total_issues": report.total_issues,
-                "summary": report.summary.as_dict(),
-            }
-        )
-    else:
-        print_report_issues(report)
-        s = report.summary
-        verdict = "ok" if report.ok else f"{report.error_count} error(s)"
-        print(
-            f"{args.file}: {verdict}; {s.requests} requests, {len(s.models)} model(s), "
-            f"~{s.input_tokens} input tokens, {_batches(s)} batch(es) for {s.provider}"
-        )
-    return 0 if report.ok else 1
-
-
 def _estimate_json(guess: Any) -> dict[str, Any]:
     """The `estimate` object of `submit --dry-run --json`."""
     return guess.run.as_dict()
@@ -114,7 +64,7 @@ async def cmd_submit(ws: Workspace, args: argparse.Namespace) -> int:
         split=args.split,
         again=args.again,
         max_cost_usd=args.max_cost,
-        **_csv(args),
+        **csv_options(args),
     )
     return await _made(ws, records, args)
 
@@ -144,7 +94,11 @@ def _as_records(made: JobRecord | list[JobRecord]) -> list[JobRecord]:
 async def _dry_run(ws: Workspace, args: argparse.Namespace) -> int:
     """Validate and estimate (and check budgets) without recording or sending anything."""
     report = ws.validate(
-        args.file, args.profile, defaults=_defaults(args), split=args.split, **_csv(args)
+        args.file,
+        args.profile,
+        defaults=request_defaults(args),
+        split=args.split,
+        **csv_options(args),
     )
     summary = report.summary
     guess = await asyncio.to_thread(ws.estimate_report, report) if report.ok else None
@@ -187,7 +141,7 @@ async def _dry_run(ws: Workspace, args: argparse.Namespace) -> int:
             else:
                 money = f", no price for {', '.join(run.unpriced_models)}"
         print(
-            f"dry run: {summary.requests} requests in {_batches(summary)} batch(es), "
+            f"dry run: {summary.requests} requests in {batch_count(summary)} batch(es), "
             f"~{summary.input_tokens} input tokens{money}; nothing was sent"
         )
         if refusal:
@@ -600,11 +554,6 @@ ASYNC_COMMANDS = {
     "clean": cmd_clean,
     "webhooks": _cmd_webhooks,
 }
-
-
-def report_validation_error(exc: InputValidationError) -> None:
-    print_report_issues(exc.report)
-    _err(str(exc))
 
 
 def output_path(value: str | None) -> Path | None:

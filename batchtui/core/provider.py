@@ -20,6 +20,10 @@ class BatchtuiError(Exception):
     """Base of every error batchtui raises on purpose; its text is fit for a user."""
 
 
+class SubmissionUnsettled(BatchtuiError):
+    """A create failed ambiguously and the provider's list has not shown the batch yet."""
+
+
 class ProviderError(BatchtuiError):
     """An error answered by (or on the way to) a provider.
 

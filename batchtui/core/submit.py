@@ -29,6 +29,7 @@ from batchtui.core.provider import (
     Provider,
     ProviderError,
     ServerError,
+    SubmissionUnsettled,
     SubmitOptions,
 )
 from batchtui.core.store import (
@@ -89,10 +90,6 @@ def process_alive(pid: int | None) -> bool:
     except (PermissionError, OSError):
         return True
     return True
-
-
-class SubmissionUnsettled(BatchtuiError):
-    """A create failed ambiguously and the provider's list has not shown the batch yet."""
 
 
 class DuplicateInput(BatchtuiError):

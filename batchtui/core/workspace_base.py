@@ -19,6 +19,7 @@ from batchtui.core.config import Config, ConfigError, Profile, provider_kwargs
 from batchtui.core.models import BatchJob
 from batchtui.core.paths import ensure_private_dir
 from batchtui.core.poller import Poller, PollSettings
+from batchtui.core.profiles import request_defaults
 from batchtui.core.provider import (
     BatchtuiError,
     ProgressCallback,
@@ -301,15 +302,7 @@ class WorkspaceContext:
 
     def defaults(self, prof: Profile, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Request parameters a record may lack, from the caller then the profile."""
-        out: dict[str, Any] = {}
-        if prof.default_model:
-            out["model"] = prof.default_model
-        if prof.default_max_tokens:
-            out["max_tokens"] = prof.default_max_tokens
-        for key, value in (given or {}).items():
-            if value is not None:
-                out[key] = value
-        return out
+        return request_defaults(prof, given)
 
     def poll_now(self, ident: str | None = None) -> None:
         """Ask the poller for an immediate poll of one job, or of every live job."""
