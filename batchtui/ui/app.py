@@ -269,8 +269,10 @@ class BatchTuiApp(App[None]):
         if view.is_terminal:
             return
         counts = view.counts
+        still = view.stale_for(self.clock.now())
+        minutes = f" for {int(still // 60)} min" if still is not None else ""
         title = f"{display_label(view)} stale"
-        body = f"no progress for a while ({counts.done:,} of {counts.total:,} done)"
+        body = f"no progress{minutes} ({counts.done:,} of {counts.total:,} done)"
         if self.end_notifications.job_stale(view.local_id, f"batchtui: {title}", body):
             self.notify(escape(body), title=escape(title), severity="warning", timeout=8)
 
