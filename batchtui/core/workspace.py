@@ -187,6 +187,7 @@ class Workspace:
     validate = _Forward("ctx", WorkspaceContext.validate)
     defaults = _Forward("ctx", WorkspaceContext.defaults)
     poll_now = _Forward("ctx", WorkspaceContext.poll_now)
+    follows = _Forward("ctx", WorkspaceContext.follows)
 
     refresh = _Forward("lookups", Lookups.refresh)
     resolve = _Forward("lookups", Lookups.resolve)

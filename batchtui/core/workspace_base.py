@@ -211,6 +211,17 @@ class WorkspaceContext:
             self.track(record)
         return record
 
+    def follows(self, profile: str, batch_id: str | None) -> bool:
+        """Whether the running poller follows this job (its unchanged polls are made but not
+        stored): a dict lookup, for screens that ask it of many jobs."""
+        poller = self.poller
+        return bool(
+            poller is not None
+            and batch_id
+            and profile in poller.profiles
+            and poller.is_tracked(profile, batch_id)
+        )
+
     def track(self, record: JobRecord) -> None:
         """Have the running poller follow a job it does not follow yet."""
         poller = self.poller

@@ -270,13 +270,7 @@ class Money:
         written to the store, but they happen.
         """
         after = self.stale_after(record.profile)
-        poller = self.ctx.poller
-        watched = bool(
-            poller is not None
-            and record.id
-            and record.profile in poller.profiles
-            and poller.is_tracked(record.profile, record.id)
-        )
+        watched = self.ctx.follows(record.profile, record.id)
         if not record.is_stale(now or self.ctx.clock.now(), after, watched=watched):
             return None
         return record.stale_since(after)

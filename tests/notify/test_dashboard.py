@@ -126,3 +126,35 @@ def test_auto_with_an_unknown_terminal_and_no_bell_writes_nothing() -> None:
     assert app._driver.out == []
     bell_only = TerminalNotifier(app, UiSettings(bell=True), env={})  # type: ignore[arg-type]
     assert bell_only.sequence("t", "b") == BEL
+
+
+async def test_the_stale_check_announces_a_few_jobs_one_by_one_and_many_in_one_line(
+    tmp_path: Path,
+) -> None:
+    ws = FakeWorkspace()
+    app = app_with(ws, tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        app.end_notifications.terminal.write = lambda _text: None  # type: ignore[method-assign]
+        screen = app.jobs_screen
+        before = len(app._notifications)
+        screen._watch_for_stale(ws.clock.now())
+        screen._watch_for_stale(ws.clock.now())  # the same jobs again: nothing new
+        await pilot.pause()
+        titles = [n.title for n in list(app._notifications)[before:]]
+        assert titles == ["translate-fr retry stale"]
+    ws = FakeWorkspace()
+    stuck = ws.records["j2"]
+    for n in range(5):  # five more jobs stuck like j2
+        copy = dataclasses.replace(stuck, local_id=f"stuck{n}", id=f"batch_stuck{n}")
+        ws.records[copy.local_id] = copy
+    app = app_with(ws, tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        app.end_notifications.terminal.write = lambda _text: None  # type: ignore[method-assign]
+        before = len(app._notifications)
+        app.jobs_screen._watch_for_stale(ws.clock.now())
+        await pilot.pause()
+        added = list(app._notifications)[before:]
+        assert [n.title for n in added] == ["Stale jobs"]
+        assert added[0].message.startswith("6 jobs have made no progress")

@@ -491,6 +491,10 @@ class FakeWorkspace:
             return None
         return record.stale_since(after)
 
+    def follows(self, profile: str, batch_id: str | None) -> bool:
+        """No poller runs here: nothing is followed."""
+        return False
+
     def jobs(self, *, brief: bool = False) -> list[JobRecord]:
         return list(self.records.values())
 

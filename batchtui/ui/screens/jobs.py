@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,6 @@ from textual.widgets import Footer, Input, Static
 
 from batchtui import startup
 from batchtui.core.models import BatchStatus
-from batchtui.core.store import StoreError
 from batchtui.ui.models.clean import describe, plan_items, summarize_clean
 from batchtui.ui.models.job_list import JobQuery, children_of
 from batchtui.ui.models.jobs import JobView, display_label
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from batchtui.core.store import JobRecord
 
 RECOVERABLE = (BatchStatus.CANCELLED, BatchStatus.EXPIRED, BatchStatus.FAILED)
+STALE_ONE_BY_ONE = 3
+"""At most this many jobs turning stale in one look are announced one by one; more, in one."""
 STORE_SYNC_MARGIN = timedelta(seconds=10)
 """How far back each look for jobs recorded by other processes reaches (overlap is harmless)."""
 
@@ -41,6 +43,7 @@ class JobsScreen(BaseScreen):
 
     _pending_select: str | None = None
     _status_due = False
+    _stale_noted: set[str]
     _status_text = ""
     _synced_at: datetime = datetime.fromtimestamp(0, UTC)
     totals: CostTotals | None = None
@@ -86,6 +89,7 @@ class JobsScreen(BaseScreen):
         return self.query_one(JobTable)
 
     def on_mount(self) -> None:
+        self._stale_noted = set()
         self.app.job_signal.subscribe(self, self.apply)
         self.load_jobs()
         self.table.focus()
@@ -104,6 +108,14 @@ class JobsScreen(BaseScreen):
         self._show_detail()
         self._update_status()
         self.refresh_totals()
+
+    def apply_many(self, views: list[JobView]) -> None:
+        """Apply many changed jobs at once (one reorder of the table for all of them)."""
+        self.table.upsert_many(views, self.clock.now())
+        current = self.table.current_view
+        if current is not None and any(v.local_id == current.local_id for v in views):
+            self._show_detail()
+        self._update_status()
 
     def apply(self, view: JobView) -> None:
         """Apply one changed job (the `JobChanged` path); only its changed cells repaint."""
@@ -136,20 +148,37 @@ class JobsScreen(BaseScreen):
         self.find_new_jobs()
 
     def _watch_for_stale(self, now: datetime) -> None:
-        """Jobs past their stale threshold: ask the core whether the poller follows them (a
-        stuck job's unchanged polls are never stored, so its record alone cannot say)."""
-        for view in list(self.table.views.values()):
-            if view.stale_at is None or view.watched or view.is_terminal or now < view.stale_at:
+        """Jobs past their stale threshold that the running poller follows are stale now (a
+        stuck job's unchanged polls are never stored, so its record alone cannot say). The
+        question is a lookup per job, not a store read, and the jobs that turn stale in one
+        tick are applied together. Jobs newly stale are announced: one by one when a few,
+        in one line when many (10,000 jobs must not raise 10,000 notifications)."""
+        turned: list[JobView] = []
+        stale: list[JobView] = []
+        for view in self.table.views.values():
+            if view.stale_at is None or view.is_terminal or now < view.stale_at:
                 continue
             if view.stale_for(now) is not None:
-                continue
-            try:
-                record = self.workspace.job(view.local_id)
-            except StoreError:  # gone from the store meanwhile
-                continue
-            fresh = self.app.view_of(record)
-            if fresh.watched:
-                self.apply(fresh)
+                stale.append(view)
+            elif not view.watched and self.workspace.follows(view.profile, view.provider_id):
+                fresh = replace(view, watched=True)
+                turned.append(fresh)
+                stale.append(fresh)
+        if turned:
+            self.apply_many(turned)
+        fresh_stale = [view for view in stale if view.local_id not in self._stale_noted]
+        self._stale_noted.update(view.local_id for view in fresh_stale)
+        if len(fresh_stale) <= STALE_ONE_BY_ONE:
+            for view in fresh_stale:
+                self.app.notify_stale(view)
+        else:
+            self.notify(
+                f"{len(fresh_stale):,} jobs have made no progress past their profile's "
+                "stale threshold (marked ⚠ stale in the status column).",
+                title="Stale jobs",
+                severity="warning",
+                timeout=8,
+            )
 
     @work(
         thread=True, group="store-sync", exclusive=True, exit_on_error=False, description="new jobs"

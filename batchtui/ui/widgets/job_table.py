@@ -170,6 +170,8 @@ class JobTable(ScrollView, can_focus=True):
         self._version: dict[str, int] = {}
         self._line_cache: dict[tuple[object, ...], Strip] = {}
         self._texts: dict[str, str] = {}  # the filter's haystack of each job, made once
+        self._batching = False  # inside upsert_many: one sync at its end
+        self._sync_due = False
         self._style_generation = 0
         self._highlighted: str | None = None
         self._cursor = 0
@@ -236,6 +238,20 @@ class JobTable(ScrollView, can_focus=True):
         self._recompute_auto_widths()
         self._sync()
 
+    def upsert_many(self, views: Iterable[JobView], now: datetime) -> None:
+        """Update many jobs with one reorder (when the order or filter can change at all)."""
+        self.now = now
+        views = list(views)
+        self._batching = True
+        try:
+            for view in views:
+                self.upsert(view)
+        finally:
+            self._batching = False
+        if self._sync_due:
+            self._sync_due = False
+            self._sync()
+
     def upsert(self, view: JobView, now: datetime | None = None) -> None:
         """Add or update one job (the message path of `JobChanged`)."""
         if now is not None:
@@ -251,7 +267,11 @@ class JobTable(ScrollView, can_focus=True):
         if before is None:
             self.add_row(*self._make_cells(view), key=local_id)
         moves = before is None or self.sort_key != "created" or not self.query_filter.is_empty
-        if moves:
+        if moves and self._batching:
+            self._sync_due = True
+            if local_id in self._shown:
+                self._update_row(local_id)
+        elif moves:
             self._sync()
         elif local_id in self._shown:
             self._update_row(local_id)
