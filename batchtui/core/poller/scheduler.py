@@ -49,6 +49,8 @@ class _Job:
     failures: int = 0
     busy: bool = False
     force_emit: bool = False
+    unlisted: bool = False
+    """A list sweep did not show the job: it is polled on its own."""
 
 
 class _Profile:
@@ -76,6 +78,10 @@ class _Profile:
         self.last_list_at: float | None = None
         self.known: set[str] = set()
         self.covered_interval: float | None = None
+        self.sweeping = False
+        self.sweep_blocked_until = 0.0
+        self.sweep_failures = 0
+        self.sweeps_total = 0
 
 
 def _timestamp(value: datetime | float | None) -> float | None:
@@ -467,8 +473,13 @@ class Poller:
             elif self._list_due(p, now):
                 self._start_list(p, now)
             elif p.live and (due := self._peek_due(p)) is not None and due <= now + _SLACK_S:
-                _, _, batch_id, _ = heapq.heappop(p.heap)
-                self._start_poll(p, p.jobs[batch_id], now)
+                if self._sweeps(p, p.jobs[p.heap[0][2]], now):
+                    if p.sweeping:
+                        break  # the running sweep takes the due jobs when it ends
+                    self._start_sweep(p, now)
+                else:
+                    _, _, batch_id, _ = heapq.heappop(p.heap)
+                    self._start_poll(p, p.jobs[batch_id], now)
             else:
                 break
             started += 1
@@ -506,6 +517,121 @@ class Poller:
     def _close_feeds(self) -> None:
         for feed in list(self._feeds):
             feed.close()
+
+    # ----------------------------------------------------------------- list sweeps
+
+    def _sweeps(self, p: _Profile, job: _Job, now: float) -> bool:
+        """Whether due jobs of the profile are refreshed by a list sweep (many tracked jobs,
+        the job has been seen on the list, no recent sweep failure)."""
+        least = p.settings.sweep_min_jobs
+        return (
+            least is not None
+            and len(p.jobs) >= least
+            and not job.unlisted
+            and now >= p.sweep_blocked_until
+        )
+
+    def _start_sweep(self, p: _Profile, now: float) -> None:
+        """Claim every job due now that a list may show, and read the list for them."""
+        due: dict[str, _Job] = {}
+        later: list[_Job] = []
+        while p.heap and p.heap[0][0] <= now + _SLACK_S:
+            _, _, batch_id, gen = heapq.heappop(p.heap)
+            job = p.jobs.get(batch_id)
+            if job is None or job.gen != gen or job.busy:
+                continue
+            if job.unlisted:
+                later.append(job)
+            else:
+                self._claim(job)
+                due[batch_id] = job
+        for job in later:
+            self._schedule(p, job, job.due)
+        p.sweeping = True
+        p.in_flight += 1
+        p.sweeps_total += 1
+        self._record_request(p, now)
+        self._spawn(self._sweep(p, due))
+
+    async def _sweep(self, p: _Profile, due: dict[str, _Job]) -> None:
+        """Read the list, newest first, until every claimed job was seen (or the list ends, or
+        the request budget would be exceeded); refresh every tracked job it shows. A claimed
+        job it did not show is polled on its own from now on."""
+        wanted = dict(due)
+        seen: list[BatchJob] = []
+        whole = False  # the list was read to its end
+        try:
+            try:
+                async with p.semaphore:
+                    seen, whole = await self._read_sweep(p, wanted)
+            finally:
+                p.in_flight -= 1
+                self._wake.set()
+        except asyncio.CancelledError:
+            self._release(p, due.values())
+            p.sweeping = False
+            raise
+        except Exception as exc:
+            p.errors_total += 1
+            now = self._clock.time()
+            p.sweep_failures += 1
+            p.sweep_blocked_until = now + p.settings.error_backoff(p.sweep_failures)
+            if self._holds_profile(exc):
+                self._push_back(p, now, exc)
+            await self._report(p, None, exc)
+        else:
+            p.sweep_failures = 0
+        try:
+            now = self._clock.time()
+            for snap in seen:
+                job = p.jobs.get(snap.id)
+                if job is not None and due.get(snap.id) is job:
+                    await self._after_snapshot(p, job, self._stamp(p, snap), now)
+                elif job is not None and not job.busy:  # not due yet: refreshed early, free
+                    self._claim(job)
+                    await self._after_snapshot(p, job, self._stamp(p, snap), now)
+            if whole:  # shown nowhere on the list: polled on its own from now on
+                for batch_id in wanted:
+                    due[batch_id].unlisted = True
+            self._release(p, (due[b] for b in wanted))
+        finally:
+            p.sweeping = False
+            self._wake.set()
+
+    async def _read_sweep(
+        self, p: _Profile, wanted: dict[str, _Job]
+    ) -> tuple[list[BatchJob], bool]:
+        """(the jobs read, whether the list was read to its end); `wanted` loses each job seen."""
+        page_size = p.settings.list_page_size
+        seen: list[BatchJob] = []
+        iterator = p.provider.list(page_size=page_size)
+        whole = True
+        try:
+            async for snap in iterator:
+                seen.append(snap)
+                wanted.pop(snap.id, None)
+                if not wanted:
+                    whole = False
+                    break
+                if len(seen) % page_size == 0:
+                    now = self._clock.time()
+                    if self._gate(p, now) > now + _SLACK_S:
+                        whole = False
+                        break  # the next page would exceed the request budget
+                    self._record_request(p, now)
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        return seen, whole
+
+    def _release(self, p: _Profile, jobs: Iterable[_Job]) -> None:
+        """Give claimed jobs back, due now (a sweep that did not refresh them)."""
+        now = self._clock.time()
+        for job in jobs:
+            if job.busy and p.jobs.get(job.batch_id) is job:
+                job.busy = False
+                self._schedule(p, job, now)
 
     # ----------------------------------------------------------------- polling
 

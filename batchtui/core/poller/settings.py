@@ -25,6 +25,10 @@ class PollSettings:
     list_page_size: int = 100
     list_overlap_s: float = 600.0
     """After the first pass, a pass stops at jobs created this long before the previous pass."""
+    sweep_min_jobs: int | None = 50
+    """From this many tracked jobs on, due jobs are refreshed by reading the provider's list
+    (one request per page of ``list_page_size`` jobs) instead of one request each; None: never.
+    A job the list does not show is polled on its own from then on."""
     max_requests_per_minute: int | None = None
     """Cap on provider requests per minute for the profile; polls wait when it is reached."""
     error_backoff_base_s: float = 2.0
@@ -39,6 +43,8 @@ class PollSettings:
             raise ValueError("max_interval_s must be at least min_interval_s")
         if self.age_factor < 0:
             raise ValueError("age_factor must not be negative")
+        if self.sweep_min_jobs is not None and self.sweep_min_jobs < 1:
+            raise ValueError("sweep_min_jobs must be at least 1 (or None)")
         if self.max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         if self.list_interval_s is not None and self.list_interval_s <= 0:
