@@ -9,13 +9,14 @@ cancelled with partial results, expired with partial results, failed validation 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -226,9 +227,26 @@ def run_headless(env: DemoEnv) -> int:
     return asyncio.run(go())
 
 
-def make_demo_app(env: DemoEnv):  # Textual is imported lazily
-    """The dashboard on the demo workspace; sample jobs are submitted once it is on screen."""
+DEMO_WEBHOOK_SECRET_ENV = "BATCHTUI_DEMO_WEBHOOK_SECRET"
+
+
+def enable_demo_webhooks(env: DemoEnv) -> None:
+    """Give every demo profile whose provider sends webhooks a (throwaway) signing secret, so
+    the dashboard's receiver takes the emulator's signed events."""
+    os.environ[DEMO_WEBHOOK_SECRET_ENV] = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+    config = env.workspace.config
+    for name, profile in list(config.profiles.items()):
+        if provider_specs()[profile.provider].webhook_event is not None:
+            config.profiles[name] = replace(profile, webhook_secret_env=DEMO_WEBHOOK_SECRET_ENV)
+
+
+def make_demo_app(env: DemoEnv, webhooks: bool = False):  # Textual is imported lazily
+    """The dashboard on the demo workspace; sample jobs are submitted once it is on screen.
+    With `webhooks`, the dashboard receives the emulator's signed events on a free port."""
     from batchtui.ui.app import BatchTuiApp
+
+    if webhooks:
+        enable_demo_webhooks(env)
 
     class DemoApp(BatchTuiApp):
         # Textual resolves a relative CSS_PATH beside the subclass's module: pin the app's file.
@@ -241,18 +259,26 @@ def make_demo_app(env: DemoEnv):  # Textual is imported lazily
         def on_ready(self) -> None:
             self.run_worker(seed_demo(env), group="demo", exit_on_error=False)
 
+        def webhooks_started(self, service: Any) -> None:
+            url = service.receiver.url + "/webhooks/{provider}"
+            env.server.set_webhook(url, os.environ[DEMO_WEBHOOK_SECRET_ENV])
+
     return DemoApp(
-        env.workspace, env.workspace.clock, start_dir=env.samples, compose_dir=env.samples
+        env.workspace,
+        env.workspace.clock,
+        start_dir=env.samples,
+        compose_dir=env.samples,
+        webhooks=("127.0.0.1", 0) if webhooks else None,
     )
 
 
-def run_demo(seed: int = 7, headless: bool = False) -> int:
+def run_demo(seed: int = 7, headless: bool = False, webhooks: bool = False) -> int:
     """Entry of `batchtui demo`."""
     env = start_demo(seed)
     try:
         if headless:
             return run_headless(env)
-        make_demo_app(env).run()
+        make_demo_app(env, webhooks=webhooks).run()
         return 0
     finally:
         env.close()

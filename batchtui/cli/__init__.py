@@ -70,11 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in (None, "dashboard"):
             from batchtui.dashboard import run_dashboard
 
-            return run_dashboard()
+            return run_dashboard(webhooks=getattr(args, "webhooks", None))
         if args.command == "demo":
             from batchtui.demo import run_demo
 
-            return run_demo(seed=args.seed, headless=args.headless)
+            return run_demo(seed=args.seed, headless=args.headless, webhooks=args.webhooks)
         if args.command == "serve":
             from batchtui.serve import run_serve
 

@@ -53,6 +53,12 @@ def _port(text: str) -> int:
     return value
 
 
+def _listen(text: str) -> tuple[str, int]:
+    """``[HOST:]PORT`` -> (host, port); the host defaults to 127.0.0.1."""
+    host, sep, port = text.rpartition(":")
+    return (host if sep and host else "127.0.0.1", _port(port))
+
+
 def _csv_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--template",
@@ -214,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run a scripted round through the core and print it (no screen)",
     )
+    p.add_argument(
+        "--webhooks",
+        action="store_true",
+        help="the emulator sends signed events when jobs end and the dashboard receives them "
+        "(jobs end on screen within a second instead of at the next poll)",
+    )
 
     p = sub.add_parser(
         "webhooks",
@@ -243,5 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="each session runs `batchtui demo` instead")
 
     sub.add_parser("emulator", help="run the local provider emulator", add_help=False)
-    sub.add_parser("dashboard", help="open the dashboard (the default)")
+    p = sub.add_parser("dashboard", help="open the dashboard (the default)")
+    p.add_argument(
+        "--webhooks",
+        metavar="[HOST:]PORT",
+        type=_listen,
+        help="also receive providers' signed events (POST /webhooks/<profile>) on this "
+        "address, as `batchtui webhooks` does, so ended jobs show at once",
+    )
     return parser

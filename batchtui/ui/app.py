@@ -42,6 +42,7 @@ from batchtui.ui.workers import error_text, error_title, report_worker_state
 
 if TYPE_CHECKING:
     from batchtui.core.store import JobRecord
+    from batchtui.core.webhooks.service import WebhookService
     from batchtui.core.workspace import Workspace
     from batchtui.ui.models.inputs import ComposeDraft
 
@@ -91,6 +92,7 @@ class BatchTuiApp(App[None]):
         cursor_blink: bool = True,
         start_dir: Path | None = None,
         compose_dir: Path | None = None,
+        webhooks: tuple[str, int] | None = None,
     ) -> None:
         super().__init__()
         self.workspace = workspace
@@ -110,6 +112,9 @@ class BatchTuiApp(App[None]):
         self._settling = False
         self._quitting = False
         self._stale_after: dict[str, float] | None = None
+        self.webhooks = webhooks
+        """(host, port) to receive providers' signed events on (None: polling only)."""
+        self.webhook_service: WebhookService | None = None
         self.usable_profiles: list[str] | None = None
         """Profiles with an API key, once polling has looked (None until then)."""
 
@@ -158,6 +163,8 @@ class BatchTuiApp(App[None]):
         if self.poll and not self._polling_started:
             self._polling_started = True
             self.run_polling()
+            if self.webhooks is not None:
+                self.run_webhooks(*self.webhooks)
 
     def _apply_settings(self) -> None:
         """The user's [keymap] (binding id -> keys) and [ui] theme from the config, if any."""
@@ -207,6 +214,37 @@ class BatchTuiApp(App[None]):
                 timeout=15,
             )
         await self.workspace.start_polling()
+
+    @work(group="webhooks", exclusive=True, exit_on_error=False, description="webhooks")
+    async def run_webhooks(self, host: str, port: int) -> None:
+        """Receive signed events (`POST /webhooks/<profile>`) in this process: a verified
+        event has its job polled at once, so its end shows (and notifies) within a second
+        instead of at the next scheduled poll; polling stays the fallback."""
+        from batchtui.core.webhooks.service import WebhookService, webhook_routes
+
+        routes, skipped = webhook_routes(self.workspace)
+        for name, why in skipped.items():
+            self.notify(escape(f"{name}: {why}"), title="Webhooks off", severity="warning")
+        if not routes:
+            return
+        service = WebhookService(self.workspace, routes)
+        try:
+            await service.start(host, port)
+        except OSError as exc:
+            self.notify(
+                escape(f"cannot listen on {host}:{port}: {exc.strerror or exc}"),
+                title="Webhooks",
+                severity="error",
+            )
+            return
+        self.webhook_service = service
+        urls = ", ".join(service.receiver.url_for(name) for name in routes)
+        self.notify(escape(f"listening on {urls}"), title="Webhooks", timeout=6)
+        self.webhooks_started(service)
+        await service.cover_when_polling()
+
+    def webhooks_started(self, service: WebhookService) -> None:
+        """Called once the receiver listens (the demo tells its emulator where to send)."""
 
     def _record_changed(self, record: JobRecord) -> None:
         """Workspace listener: turn a changed record into a message (safe from any thread)."""
@@ -396,6 +434,11 @@ class BatchTuiApp(App[None]):
             if unsubscribe is not None:
                 unsubscribe()
         self._unsubscribe = self._unsubscribe_errors = None
+        if self.webhook_service is not None:
+            try:
+                await asyncio.wait_for(self.webhook_service.close(), timeout=2.0)
+            except Exception:  # deliberate boundary: quitting must not fail on a stuck client
+                pass
         if self.poll:
             try:
                 await asyncio.wait_for(self.workspace.stop_polling(), timeout=2.0)
