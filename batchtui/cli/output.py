@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from batchtui.core.store import JobRecord
+if TYPE_CHECKING:
+    from batchtui.core.store import JobRecord
 
 
 def emit_json(data: Any, out: TextIO | None = None) -> None:

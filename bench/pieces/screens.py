@@ -322,16 +322,20 @@ async def _burst_over(
     """Wait until the start-up polls are over (or ``limit``).
 
     At start every live job is due at once, except the newest 100 per profile whose snapshots
-    come with the first list call; the burst is over once most of the others were polled and
-    the last 5 s ran at no more than 1.5x the rate the poll settings allow.
+    come with the first list call; the burst is over once most of the others were polled (or
+    20 s passed, for a poller that reads them from list pages) and the last 5 s ran at no more
+    than 1.5x the rate the poll settings allow.
     """
     needed = 0.75 * max(0, jobs - 200)
     quiet = max(5.0, 1.5 * budget_per_min / 12.0)  # requests per 5 s
+    began = time.perf_counter()
     while time.perf_counter() < limit:
         await asyncio.sleep(0.5)
         now = time.perf_counter()
         recent = sum(1 for t in counter.times[-int(quiet + 1) :] if t > now - 5.0)
-        if counter.total() >= needed and recent <= quiet:
+        # A poller that refreshes jobs by list pages makes far fewer requests than jobs: then
+        # the burst is over once the rate has stayed quiet, 20 s in.
+        if (counter.total() >= needed or now - began >= 20.0) and recent <= quiet:
             return
 
 

@@ -29,6 +29,15 @@ STALE_STATUSES = (BatchStatus.IN_PROGRESS, BatchStatus.FINALIZING)
 """Statuses in which a job whose counts stop moving is marked stale."""
 
 
+_STATUSES: dict[str, BatchStatus] = {status.value: status for status in BatchStatus}
+
+
+def status_of(value: str) -> BatchStatus:
+    """A stored status (a dict lookup: lists of 10,000 jobs convert it per row)."""
+    status = _STATUSES.get(value)
+    return status if status is not None else BatchStatus(value)
+
+
 def _json_or_none(text: str | None) -> dict[str, Any] | None:
     if not text:
         return None
@@ -334,7 +343,7 @@ class JobRecord:
         snapshot = BatchJob(
             provider=row["provider"],
             id=row["batch_id"] or "",
-            status=BatchStatus(row["status"]),
+            status=status_of(row["status"]),
             raw_status=row["raw_status"] or "",
             counts=counts,
             times=times,
@@ -365,7 +374,7 @@ class JobRecord:
             id=row["batch_id"],
             provider=row["provider"],
             profile=row["profile"],
-            status=BatchStatus(row["status"]),
+            status=status_of(row["status"]),
             raw_status=row["raw_status"],
             counts=counts or counts_from_json(row["counts"]),
             times=times or times_from_json(row["times"]),
