@@ -267,7 +267,9 @@ class JobsScreen(BaseScreen):
     def action_filter(self) -> None:
         box = self.query_one("#jobs-filter", Input)
         box.remove_class("-hidden")
-        box.focus()
+        # Focus now, not after the queued events (`focus()` defers): keys typed right after
+        # `/` (fast typing, a paste) go to the filter, not to the table's bindings.
+        self.app.set_focus(box)
 
     @on(Input.Changed, "#jobs-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
