@@ -100,31 +100,24 @@ class JobTable(ScrollView, can_focus=True):
         Binding("G", "scroll_bottom", "Bottom", show=False, id="table.bottom"),
     ]
 
-    class RowHighlighted(Message):
+    class _RowMessage(Message):
+        """A message about one row: the table, the row's index and key."""
+
+        def __init__(self, table: JobTable, cursor_row: int, row_key: RowKey) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.row_key = row_key
+
+        @property
+        def control(self) -> JobTable:
+            return self.table
+
+    class RowHighlighted(_RowMessage):
         """The cursor moved to another job (or the highlighted job changed place)."""
 
-        def __init__(self, table: JobTable, cursor_row: int, row_key: RowKey) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.row_key = row_key
-
-        @property
-        def control(self) -> JobTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """Enter (or a click on the highlighted row) chose a job."""
-
-        def __init__(self, table: JobTable, cursor_row: int, row_key: RowKey) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.row_key = row_key
-
-        @property
-        def control(self) -> JobTable:
-            return self.table
 
     class HeaderSelected(Message):
         """A column header was clicked."""
