@@ -124,17 +124,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"webhooks to {args.webhook_url} (secret from ${args.webhook_secret_env})")
     print(flush=True)
     stop = threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:
+        previous_term = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
     finally:
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt
-        server.close()
+        if main_thread:
+            # A second Ctrl-C must not interrupt the close; the handlers are given back after
+            # it, so a caller running this in-process (and every child it spawns later, which
+            # would inherit an ignored SIGINT) is left as it was.
+            previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            server.close()
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGINT, previous_int)
+                signal.signal(signal.SIGTERM, previous_term)
     return 0
 
 

@@ -27,6 +27,7 @@ def test_serves_until_interrupted() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "batchtui", "emulator", "--port", "0", "--seed", "3",
          "--job-seconds", "0.5", "--api-key", "sk-cli"],
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a shell gives it
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -205,7 +205,14 @@ def spawn(args: list[str], extra_env: dict[str, str] | None = None) -> subproces
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
+
+
+def default_sigint() -> None:
+    """In a child before exec: Ctrl-C as a shell gives it (an ignored SIGINT is inherited, so
+    a test worker that ever ignored it would make every Ctrl-C test hang)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
