@@ -35,7 +35,6 @@ from batchtui.ui.commands import ActionCommands, JobCommands
 from batchtui.ui.messages import JobChanged, PollFailed
 from batchtui.ui.models.jobs import JobView, display_label, job_view
 from batchtui.ui.models.workspace import stale_thresholds, ui_settings
-from batchtui.ui.notify import JobEndNotifications
 from batchtui.ui.screens.base import BaseScreen
 from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.workers import error_text, error_title, report_worker_state
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from batchtui.core.webhooks.service import WebhookService
     from batchtui.core.workspace import Workspace
     from batchtui.ui.models.inputs import ComposeDraft
+    from batchtui.ui.notify import JobEndNotifications
 
 POLL_ERROR_QUIET_S = 60.0
 """A background polling error of one profile and kind is shown at most this often."""
@@ -298,6 +298,8 @@ class BatchTuiApp(App[None]):
         `notify_urls` of job ends (docs/notifications.md); made on first use."""
         notes: JobEndNotifications | None = getattr(self, "_end_notifications", None)
         if notes is None:
+            from batchtui.ui.notify import JobEndNotifications  # not needed for a first frame
+
             notes = self._end_notifications = JobEndNotifications(self, self.workspace)
         return notes
 
