@@ -155,7 +155,7 @@ class WorkspaceContext:
 
     def jobs(self, *, brief: bool = False) -> list[JobRecord]:
         """Every job, newest run first, each parent followed by its retries (``brief``:
-        without the provider's raw object in the snapshots, as `JobStore.list_jobs`)."""
+        snapshots without the provider's raw object and metadata, as `JobStore.list_jobs`)."""
         records = self.store.list_jobs(brief=brief)
         by_parent: dict[str | None, list[JobRecord]] = {}
         for record in reversed(records):  # oldest first inside each parent

@@ -94,9 +94,10 @@ class JobsMixin(StoreBase):
         brief: bool = False,
     ) -> list[JobRecord]:
         """Jobs, newest first, filtered by profile, status, liveness, run, adoption or age
-        (``created_since``: recorded in the store at or after this time). ``brief`` leaves the
-        provider's raw object out of each snapshot (``snapshot.raw`` is empty): for lists
-        that show jobs, not for costs, which read usage from it."""
+        (``created_since``: recorded in the store at or after this time). ``brief`` builds each
+        snapshot from the row's columns and the few snapshot fields a list shows
+        (``snapshot.raw`` and ``metadata`` are empty): for lists that show jobs, not for
+        costs, which read usage from the raw object."""
         clauses: list[str] = []
         params: list[Any] = []
         if created_since is not None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from batchtui.core.jsonline import DECODE_ERRORS
 from batchtui.core.models import (
     BatchJob,
     BatchStatus,
@@ -64,7 +65,10 @@ class SnapshotBrief(msgspec.Struct):
 _SNAPSHOT_BRIEF = msgspec.json.Decoder(SnapshotBrief)
 _COUNTS = msgspec.json.Decoder(RequestCounts)
 _TIMES = msgspec.json.Decoder(Timestamps)
-_DECODE_ERRORS = (msgspec.MsgspecError, ValueError, TypeError)
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    *DECODE_ERRORS,
+    TypeError,
+)  # a field of another type
 
 
 def snapshot_brief(text: str) -> SnapshotBrief:

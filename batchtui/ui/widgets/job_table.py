@@ -163,8 +163,6 @@ class JobTable(ScrollView, can_focus=True):
         self._version: dict[str, int] = {}
         self._line_cache: dict[tuple[object, ...], Strip] = {}
         self._texts: dict[str, str] = {}  # the filter's haystack of each job, made once
-        self._batching = False  # inside upsert_many: one sync at its end
-        self._sync_due = False
         self._style_generation = 0
         self._highlighted: str | None = None
         self._cursor = 0
@@ -234,21 +232,20 @@ class JobTable(ScrollView, can_focus=True):
     def upsert_many(self, views: Iterable[JobView], now: datetime) -> None:
         """Update many jobs with one reorder (when the order or filter can change at all)."""
         self.now = now
-        views = list(views)
-        self._batching = True
-        try:
-            for view in views:
-                self.upsert(view)
-        finally:
-            self._batching = False
-        if self._sync_due:
-            self._sync_due = False
+        moved = [self._upsert(view) for view in views]
+        if any(moved):
             self._sync()
 
     def upsert(self, view: JobView, now: datetime | None = None) -> None:
         """Add or update one job (the message path of `JobChanged`)."""
         if now is not None:
             self.now = now
+        if self._upsert(view):
+            self._sync()
+
+    def _upsert(self, view: JobView) -> bool:
+        """Take a job's new view; True when rows may have to move (a new job, a sort other
+        than by creation, or a filter), which the caller settles with one `_sync`."""
         local_id = view.local_id
         before = self.views.get(local_id)
         self.views[local_id] = view
@@ -259,15 +256,10 @@ class JobTable(ScrollView, can_focus=True):
         self._grow_auto_widths(view)
         if before is None:
             self.add_row(*self._make_cells(view), key=local_id)
-        moves = before is None or self.sort_key != "created" or not self.query_filter.is_empty
-        if moves and self._batching:
-            self._sync_due = True
-            if local_id in self._shown:
-                self._update_row(local_id)
-        elif moves:
-            self._sync()
-        elif local_id in self._shown:
+            return True
+        if local_id in self._shown:
             self._update_row(local_id)
+        return self.sort_key != "created" or not self.query_filter.is_empty
 
     def add_row(self, *cells: Text, key: str) -> None:
         """Take a new job's row with its cells (it is placed by the next sync)."""
