@@ -602,28 +602,12 @@ class Poller:
         self, p: _Profile, wanted: dict[str, _Job]
     ) -> tuple[list[BatchJob], bool]:
         """(the jobs read, whether the list was read to its end); `wanted` loses each job seen."""
-        page_size = p.settings.list_page_size
-        seen: list[BatchJob] = []
-        iterator = p.provider.list(page_size=page_size)
-        whole = True
-        try:
-            async for snap in iterator:
-                seen.append(snap)
-                wanted.pop(snap.id, None)
-                if not wanted:
-                    whole = False
-                    break
-                if len(seen) % page_size == 0:
-                    now = self._clock.time()
-                    if self._gate(p, now) > now + _SLACK_S:
-                        whole = False
-                        break  # the next page would exceed the request budget
-                    self._record_request(p, now)
-        finally:
-            aclose = getattr(iterator, "aclose", None)
-            if aclose is not None:
-                await aclose()
-        return seen, whole
+
+        def enough(snap: BatchJob, _seen: list[BatchJob]) -> bool:
+            wanted.pop(snap.id, None)
+            return not wanted
+
+        return await self._read_pages(p, p.settings.list_page_size, enough)
 
     def _release(self, p: _Profile, jobs: Iterable[_Job]) -> None:
         """Give claimed jobs back, due now (a sweep that did not refresh them)."""
@@ -810,26 +794,39 @@ class Poller:
         self, p: _Profile, page_size: int, horizon: float | None
     ) -> list[BatchJob]:
         """Read the newest jobs: at most ``list_limit``, stopping at the horizon or the cap."""
+
+        def enough(snap: BatchJob, seen: list[BatchJob]) -> bool:
+            if len(seen) >= p.settings.list_limit:
+                return True
+            created = _timestamp(snap.times.created_at)
+            return horizon is not None and created is not None and created < horizon
+
+        seen, _ = await self._read_pages(p, page_size, enough)
+        return seen
+
+    async def _read_pages(
+        self, p: _Profile, page_size: int, enough: Callable[[BatchJob, list[BatchJob]], bool]
+    ) -> tuple[list[BatchJob], bool]:
+        """Read the provider's list, newest first, until ``enough(snap, seen)`` or the request
+        budget says stop (each further page is one request); (the jobs read, whether the list
+        was read to its end)."""
         seen: list[BatchJob] = []
         iterator = p.provider.list(page_size=page_size)
         try:
             async for snap in iterator:
                 seen.append(snap)
-                if len(seen) >= p.settings.list_limit:
-                    break
-                created = _timestamp(snap.times.created_at)
-                if horizon is not None and created is not None and created < horizon:
-                    break
+                if enough(snap, seen):
+                    return seen, False
                 if len(seen) % page_size == 0:
                     now = self._clock.time()
                     if self._gate(p, now) > now + _SLACK_S:
-                        break  # the next page would exceed the request budget
+                        return seen, False  # the next page would exceed the request budget
                     self._record_request(p, now)  # pulling on may fetch another page
         finally:
             aclose = getattr(iterator, "aclose", None)
             if aclose is not None:
                 await aclose()
-        return seen
+        return seen, True
 
     async def _listed(self, p: _Profile, snap: BatchJob, now: float) -> bool:
         """Handle one job from a list: refresh a tracked one, or report and adopt a new one."""
