@@ -37,3 +37,40 @@ def make_emulator() -> Iterator[Callable[..., EmulatorServer]]:
 def emulator(make_emulator: Callable[..., EmulatorServer]) -> EmulatorServer:
     """A started emulator: seed 7, job_seconds 10, FixedClock at ``emulator.clock``, no faults."""
     return make_emulator()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A PostgreSQL server of this test process (one per xdist worker), started once.
+
+    Skipped when the machine has no PostgreSQL binaries, unless ``BATCHTUI_REQUIRE_PG=1``
+    (set by ``.ci/run``, which installs them) makes that a failure.
+    """
+    import os
+
+    from pg_server import PgServer, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        message = "no PostgreSQL server binaries (apt-get install postgresql)"
+        if os.environ.get("BATCHTUI_REQUIRE_PG") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    server = PgServer(bindir).start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_url(pg_server: Any) -> str:
+    """The URL of a fresh, empty database on the test server."""
+    return str(pg_server.new_database())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Any) -> str | None:
+    """Each store test runs twice: on the embedded SQLite file (None: the store's own path)
+    and on a fresh PostgreSQL database (its URL)."""
+    if request.param == "sqlite":
+        return None
+    return str(request.getfixturevalue("pg_url"))

@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from batchtui.core.inputs import InputError, InputValidationError
     from batchtui.core.provider import BatchtuiError, ProviderError, SubmissionUnsettled
+    from batchtui.core.store.records import StoreUnavailable
 
     try:
         if args.command in (None, "dashboard"):
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         print_report_issues(exc.report)
         _err(str(exc))
         return EXIT_INPUT
-    except (ProviderError, SubmissionUnsettled) as exc:
+    except (ProviderError, SubmissionUnsettled, StoreUnavailable) as exc:
         _err(str(exc))
         return EXIT_PROVIDER
     except (InputError, BatchtuiError, OSError) as exc:

@@ -148,6 +148,13 @@ class Config:
     ui: UiSettings = field(default_factory=UiSettings)
     keymap: dict[str, str] = field(default_factory=dict)
     path: Path | None = None  # the file read; None when the defaults were used
+    store_url: str | None = None
+    """A team store (``postgresql://…``) instead of this machine's SQLite file; may hold a
+    password, so it is never printed (see `resolve_store_url`)."""
+    store_url_file: str | None = None
+    """A 0600 file holding the store URL (for a URL with a password in it)."""
+    submitted_by: str | None = None
+    """Who this machine's submissions are recorded as (default: the OS user)."""
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile (default: the default profile); ConfigError when unknown."""
@@ -170,6 +177,9 @@ class Config:
             out["ui"]["desktop_notify"] = self.ui.desktop_notify
         if self.keymap:
             out["keymap"] = dict(self.keymap)
+        for key in ("store_url", "store_url_file", "submitted_by"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         out["profiles"] = {name: p.as_dict() for name, p in self.profiles.items()}
         return out
 
@@ -204,7 +214,15 @@ _PROFILE_SPEC: dict[str, tuple[str, float | None]] = {
     "notify_urls": (_LIST, 0),
 }
 _LIST_FIELDS = ("on_end", "notify_urls")
-_TOP_KEYS = ("default_profile", "profiles", "ui", "keymap")
+_TOP_KEYS = (
+    "default_profile",
+    "profiles",
+    "ui",
+    "keymap",
+    "store_url",
+    "store_url_file",
+    "submitted_by",
+)
 _UI_KEYS = ("theme", "bell", "desktop_notify")
 DESKTOP_NOTIFY_MODES = ("auto", "osc9", "osc777", "off")
 _KEY_LIKE_NAMES = ("api_key", "key", "token", "secret", "apikey", "auth_token")
@@ -433,7 +451,14 @@ def _parse_config(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> C
         action: _check_value(keys, _STR, None, path, f"keymap.{action}")
         for action, keys in keymap_table.items()
     }
-    return Config(profiles=profiles, default_profile=default, ui=ui, keymap=keymap, path=path)
+    store = {
+        key: _check_value(data[key], _STR, None, path, key)
+        for key in ("store_url", "store_url_file", "submitted_by")
+        if key in data
+    }
+    return Config(
+        profiles=profiles, default_profile=default, ui=ui, keymap=keymap, path=path, **store
+    )
 
 
 def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Config:
@@ -495,6 +520,72 @@ def resolve_api_key(profile: Profile, env: Mapping[str, str] | None = None) -> s
         return text or None
     value = env.get(profile.key_env, "").strip()
     return value or None
+
+
+STORE_URL_ENV = "BATCHTUI_STORE_URL"
+
+
+def resolve_store_url(config: Config, env: Mapping[str, str] | None = None) -> str | None:
+    """The team store's URL: ``$BATCHTUI_STORE_URL``, else the config's ``store_url_file``
+    (mode 0600), else its ``store_url``; None for this machine's own SQLite store. Read on
+    every call, never cached or logged (it may hold a password)."""
+    env = os.environ if env is None else env
+    value = env.get(STORE_URL_ENV, "").strip()
+    if value:
+        return value
+    if config.store_url_file:
+        file = Path(config.store_url_file).expanduser()
+        try:
+            st = file.stat()
+            mode = stat.S_IMODE(st.st_mode)
+            if os.name != "nt" and mode & 0o077:
+                raise ConfigError(
+                    f"store URL file has mode {mode:04o}; it must be 0600; run: chmod 600 {file}",
+                    path=file,
+                    key="store_url_file",
+                )
+            text = file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read store URL file: {exc.strerror}", path=file, key="store_url_file"
+            ) from None
+        return text or None
+    url = config.store_url or None
+    if url and _has_password(url):
+        raise ConfigError(
+            "holds a password, and config.toml is not a secret file: put the password in "
+            "PGPASSWORD or ~/.pgpass (mode 0600), or the whole URL in $BATCHTUI_STORE_URL or a "
+            "0600 file named by store_url_file",
+            path=config.path,
+            key="store_url",
+        )
+    return url
+
+
+def _has_password(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        if urlsplit(url).password:
+            return True
+    except ValueError:
+        return True
+    return "password=" in url.lower()
+
+
+def submitter(config: Config, env: Mapping[str, str] | None = None) -> str:
+    """Who submissions from here are recorded as: the config's ``submitted_by``, else the
+    OS user (``user@host`` on a team store, so two laptops of one login differ)."""
+    if config.submitted_by:
+        return config.submitted_by
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
 
 
 def resolve_base_url(profile: Profile, env: Mapping[str, str] | None = None) -> str | None:

@@ -58,3 +58,15 @@ def ensure_private_dir(path: Path) -> Path:
     """Create a directory (and parents) readable by the user only, and return it."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
+
+
+MACHINE_ENV = "BATCHTUI_MACHINE"
+
+
+def machine_name() -> str:
+    """This machine's name in a shared store (whose results cache, whose process):
+    ``$BATCHTUI_MACHINE``, else the host name."""
+    import os
+    import socket
+
+    return os.environ.get(MACHINE_ENV) or socket.gethostname()

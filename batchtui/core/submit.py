@@ -22,6 +22,7 @@ from pathlib import Path
 
 from batchtui.core.clock import Clock
 from batchtui.core.models import BatchJob, Capability
+from batchtui.core.paths import machine_name
 from batchtui.core.provider import (
     BatchtuiError,
     NetworkError,
@@ -382,7 +383,8 @@ async def settle_intent(
     )
     if decision.kind is DecisionKind.NOT_SENT:
         age = clock.time() - intent.updated_at.timestamp()
-        if age < min_idle_s and process_alive(intent.pid):
+        here = intent.host is None or intent.host == machine_name()
+        if age < min_idle_s and (not here or process_alive(intent.pid)):
             return None  # maybe still in flight in another process: leave it alone
         store.mark_abandoned(local_id, "interrupted before the create call; nothing was created")
         return store.get(local_id)

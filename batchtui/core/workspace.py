@@ -42,12 +42,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from batchtui.core.clock import Clock
-from batchtui.core.config import Config, load_config
+from batchtui.core.config import Config, load_config, resolve_store_url
 from batchtui.core.models import BatchJob, BatchStatus
 from batchtui.core.paths import data_dir, ensure_private_dir
 from batchtui.core.poller import Poller
 from batchtui.core.provider import SubmitOptions
-from batchtui.core.store import JobRecord, JobStore
+from batchtui.core.store import JobRecord, JobStore, open_store
 from batchtui.core.workspace_base import (
     ErrorListener,
     JobListener,
@@ -148,7 +148,7 @@ class Workspace:
         """Open the user's workspace (or the one under ``home``)."""
         home = ensure_private_dir(Path(home) if home else data_dir())
         config = config or load_config()
-        store = JobStore(home / "batchtui.db", clock=clock)
+        store = open_store(home, resolve_store_url(config), clock=clock)
         return cls(
             config,
             store,

@@ -11,10 +11,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from batchtui.core.config import submitter
 from batchtui.core.models import Capability, ResultFlag
 from batchtui.core.provider import BatchtuiError, ProgressCallback
 from batchtui.core.queue import check_fits_alone, is_limited
-from batchtui.core.store import LABEL_METADATA_KEY, JobRecord
+from batchtui.core.store import LABEL_METADATA_KEY, InputAlreadySent, JobRecord
 from batchtui.core.workspace_base import WorkspaceContext
 from batchtui.core.workspace_lookups import Lookups
 from batchtui.core.workspace_money import Money, check_usd
@@ -81,7 +82,7 @@ class Submissions:
         from batchtui.core.inputs.native import provider_title
         from batchtui.core.inputs.validate import NO_MODEL
         from batchtui.core.joins import CSV_OPTION, write_csv_columns
-        from batchtui.core.submit import keep_part
+        from batchtui.core.submit import DuplicateInput, keep_part
 
         prof = self.ctx.profile(profile)
         self.ctx.provider(prof.name)  # no key, no intent: fail before anything is recorded
@@ -150,35 +151,49 @@ class Submissions:
         # recorded (and then settled as not sent), never forgotten.
         intents: dict[int, JobRecord] = {}
         default_endpoint = limits_for(prof.provider).default_endpoint
-        for number in todo:
-            part, kept_path = parts[number], kept[number]
-            native_endpoint = _endpoint_of(kept_path, prof.provider)
-            part_endpoint = endpoint or native_endpoint or default_endpoint
-            record = self.ctx.store.record_intent(
-                profile=prof.name,
-                provider=prof.provider,
-                input_path=kept_path,
-                sha256=part.sha256,
-                request_count=part.requests,
-                label=label
-                if len(parts) == 1
-                else f"{label or Path(path).stem} {number + 1}/{len(parts)}",
-                run_id=run_id,
-                part_index=number if len(parts) > 1 else None,
-                model=models[0] if len(models) == 1 else None,
-                endpoint=part_endpoint if native_endpoint else None,
-                options={
-                    "endpoint": part_endpoint,
-                    "model": models[0] if len(models) == 1 else None,
-                    "metadata": {},
-                    **options,
-                },
-                queued=limited,
-                estimate=estimates[number].as_dict(),
-            )
-            run_id = record.run_id
-            intents[number] = record
-            self.ctx.emit(record)
+        try:
+            for number in todo:
+                part, kept_path = parts[number], kept[number]
+                native_endpoint = _endpoint_of(kept_path, prof.provider)
+                part_endpoint = endpoint or native_endpoint or default_endpoint
+                record = self.ctx.store.record_intent(
+                    profile=prof.name,
+                    provider=prof.provider,
+                    input_path=kept_path,
+                    sha256=part.sha256,
+                    request_count=part.requests,
+                    label=label
+                    if len(parts) == 1
+                    else f"{label or Path(path).stem} {number + 1}/{len(parts)}",
+                    run_id=run_id,
+                    part_index=number if len(parts) > 1 else None,
+                    model=models[0] if len(models) == 1 else None,
+                    endpoint=part_endpoint if native_endpoint else None,
+                    options={
+                        "endpoint": part_endpoint,
+                        "model": models[0] if len(models) == 1 else None,
+                        "metadata": {},
+                        **options,
+                    },
+                    queued=limited,
+                    estimate=estimates[number].as_dict(),
+                    submitted_by=submitter(self.ctx.config),
+                    unique_input=not again,
+                )
+                run_id = record.run_id
+                intents[number] = record
+                self.ctx.emit(record)
+        except InputAlreadySent as exc:
+            # Another process (or machine, on a team store) recorded this input between the
+            # look above and now: what this run recorded is dropped unsent.
+            for record in intents.values():
+                self.sender.drop_unsent(record.local_id)
+            raise DuplicateInput(
+                f"this input was already submitted on profile {prof.name!r} as "
+                f"{exc.job.display_id} ({exc.job.status.value}"
+                f"{', by ' + exc.job.submitted_by if exc.job.submitted_by else ''}); "
+                "use --again to submit it anyway"
+            ) from None
         sent: dict[int, JobRecord] = dict(existing)
         try:
             if limited:
@@ -293,6 +308,7 @@ class Submissions:
             options=options,
             queued=limited,
             estimate=guess.as_dict(),
+            submitted_by=submitter(self.ctx.config),
         )
         self.ctx.emit(record)
         if not limited:

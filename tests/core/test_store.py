@@ -78,7 +78,7 @@ def test_new_store_is_migrated_wal_with_foreign_keys(tmp_path: Path) -> None:
     path = tmp_path / "d" / "b.db"
     with JobStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
-        conn = store._conn
+        conn = store._db._conn  # type: ignore[attr-defined]  # the SQLite file itself
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}

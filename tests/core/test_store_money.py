@@ -65,7 +65,7 @@ def test_a_version_1_store_gains_the_money_columns(tmp_path: Path) -> None:
     )
     conn.close()
     with JobStore(path) as upgraded:
-        assert upgraded.schema_version == len(MIGRATIONS) == 3
+        assert upgraded.schema_version == len(MIGRATIONS) == 4
         old = upgraded.require("j1")
         assert old.stray_files == ()
         assert (old.estimate, old.cost, old.cleaned, old.failure, old.progress_at) == (

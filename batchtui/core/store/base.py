@@ -1,8 +1,7 @@
-"""The store's connection: opening, pragmas, migrations, locking and transactions."""
+"""The store's connection: opening, locking and transactions over a `Database`."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -11,18 +10,20 @@ from typing import Any
 
 from batchtui.core.clock import Clock, SystemClock
 from batchtui.core.paths import DB_NAME, data_dir, ensure_private_dir
+from batchtui.core.store.database import Connection, Database
 from batchtui.core.store.kept import INPUTS_DIR, keep_input
 from batchtui.core.store.records import JobRecord
 from batchtui.core.store.rows import JOB_SELECT
-from batchtui.core.store.schema import migrate, schema_version
 
 
 class StoreBase:
-    """One SQLite connection in WAL mode, shared by threads under a lock.
+    """One database connection shared by threads under a lock.
 
     Every method is synchronous and short; callers on an event loop run them in a thread.
-    Several processes may open the same file: writes take the database lock up front
-    (`BEGIN IMMEDIATE`) and wait up to `timeout_s` for it.
+    `JobStore(path)` opens the embedded SQLite file (``data_dir()/batchtui.db`` by default);
+    `JobStore(database=PostgresDatabase(url), path=home)` a team store, with ``path``'s folder
+    still holding this machine's own files (kept inputs, results). Several processes may use
+    the same database: exclusive writes wait for each other (see `Database.write`).
     """
 
     def __init__(
@@ -31,35 +32,25 @@ class StoreBase:
         *,
         clock: Clock | None = None,
         timeout_s: float = 10.0,
+        database: Database | None = None,
     ) -> None:
         self.path = Path(path) if path is not None else data_dir() / DB_NAME
         self.root = self.path.parent
         self.clock: Clock = clock or SystemClock()
         ensure_private_dir(self.root)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
-        )
-        self._conn.row_factory = sqlite3.Row
-        try:
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            migrate(self._conn)
-        except BaseException:
-            self._conn.close()
-            raise
-        try:
-            self.path.chmod(0o600)
-        except OSError:
-            pass
+        if database is None:
+            from batchtui.core.store.sqlite_db import SqliteDatabase
+
+            database = SqliteDatabase(self.path, timeout_s=timeout_s)
+        self._db: Database = database
 
     # --- lifecycle ---
 
     def close(self) -> None:
-        """Close the connection (checkpointing the WAL)."""
+        """Close the connection (checkpointing SQLite's WAL)."""
         with self._lock:
-            self._conn.close()
+            self._db.close()
 
     def __enter__(self) -> StoreBase:
         return self
@@ -68,10 +59,25 @@ class StoreBase:
         self.close()
 
     @property
+    def kind(self) -> str:
+        """``"sqlite"`` (this machine's own store) or ``"postgresql"`` (a team store)."""
+        return self._db.kind
+
+    @property
+    def location(self) -> str:
+        """Where the store is, safe to print (a team store's URL without its password)."""
+        return self._db.display
+
+    @property
+    def shared(self) -> bool:
+        """Whether other machines may write this store (a team store)."""
+        return self._db.kind != "sqlite"
+
+    @property
     def schema_version(self) -> int:
         """The database's schema version."""
         with self._lock:
-            return schema_version(self._conn)
+            return self._db.schema_version()
 
     @property
     def inputs_dir(self) -> Path:
@@ -88,20 +94,15 @@ class StoreBase:
         return self.clock.time()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction holding the database lock from its start."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _tx(self, *, exclusive: bool = True) -> Iterator[Connection]:
+        """A write transaction; ``exclusive`` (the default) holds the store's writer lock
+        from its start, so what it reads cannot change before it writes."""
+        with self._lock, self._db.write(exclusive=exclusive) as conn:
+            yield conn
 
-    def _query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+            return self._db.execute(sql, params).fetchall()
 
     def _jobs(
         self,
@@ -115,8 +116,5 @@ class StoreBase:
         if not brief:
             return [JobRecord.from_row(row) for row in self._query(sql, params)]
         with self._lock:  # plain tuples made into dicts: far cheaper than sqlite3.Row lookups
-            cursor = self._conn.cursor()
-            cursor.row_factory = None
-            rows = cursor.execute(sql, params).fetchall()
-            names = [column[0] for column in cursor.description]
+            names, rows = self._db.rows(sql, params)
         return [JobRecord.from_brief_row(dict(zip(names, row, strict=True))) for row in rows]

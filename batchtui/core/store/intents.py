@@ -16,6 +16,7 @@ from typing import Any
 
 from batchtui.core.config import redact
 from batchtui.core.models import TERMINAL_STATUSES, BatchJob, BatchStatus
+from batchtui.core.paths import machine_name
 from batchtui.core.store.base import StoreBase
 from batchtui.core.store.reconcile import Decision, DecisionKind
 from batchtui.core.store.records import (
@@ -39,6 +40,14 @@ from batchtui.core.store.rows import (
 from batchtui.core.store.serialize import dumps, to_epoch
 
 
+class InputAlreadySent(StoreError):
+    """`record_intent(unique_input=True)` found a job made from the same input."""
+
+    def __init__(self, job: JobRecord) -> None:
+        super().__init__(f"this input was already submitted on profile {job.profile!r}")
+        self.job = job
+
+
 class IntentsMixin(StoreBase):
     """The submission-intent half of the job store."""
 
@@ -60,6 +69,8 @@ class IntentsMixin(StoreBase):
         queued: bool = False,
         notes: str | None = None,
         estimate: dict[str, Any] | None = None,
+        submitted_by: str | None = None,
+        unique_input: bool = False,
     ) -> JobRecord:
         """Record a submission before any network call; returns its job (status SUBMITTING).
 
@@ -68,6 +79,10 @@ class IntentsMixin(StoreBase):
         is made. `queued` holds it back locally (status QUEUED) until `release_queued`.
         `options` (JSON-able) keeps what `create` needs so a resumed submission can finish.
         `estimate` (JSON-able, `costs.Estimate.as_dict()`) is kept on the job.
+        `unique_input` refuses (`InputAlreadySent`, nothing recorded) when the profile already
+        has a job made from this input's sha256 that was not dropped; the check and the insert
+        are one exclusive transaction, so two processes (or machines, on a team store) racing
+        to submit the same input record it once.
         """
         now = self._now()
         local_id = new_local_id()
@@ -76,6 +91,15 @@ class IntentsMixin(StoreBase):
         state = IntentState.QUEUED if queued else IntentState.RECORDED
         status = BatchStatus.QUEUED if queued else BatchStatus.SUBMITTING
         with self._tx() as c:
+            if unique_input:
+                same = c.execute(
+                    JOB_SELECT + " WHERE j.profile = ? AND j.input_sha256 = ? "
+                    "AND (i.state IS NULL OR i.state NOT IN (?, ?)) "
+                    "ORDER BY j.created_at DESC LIMIT 1",
+                    (profile, sha256, IntentState.FAILED.value, IntentState.ABANDONED.value),
+                ).fetchone()
+                if same is not None:
+                    raise InputAlreadySent(JobRecord.from_row(same))
             parent_local = None
             if parent is not None:
                 row = c.execute(
@@ -95,8 +119,9 @@ class IntentsMixin(StoreBase):
                 """
                 INSERT INTO jobs (local_id, run_id, parent_local_id, part_index, profile,
                     provider, label, status, raw_status, counts, model, endpoint, input_path,
-                    input_sha256, request_count, notes, estimate, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    input_sha256, request_count, notes, estimate, created_at, updated_at,
+                    submitted_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     local_id,
@@ -118,13 +143,14 @@ class IntentsMixin(StoreBase):
                     dumps(estimate) if estimate is not None else None,
                     now,
                     now,
+                    submitted_by,
                 ),
             )
             c.execute(
                 """
                 INSERT INTO intents (local_id, profile, provider, state, input_path, sha256,
-                    request_count, options, pid, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    request_count, options, pid, host, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     local_id,
@@ -136,6 +162,7 @@ class IntentsMixin(StoreBase):
                     request_count,
                     dumps(options or {}),
                     os.getpid(),
+                    machine_name(),
                     now,
                     now,
                 ),

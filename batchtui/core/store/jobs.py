@@ -10,6 +10,7 @@ from typing import Any
 
 from batchtui.core.config import redact
 from batchtui.core.models import TERMINAL_STATUSES, BatchJob, BatchStatus
+from batchtui.core.paths import machine_name
 from batchtui.core.store.base import StoreBase
 from batchtui.core.store.records import Event, IntentState, JobRecord, RunRecord, StoreError
 from batchtui.core.store.rows import (
@@ -108,7 +109,7 @@ class JobsMixin(StoreBase):
             params.append(profile)
         if statuses is not None:
             values = [BatchStatus(s).value for s in statuses]
-            clauses.append(f"j.status IN ({', '.join('?' for _ in values)})" if values else "0")
+            clauses.append(f"j.status IN ({', '.join('?' for _ in values)})" if values else "1 = 0")
             params.extend(values)
         if live is not None:
             terminal = [s.value for s in TERMINAL_STATUSES]
@@ -205,7 +206,8 @@ class JobsMixin(StoreBase):
             fetch_job(c, local_id)
             if path is not None:
                 c.execute(
-                    "UPDATE jobs SET results_path = ? WHERE local_id = ?", (str(path), local_id)
+                    "UPDATE jobs SET results_path = ?, results_host = ? WHERE local_id = ?",
+                    (str(path), machine_name(), local_id),
                 )
             if offsets is not None:
                 clean = {str(k): int(v) for k, v in offsets.items()}

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.core.models import BatchJob, BatchStatus, Capability, RequestCounts, Timestamps
+from batchtui.core.paths import machine_name
 from batchtui.core.provider import BatchtuiError
 from batchtui.core.registry import limit_error_codes, provider_specs
 from batchtui.core.store.serialize import (
@@ -53,6 +54,11 @@ def _live_counts(provider: str) -> bool:
 
 class StoreError(BatchtuiError):
     """The job store cannot do what was asked (unknown id, illegal transition, newer schema)."""
+
+
+class StoreUnavailable(StoreError):
+    """The store's database cannot be reached now (a team store's server is down or the
+    connection was lost); nothing was written, and the next call tries again."""
 
 
 class IntentState(enum.StrEnum):
@@ -148,6 +154,8 @@ class IntentRecord:
     creates_sent: int = 0
     """Create calls sent for this submission (more than one only after two looks at the
     provider's list agreed that the earlier one made nothing)."""
+    host: str | None = None
+    """The machine whose process `pid` is (None: recorded before stores were shared)."""
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> IntentRecord:
@@ -171,6 +179,7 @@ class IntentRecord:
             updated_at=epoch_time(row["updated_at"]),
             uploads_sent=row["uploads_sent"],
             creates_sent=row["creates_sent"],
+            host=row["host"],
         )
 
 
@@ -246,6 +255,8 @@ class JobRecord:
     stray_files: tuple[str, ...] = ()
     """Uploaded files of this submission that its batch does not use and that could not be
     deleted yet (an upload sent again after an ambiguous failure); `clean` lists them."""
+    submitted_by: str | None = None
+    """Who submitted it (``submitted_by`` of the config, else user@host); None if adopted."""
 
     @property
     def is_terminal(self) -> bool:
@@ -369,6 +380,12 @@ class JobRecord:
         times: Timestamps | None = None,
     ) -> JobRecord:
         offsets = row["results_offsets"]
+        holder = row["results_host"]
+        if holder is not None and holder != machine_name():
+            offsets = "{}"  # another machine's cache: here, the results are not downloaded
+            cached_here = False
+        else:
+            cached_here = True
         return cls(
             local_id=row["local_id"],
             id=row["batch_id"],
@@ -391,11 +408,13 @@ class JobRecord:
             input_file_id=row["input_file_id"],
             output_file_id=row["output_file_id"],
             error_file_id=row["error_file_id"],
-            results_path=Path(row["results_path"]) if row["results_path"] else None,
+            results_path=(
+                Path(row["results_path"]) if row["results_path"] and cached_here else None
+            ),
             results_offsets=(
                 {k: int(v) for k, v in json.loads(offsets).items()} if offsets != "{}" else {}
             ),
-            results_complete=bool(row["results_complete"]),
+            results_complete=bool(row["results_complete"]) and cached_here,
             adopted=bool(row["adopted"]),
             notes=row["notes"],
             intent_state=IntentState(row["intent_state"]) if row["intent_state"] else None,
@@ -410,6 +429,7 @@ class JobRecord:
             cleaned=_json_or_none(row["cleaned"]),
             failure=_json_or_none(row["failure"]),
             stray_files=tuple(json.loads(row["stray_files"])) if row["stray_files"] else (),
+            submitted_by=row["submitted_by"],
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -451,4 +471,5 @@ class JobRecord:
             "limit_error": self.limit_error,
             "cleaned": self.cleaned,
             "stray_files": list(self.stray_files),
+            "submitted_by": self.submitted_by,
         }

@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import sqlite3
 import uuid
 from typing import Any
 
 from batchtui.core.config import redact
 from batchtui.core.models import BatchJob, BatchStatus
+from batchtui.core.paths import machine_name
+from batchtui.core.store.database import Connection
 from batchtui.core.store.reconcile import job_matches_intent
 from batchtui.core.store.records import (
     TRANSITIONS,
@@ -56,7 +57,7 @@ def progress_key(job: BatchJob) -> tuple[int, int]:
     return (_RANK.get(job.status, 5), job.counts.done)
 
 
-def log_event(c: sqlite3.Connection, local_id: str, kind: str, message: str, now: float) -> None:
+def log_event(c: Connection, local_id: str, kind: str, message: str, now: float) -> None:
     """Append one (redacted) line to a job's history."""
     c.execute(
         "INSERT INTO events (local_id, at, kind, message) VALUES (?, ?, ?, ?)",
@@ -64,14 +65,14 @@ def log_event(c: sqlite3.Connection, local_id: str, kind: str, message: str, now
     )
 
 
-def insert_run(c: sqlite3.Connection, label: str | None, now: float) -> str:
+def insert_run(c: Connection, label: str | None, now: float) -> str:
     """Insert a run and return its id."""
     run_id = new_run_id()
     c.execute("INSERT INTO runs (id, label, created_at) VALUES (?, ?, ?)", (run_id, label, now))
     return run_id
 
 
-def fetch_job(c: sqlite3.Connection, local_id: str) -> JobRecord:
+def fetch_job(c: Connection, local_id: str) -> JobRecord:
     """The job with this local id; StoreError when there is none."""
     row = c.execute(JOB_SELECT + " WHERE j.local_id = ?", (local_id,)).fetchone()
     if row is None:
@@ -79,7 +80,7 @@ def fetch_job(c: sqlite3.Connection, local_id: str) -> JobRecord:
     return JobRecord.from_row(row)
 
 
-def fetch_intent(c: sqlite3.Connection, local_id: str) -> IntentRecord:
+def fetch_intent(c: Connection, local_id: str) -> IntentRecord:
     """The intent with this local id; StoreError when there is none."""
     row = c.execute("SELECT * FROM intents WHERE local_id = ?", (local_id,)).fetchone()
     if row is None:
@@ -92,7 +93,7 @@ def _with_profile(job: BatchJob, profile: str) -> BatchJob:
 
 
 def apply_snapshot(
-    c: sqlite3.Connection,
+    c: Connection,
     local_id: str,
     job: BatchJob,
     profile: str,
@@ -157,7 +158,7 @@ def _loads(text: str) -> dict[str, Any]:
 
 
 def insert_adopted(
-    c: sqlite3.Connection, job: BatchJob, profile: str, now: float, note: str | None = None
+    c: Connection, job: BatchJob, profile: str, now: float, note: str | None = None
 ) -> str:
     """Insert a job the store did not submit (created elsewhere) as an adopted row."""
     label = job.metadata.get(LABEL_METADATA_KEY) or None
@@ -189,7 +190,7 @@ def insert_adopted(
 
 
 def claim_batch(
-    c: sqlite3.Connection, local_id: str, job: BatchJob, profile: str, now: float
+    c: Connection, local_id: str, job: BatchJob, profile: str, now: float
 ) -> None:
     """Give batch `job.id` to the row `local_id`, merging or moving any other holder of it.
 
@@ -223,7 +224,7 @@ def claim_batch(
     apply_snapshot(c, local_id, job, profile, now, force=True)
 
 
-def _merge_adopted(c: sqlite3.Connection, src: str, dst: str, now: float) -> None:
+def _merge_adopted(c: Connection, src: str, dst: str, now: float) -> None:
     """Fold adopted row `src` into `dst`: children, events and cached results move over."""
     c.execute("UPDATE jobs SET parent_local_id = ? WHERE parent_local_id = ?", (dst, src))
     c.execute("UPDATE events SET local_id = ? WHERE local_id = ?", (dst, src))
@@ -242,7 +243,7 @@ def _merge_adopted(c: sqlite3.Connection, src: str, dst: str, now: float) -> Non
 
 
 def set_intent_state(
-    c: sqlite3.Connection,
+    c: Connection,
     local_id: str,
     state: IntentState,
     now: float,
@@ -258,7 +259,13 @@ def set_intent_state(
         )
     if "reason" in fields and fields["reason"] is not None:
         fields["reason"] = redact(fields["reason"])
-    columns = {"state": state.value, "updated_at": now, "pid": os.getpid(), **fields}
+    columns = {
+        "state": state.value,
+        "updated_at": now,
+        "pid": os.getpid(),
+        "host": machine_name(),
+        **fields,
+    }
     assignments = ", ".join(f"{name} = ?" for name in columns)
     c.execute(
         f"UPDATE intents SET {assignments} WHERE local_id = ?",
@@ -272,7 +279,7 @@ def set_intent_state(
 
 
 def set_local_status(
-    c: sqlite3.Connection,
+    c: Connection,
     local_id: str,
     status: BatchStatus,
     raw_status: str,
@@ -287,7 +294,7 @@ def set_local_status(
     c.execute(f"UPDATE jobs SET {assignments} WHERE local_id = ?", (*columns.values(), local_id))
 
 
-def attach_to_intent(c: sqlite3.Connection, job: BatchJob, profile: str, now: float) -> str | None:
+def attach_to_intent(c: Connection, job: BatchJob, profile: str, now: float) -> str | None:
     """Mark as created the open (or abandoned) intent a newly seen batch belongs to, if any.
 
     Returns that intent's local id; the caller then claims the batch for it.
