@@ -256,10 +256,14 @@ class Workspace:
             on_discovered=on_snapshot,
             settings=settings,
         )
+        team = ctx.team
         for name in profiles:
             poller.mark_known(name, [r.id for r in ctx.store.list_jobs(profile=name) if r.id])
-            for record in ctx.store.live_jobs(name):
-                if record.id:
+            live = ctx.store.live_jobs(name)
+            # On a team store, only the jobs whose poll lease this process holds.
+            mine = team.claim(live) if team is not None else None
+            for record in live:
+                if record.id and (mine is None or record.local_id in mine):
                     poller.track(
                         name,
                         record.id,
@@ -286,8 +290,14 @@ class Workspace:
         ``stop_polling``. A job turning terminal lets queued submissions of its profile go."""
         # A profile that cannot be listed now is reported; polling starts for all the same.
         await self.ctx.reconcile(on_error=lambda name, exc: self.ctx.report(name, None, exc))
+        if self.store.shared and self.ctx.team is None:
+            from batchtui.core.workspace_team import TeamSync
+
+            self.ctx.team = TeamSync(self.ctx)
         poller = self.ctx.poller = self._make_poller()
         self._spawn(self.queue.dispatch_queued())
+        if self.ctx.team is not None:
+            self._spawn(self.ctx.team.run())
         await poller.run()
 
     def start_polling_task(self) -> asyncio.Task[None]:

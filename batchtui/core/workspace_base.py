@@ -31,6 +31,7 @@ from batchtui.core.store import JobRecord, JobStore
 if TYPE_CHECKING:
     from batchtui.core.inputs import ValidationReport
     from batchtui.core.results import ResultIndex, ResultsFile
+    from batchtui.core.workspace_team import TeamSync
 
 JobListener = Callable[[JobRecord], None]
 ErrorListener = Callable[[str, str | None, Exception], None]
@@ -106,6 +107,8 @@ class WorkspaceContext:
         """The running poller, while the Workspace polls."""
         self.indexes: dict[str, ResultIndex] = {}
         """Open result indexes by local id."""
+        self.team: TeamSync | None = None
+        """Leases and the change feed, while polling on a shared (team) store."""
 
     # --- places ---------------------------------------------------------------------------
 
@@ -228,6 +231,8 @@ class WorkspaceContext:
         if poller is None or not record.id or record.profile not in poller.profiles:
             return
         if not poller.is_tracked(record.profile, record.id):
+            if self.team is not None and not self.team.may_poll(record):
+                return  # another process holds its lease: its changes arrive by the feed
             poller.track(record.profile, record.id, submitted_at=record.times.created_at)
 
     async def reconcile(

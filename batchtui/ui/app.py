@@ -319,6 +319,8 @@ class BatchTuiApp(App[None]):
     def on_poll_failed(self, message: PollFailed) -> None:
         """Show a background polling error, at most once a minute per profile and kind."""
         error = message.error
+        if self._store_state(error):
+            return
         key = (message.profile, type(error).__name__)
         now = time.monotonic()
         if now - self._poll_errors_shown.get(key, -POLL_ERROR_QUIET_S) < POLL_ERROR_QUIET_S:
@@ -331,6 +333,27 @@ class BatchTuiApp(App[None]):
             severity="warning" if retrying else "error",
             timeout=8,
         )
+
+    def _store_state(self, error: Exception) -> bool:
+        """A team store lost or back: said once each way, and kept in the subtitle while lost
+        (the table keeps the last state it had). True when ``error`` was one of those."""
+        from batchtui.core.store import StoreUnavailable
+        from batchtui.core.workspace_team import StoreReconnected
+
+        if isinstance(error, StoreReconnected):
+            self.sub_title = ""
+            self.notify(escape(str(error)), title="Team store", severity="information")
+            return True
+        if isinstance(error, StoreUnavailable):
+            self.sub_title = "team store unreachable: showing the last state"
+            self.notify(
+                escape(f"{error} — showing the last state; reconnecting"),
+                title="Team store",
+                severity="warning",
+                timeout=10,
+            )
+            return True
+        return False
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         report_worker_state(self, event.worker, event.state)
