@@ -31,7 +31,12 @@ def openai_input(path: Path, count: int = 3, tag: str = "x") -> Path:
         }
         lines.append(
             json.dumps(
-                {"custom_id": f"r{n}", "method": "POST", "url": "/v1/chat/completions", "body": body}
+                {
+                    "custom_id": f"r{n}",
+                    "method": "POST",
+                    "url": "/v1/chat/completions",
+                    "body": body,
+                }
             )
         )
     path.write_text("\n".join(lines) + "\n")
