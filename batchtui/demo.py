@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import json
 import os
 import shutil
@@ -69,6 +70,9 @@ class DemoEnv:
     home: Path
     samples: Path
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    joined: bool = False
+    """The emulator is another demo's (``--emulator-port`` already taken): this one seeds
+    nothing and shows what the shared team store holds."""
 
     def close(self) -> None:
         for cleanup in reversed(self.cleanups):
@@ -119,8 +123,13 @@ def demo_config(server: EmulatorServer, **settings: Any) -> Config:
     return Config(profiles=profiles, default_profile="openai")
 
 
-def start_demo(seed: int = 7, home: Path | None = None) -> DemoEnv:
-    """Start the emulator and open a workspace on a throwaway home (nothing seeded yet)."""
+def start_demo(
+    seed: int = 7, home: Path | None = None, emulator_port: int | None = None
+) -> DemoEnv:
+    """Start the emulator and open a workspace on a throwaway home (nothing seeded yet).
+
+    With ``emulator_port``, the emulator listens there; when another demo's emulator already
+    does, this demo joins it instead (two homes on one team store try it this way)."""
     os.environ[DEMO_KEY_ENV] = DEMO_KEY
     cleanups: list[Callable[[], None]] = []
     if home is None:
@@ -129,14 +138,21 @@ def start_demo(seed: int = 7, home: Path | None = None) -> DemoEnv:
     server = EmulatorServer(
         EmulatorConfig(seed=seed, job_seconds=40.0, fail_rate=0.06, api_key=DEMO_KEY),
         host="127.0.0.1",
-        port=0,
-    ).start()
+        port=emulator_port or 0,
+    )
+    joined = False
+    try:
+        server.start()
+    except OSError as exc:
+        if not emulator_port or exc.errno != errno.EADDRINUSE:
+            raise
+        joined = True  # the same code serves the same paths: its URLs are ours to use
     cleanups.append(server.close)
     workspace = Workspace.open(home, config=demo_config(server))
     cleanups.append(workspace.store.close)
     samples = home / "samples"
     samples.mkdir(exist_ok=True)
-    return DemoEnv(server, workspace, home, samples, cleanups)
+    return DemoEnv(server, workspace, home, samples, cleanups, joined=joined)
 
 
 def _batch_id(record: JobRecord) -> str:
@@ -257,6 +273,9 @@ def make_demo_app(env: DemoEnv, webhooks: bool = False):  # Textual is imported 
         SUB_TITLE = "embedded emulator: nothing leaves this machine"
 
         def on_ready(self) -> None:
+            if env.joined:  # another demo seeded the shared store: show it as it is
+                self.sub_title = f"joined the emulator at {env.server.url}"
+                return  # (BatchTuiApp.on_ready, which starts polling, runs all the same)
             self.run_worker(seed_demo(env), group="demo", exit_on_error=False)
 
         def webhooks_started(self, service: Any) -> None:
@@ -272,9 +291,14 @@ def make_demo_app(env: DemoEnv, webhooks: bool = False):  # Textual is imported 
     )
 
 
-def run_demo(seed: int = 7, headless: bool = False, webhooks: bool = False) -> int:
+def run_demo(
+    seed: int = 7,
+    headless: bool = False,
+    webhooks: bool = False,
+    emulator_port: int | None = None,
+) -> int:
     """Entry of `batchtui demo`."""
-    env = start_demo(seed)
+    env = start_demo(seed, emulator_port=emulator_port)
     try:
         if headless:
             return run_headless(env)

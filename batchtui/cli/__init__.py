@@ -75,7 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from batchtui.demo import run_demo
 
-            return run_demo(seed=args.seed, headless=args.headless, webhooks=args.webhooks)
+            return run_demo(
+                seed=args.seed,
+                headless=args.headless,
+                webhooks=args.webhooks,
+                emulator_port=args.emulator_port,
+            )
         if args.command == "serve":
             from batchtui.serve import run_serve
 

@@ -226,6 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the emulator sends signed events when jobs end and the dashboard receives them "
         "(jobs end on screen within a second instead of at the next poll)",
     )
+    p.add_argument(
+        "--emulator-port",
+        type=int,
+        metavar="PORT",
+        help="run the emulator on PORT, or join the one another demo runs there: two demos "
+        "with BATCHTUI_STORE_URL set to one team store show each other's jobs",
+    )
 
     p = sub.add_parser(
         "webhooks",

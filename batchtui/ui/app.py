@@ -107,6 +107,7 @@ class BatchTuiApp(App[None]):
         self._statuses: dict[str, BatchStatus] = {}
         self._unsubscribe: Callable[[], None] | None = None
         self._unsubscribe_errors: Callable[[], None] | None = None
+        self._store_lost = False
         self._poll_errors_shown: dict[tuple[str, str], float] = {}
         self._polling_started = False
         self._settling = False
@@ -335,23 +336,27 @@ class BatchTuiApp(App[None]):
         )
 
     def _store_state(self, error: Exception) -> bool:
-        """A team store lost or back: said once each way, and kept in the subtitle while lost
-        (the table keeps the last state it had). True when ``error`` was one of those."""
+        """A team store lost or back: said once each way (the table keeps the last state it
+        had, and the warning stays up while the store is lost). True when ``error`` was one
+        of those; more failures while it is lost (each poll's write) add nothing."""
         from batchtui.core.store import StoreUnavailable
         from batchtui.core.workspace_team import StoreReconnected
 
         if isinstance(error, StoreReconnected):
-            self.sub_title = ""
-            self.notify(escape(str(error)), title="Team store", severity="information")
+            if self._store_lost:
+                self._store_lost = False
+                self.clear_notifications()
+                self.notify(escape(str(error)), title="Team store", severity="information")
             return True
         if isinstance(error, StoreUnavailable):
-            self.sub_title = "team store unreachable: showing the last state"
-            self.notify(
-                escape(f"{error} — showing the last state; reconnecting"),
-                title="Team store",
-                severity="warning",
-                timeout=10,
-            )
+            if not self._store_lost:
+                self._store_lost = True
+                self.notify(
+                    escape(f"{error} — showing the last state; reconnecting"),
+                    title="Team store unreachable",
+                    severity="warning",
+                    timeout=24 * 3600,
+                )
             return True
         return False
 
