@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,17 +56,31 @@ def depths(views: Mapping[str, JobView]) -> dict[str, int]:
     return result
 
 
+def _sorted_ids(views: Mapping[str, JobView], ids: list[str], key: str, reverse: bool) -> list[str]:
+    """`ids` sorted by `key`, ties by local id (as if sorted by ``(value, local_id)``): sorted by
+    id first, then stably by value, so no tuple is built per job."""
+    if len(ids) < 2:
+        return list(ids)
+    by_id = sorted(ids, reverse=reverse)
+    value = {local_id: sort_value(views[local_id], key) for local_id in by_id}
+    return sorted(by_id, key=value.__getitem__, reverse=reverse)
+
+
 def order_jobs(
     views: Mapping[str, JobView], key: str = "created", reverse: bool = False
 ) -> list[str]:
     """Local ids in display order: roots sorted by `key`, each followed by its retries."""
-    children: dict[str | None, list[str]] = {}
+    children: dict[str, list[str]] = {}
+    roots: list[str] = []
     for local_id, view in views.items():
-        parent = view.parent_id if view.parent_id in views else None
-        children.setdefault(parent, []).append(local_id)
-
-    def sorted_ids(ids: Iterable[str], by: str, rev: bool) -> list[str]:
-        return sorted(ids, key=lambda i: (sort_value(views[i], by), views[i].local_id), reverse=rev)
+        parent = view.parent_id
+        if parent is not None and parent in views:
+            children.setdefault(parent, []).append(local_id)
+        else:
+            roots.append(local_id)
+    ordered_roots = _sorted_ids(views, roots, key, reverse)
+    if not children:
+        return ordered_roots
 
     order: list[str] = []
     seen: set[str] = set()
@@ -76,13 +90,16 @@ def order_jobs(
             return
         seen.add(local_id)
         order.append(local_id)
-        for child in sorted_ids(children.get(local_id, []), "created", False):
-            visit(child)
+        kids = children.get(local_id)
+        if kids:
+            for child in _sorted_ids(views, kids, "created", False):
+                visit(child)
 
-    for root in sorted_ids(children.get(None, []), key, reverse):
+    for root in ordered_roots:
         visit(root)
-    for local_id in views:  # cycles in parent links: still show every job once
-        visit(local_id)
+    if len(order) < len(views):
+        for local_id in views:  # cycles in parent links: still show every job once
+            visit(local_id)
     return order
 
 

@@ -37,7 +37,7 @@ from batchtui.ui.models.jobs import (
     label_text,
     status_text,
 )
-from batchtui.ui.widgets.table_cells import CELL_PADDING, paint_line
+from batchtui.ui.widgets.table_cells import CELL_PADDING, cursor_styles, paint_line
 
 WIDE_STATUS_MIN = 136
 """Table width from which the status column shows ``in_progress ⚠ stale 42m`` in full."""
@@ -168,6 +168,8 @@ class JobTable(ScrollView, can_focus=True):
         self._cursor = 0
         self._hover_row = 0
         self._show_hover = False
+        self._frame_styles: dict[str | None, Style] | None = None
+        self._frame_cursor: dict[tuple[bool, bool, bool], tuple[Style, Style]] = {}
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.restyle())
@@ -591,10 +593,41 @@ class JobTable(ScrollView, can_focus=True):
             return Text(text, style=style, no_wrap=True, end="", overflow="ellipsis")
         return Text(text, no_wrap=True, end="", overflow="ellipsis")
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Paint the lines in `crop`; the widget's styles are read once for all of them (they
+        cannot change while one frame is painted, and reading them walks the DOM)."""
+        self._frame_styles = {}
+        self._frame_cursor = {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_styles = None
+
+    def _frame_style(self, name: str | None) -> Style:
+        """A style this frame paints with: the widget's own (`name` None) or a component
+        class's, read once per frame while one is painted."""
+        frame = self._frame_styles
+        style = frame.get(name) if frame is not None else None
+        if style is None:
+            style = self.rich_style if name is None else self.get_component_styles(name).rich_style
+            if frame is not None:
+                frame[name] = style
+        return style
+
+    def _cursor_styles(self, header: bool, cursor: bool, hover: bool) -> tuple[Style, Style]:
+        """`cursor_styles`, read once per frame while one is painted."""
+        key = (header, cursor, hover)
+        styles = self._frame_cursor.get(key) if self._frame_styles is not None else None
+        if styles is None:
+            styles = cursor_styles(self, header=header, cursor=cursor, hover=hover)
+            if self._frame_styles is not None:
+                self._frame_cursor[key] = styles
+        return styles
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         scroll_x, scroll_y = self.scroll_offset
-        base_style = self.rich_style
+        base_style = self._frame_style(None)
         if y < HEADER_HEIGHT:
             row_index = -1
         else:
@@ -634,9 +667,8 @@ class JobTable(ScrollView, can_focus=True):
 
     def _row_style(self, row_index: int) -> Style:
         if row_index == -1:
-            return self.get_component_styles("datatable--header").rich_style
-        name = "datatable--odd-row" if row_index % 2 else "datatable--even-row"
-        return self.get_component_styles(name).rich_style
+            return self._frame_style("datatable--header")
+        return self._frame_style("datatable--odd-row" if row_index % 2 else "datatable--even-row")
 
     def _paint(
         self,
@@ -653,8 +685,8 @@ class JobTable(ScrollView, can_focus=True):
             cells=cells,
             widths=self._render_widths(),
             row_style=self._row_style(row_index),
-            cursor=cursor,
-            hover=hover,
+            cursor_style=self._cursor_styles(row_index == -1, cursor, hover),
+            base_style=self._frame_style(None),
             scroll_x=scroll_x,
             width=width,
         )
