@@ -29,6 +29,7 @@ PIECES = {
     "b4_sdk": "bench.pieces.download:b4_sdk",
     "b5_dashboard": "bench.pieces.screens:b5_dashboard",
     "b7_dashboard": "bench.pieces.screens:b7_dashboard",
+    "b8_poller": "bench.pieces.team:b8_poller",
 }
 
 

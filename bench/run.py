@@ -545,6 +545,97 @@ def bench_b7(ctx: Context) -> list[Row]:
     return rows
 
 
+# ------------------------------------------------------------------ B8
+
+
+def _team_database(server: Any, home: Path) -> str:
+    """A fresh database on ``server`` holding the jobs of ``home``'s SQLite store (each job
+    as the provider snapshot it has: what polling needs); returns its URL."""
+    from batchtui.core.store import JobStore, open_store
+
+    url = server.new_database()
+    with JobStore(home / "batchtui.db") as local, open_store(home, url) as team:
+        for record in local.list_jobs():
+            if record.snapshot is not None:
+                team.upsert_snapshot(record.snapshot, record.profile)
+    return str(url)
+
+
+def bench_b8(ctx: Context) -> list[Row]:
+    """Provider requests per minute of five dashboards on one team store, against one."""
+    s = ctx.sizes
+    scale = s.b5_scales[0]
+    n = f"{scale.jobs:,} jobs"
+    row = Row("B8", f"team store: requests/min, 5 dashboards vs 1, {n}", "rpm",
+              target="<= 1.1x", max_ratio=1.1)  # fmt: skip
+    rows = [row]
+
+    def body() -> None:
+        from batchtui.localpg import LocalServer, find_bindir
+
+        bindir = find_bindir()
+        if bindir is None:
+            raise RuntimeError("no PostgreSQL server binaries (apt-get install postgresql)")
+        live = ctx.homes.get(scale.jobs)
+        server = LocalServer(bindir).start()
+        try:
+            warmup, window = (30.0, 125.0) if s.name == "full" else (2.0, 3.0)
+            start_at = time.time() + 8.0  # every dashboard of both runs starts together
+            runs: dict[int, list[dict[str, Any]]] = {}
+
+            def dashboards(count: int) -> list[dict[str, Any]]:
+                url = _team_database(server, ctx.homes.copy(live))
+                homes = [ctx.homes.copy(live) for _ in range(count)]
+                with ThreadPoolExecutor(max_workers=count) as pool:
+                    return list(
+                        pool.map(
+                            lambda pair: ctx.piece(
+                                "b8_poller",
+                                {
+                                    "home": str(pair[1]),
+                                    "start_at": start_at,
+                                    "warmup_s": warmup,
+                                    "window_s": window,
+                                },
+                                env={
+                                    **key_env(),
+                                    "BATCHTUI_HOME": str(pair[1]),
+                                    "BATCHTUI_STORE_URL": url,
+                                    "BATCHTUI_MACHINE": f"bench-{count}-{pair[0]}",
+                                },
+                                timeout=900,
+                            ),
+                            enumerate(homes),
+                        )
+                    )
+
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                one, five = pool.map(dashboards, (1, 5))
+            runs = {1: one, 5: five}
+            for results in runs.values():
+                for result in results:
+                    if _error(result):
+                        raise RuntimeError(f"dashboard failed: {_error(result)}")
+            per_min = {
+                count: 60.0 * sum(r["window_requests"] for r in results) / window
+                for count, results in runs.items()
+            }
+            row.batchtui, row.baseline = per_min[5], per_min[1]
+            split = ", ".join(str(r["followed"]) for r in runs[5])
+            starts = {c: sum(r["warmup_requests"] for r in rs) for c, rs in runs.items()}
+            row.note = (
+                f"{window:.0f} s window after a {warmup:.0f} s start (start-up requests: "
+                f"{starts[1]:,} with one, {starts[5]:,} with five); live jobs followed by each "
+                f"of the five: {split}; PostgreSQL {bindir.parent.name} started in "
+                f"{server.started_in_s:.1f} s; each dashboard is the Workspace a dashboard "
+                "holds (polling, leases, change feed) in a process of its own, screen off"
+            )
+        finally:
+            server.close()
+
+    return _guard(rows, ctx, body)
+
+
 BENCHES: dict[str, Callable[[Context], list[Row]]] = {
     "B1": bench_b1,
     "B2": bench_b2,
@@ -552,6 +643,7 @@ BENCHES: dict[str, Callable[[Context], list[Row]]] = {
     "B4": bench_b4,
     "B5": bench_b5_b6,
     "B7": bench_b7,
+    "B8": bench_b8,
 }
 
 
