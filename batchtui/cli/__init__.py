@@ -24,6 +24,10 @@ def _run(args: argparse.Namespace) -> int:
         from batchtui.cli.validate import cmd_validate
 
         return cmd_validate(args)
+    if args.command == "store":  # synchronous too: no Workspace or poller
+        from batchtui.cli.store import cmd_store
+
+        return cmd_store(args)
     from batchtui.cli import commands
     from batchtui.core.workspace import Workspace
 

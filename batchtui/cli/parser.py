@@ -205,6 +205,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="init: overwrite an existing file")
 
     p = sub.add_parser(
+        "store",
+        help="the job store: which one is in use (info), or copy this machine's store into a "
+        "team store (migrate; run it again and it copies only what is missing)",
+    )
+    p.add_argument("action", choices=("info", "migrate"))
+    p.add_argument(
+        "--to",
+        metavar="URL",
+        help="migrate: the team store (postgresql://…; default: the configured one)",
+    )
+    p.add_argument(
+        "--from",
+        dest="source",
+        metavar="PATH",
+        help="migrate: the SQLite store to copy (default: this home's batchtui.db)",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser(
         "clean",
         help="delete provider-side files (or the ended batches themselves, where that is how "
         "the provider cleans up) of fully cached jobs",
