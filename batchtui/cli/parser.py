@@ -206,10 +206,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "store",
-        help="the job store: which one is in use (info), or copy this machine's store into a "
-        "team store (migrate; run it again and it copies only what is missing)",
+        help="the job store: which one is in use (info), copy this machine's store into a "
+        "team store (migrate; run it again and it copies only what is missing), or run a "
+        "PostgreSQL of your own to try a team store (local-server)",
     )
-    p.add_argument("action", choices=("info", "migrate"))
+    p.add_argument("action", choices=("info", "migrate", "local-server"))
+    p.add_argument(
+        "--port",
+        type=int,
+        default=5433,
+        help="local-server: the loopback port (default 5433)",
+    )
+    p.add_argument(
+        "--dir",
+        metavar="PATH",
+        help="local-server: keep the server's data here across runs (default: a temporary "
+        "folder removed on exit)",
+    )
     p.add_argument(
         "--to",
         metavar="URL",

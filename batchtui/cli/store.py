@@ -24,6 +24,8 @@ def _err(message: str) -> None:
 
 
 def cmd_store(args: argparse.Namespace) -> int:
+    if args.action == "local-server":
+        return _local_server(args)
     if args.action == "info":
         if args.to or args.source:
             _err("--to and --from go with `batchtui store migrate`")
@@ -109,3 +111,38 @@ def info_lines(info: dict[str, Any]) -> list[str]:
         app = who["application"] or "?"
         lines.append(f"connected: {who['user']} ({app}){where} x{who['connections']}")
     return lines
+
+
+def _local_server(args: argparse.Namespace) -> int:
+    """Run a PostgreSQL of one's own in the foreground until Ctrl-C (`batchtui.localpg`)."""
+    from batchtui.localpg import LocalServer, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        _err(
+            "no PostgreSQL server binaries on this machine: install them (Debian/Ubuntu: "
+            "apt-get install postgresql), or point store_url at an existing server"
+        )
+        return 1
+    root = Path(args.dir).expanduser().resolve() if args.dir else None
+    server = LocalServer(bindir, port=args.port, root=root, durable=root is not None)
+    try:
+        server.start()
+    except (OSError, RuntimeError) as exc:
+        _err(f"the local PostgreSQL did not start: {exc}")
+        return 1
+    try:
+        kept = f"data in {server.root}" if root else "data removed on exit"
+        print(
+            f"team store ready: {server.url()}\n"
+            f"  try: BATCHTUI_STORE_URL={server.url()} batchtui demo --emulator-port 8089\n"
+            f"  PostgreSQL {bindir.parent.name} on 127.0.0.1:{server.port}, {kept}; "
+            "Ctrl-C stops it",
+            flush=True,
+        )
+        server.wait()
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.close()

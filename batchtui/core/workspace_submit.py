@@ -261,6 +261,13 @@ class Submissions:
         from batchtui.core.submit import keep_part, remove_quietly
 
         self.ctx.provider(parent.profile)  # no key, no intent: fail before anything is recorded
+        elsewhere = parent.input_path is not None and not parent.input_path.exists()
+        if elsewhere and self.ctx.store.shared:
+            by = f" (submitted by {parent.submitted_by})" if parent.submitted_by else ""
+            raise BatchtuiError(
+                f"job {parent.display_id}'s kept input is on the machine that submitted it"
+                f"{by}, not on this one: retry it there"
+            )
         if parent.input_path is None or not parent.input_path.exists():
             raise BatchtuiError(
                 f"job {parent.display_id} has no kept input (adopted from elsewhere?), "
