@@ -74,3 +74,23 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Any) -> str | None:
     if request.param == "sqlite":
         return None
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def open_db(store_url: str | None, tmp_path: Any) -> Iterator[Callable[..., Any]]:
+    """Factory: ``open_db(home=tmp_path / "home", clock=None)`` opens a `JobStore` on this
+    test's database (the SQLite file ``home/batchtui.db``, or the fresh PostgreSQL database of
+    `store_url`); each call is a new connection, as another process would have. All are closed
+    at teardown."""
+    from batchtui.core.store import open_store
+
+    opened: list[Any] = []
+
+    def factory(home: Any = None, clock: Any = None) -> Any:
+        store = open_store(home if home is not None else tmp_path / "home", store_url, clock=clock)
+        opened.append(store)
+        return store
+
+    yield factory
+    for store in opened:
+        store.close()

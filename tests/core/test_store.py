@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from batchtui.core.store import (
     job_from_dict,
     job_to_dict,
     keep_input,
+    open_store,
     rows,
     sha256_file,
 )
@@ -57,9 +59,9 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: FixedClock) -> JobStore:
-    with JobStore(tmp_path / "data" / "batchtui.db", clock=clock) as s:
-        yield s
+def store(open_db: Callable[..., JobStore], tmp_path: Path, clock: FixedClock) -> JobStore:
+    """The store under test: on SQLite, then on PostgreSQL (`store_url`)."""
+    return open_db(tmp_path / "data", clock)
 
 
 def record(store: JobStore, **kw) -> str:
@@ -74,7 +76,7 @@ def record(store: JobStore, **kw) -> str:
 # --- schema --------------------------------------------------------------------------------
 
 
-def test_new_store_is_migrated_wal_with_foreign_keys(tmp_path: Path) -> None:
+def test_new_sqlite_store_is_migrated_wal_with_foreign_keys(tmp_path: Path) -> None:
     path = tmp_path / "d" / "b.db"
     with JobStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
@@ -87,14 +89,13 @@ def test_new_store_is_migrated_wal_with_foreign_keys(tmp_path: Path) -> None:
     assert (path.parent.stat().st_mode & 0o077) == 0
 
 
-def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
-    path = tmp_path / "b.db"
-    with JobStore(path) as store:
+def test_reopen_is_idempotent_and_keeps_data(open_db: Callable[..., JobStore]) -> None:
+    with open_db() as store:
         local_id = record(store)
-    with JobStore(path) as store:
+    with open_db() as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store.require(local_id).status is BatchStatus.SUBMITTING
-    with JobStore(path) as store:
+    with open_db() as store:
         assert len(store.list_jobs()) == 1
 
 
@@ -118,7 +119,7 @@ def test_failed_migration_leaves_nothing_applied(tmp_path: Path) -> None:
     assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
 
 
-def test_newer_database_is_refused(tmp_path: Path) -> None:
+def test_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "b.db"
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
@@ -222,6 +223,7 @@ def test_get_by_local_id_provider_id_and_prefix(store: JobStore) -> None:
     assert store.get(rec.local_id) == rec
     assert store.get("batch_x") == rec
     assert store.get(rec.local_id[:6]) == rec
+    assert store.get(rec.local_id[:6].upper()) == rec  # the same on both engines
     assert store.get("batch_nope") is None
     assert store.get(rec.local_id[:3]) is None  # too short to be a prefix
     with pytest.raises(StoreError, match="no job batch_nope"):
@@ -403,10 +405,11 @@ def test_store_keeps_inputs_beside_its_database(store: JobStore, tmp_path: Path)
 # --- concurrency ---------------------------------------------------------------------------
 
 
-def test_two_threads_and_two_connections_write_snapshots(tmp_path: Path) -> None:
-    path = tmp_path / "b.db"
-    first = JobStore(path)
-    second = JobStore(path)  # as another process would
+def test_two_threads_and_two_connections_write_snapshots(
+    open_db: Callable[..., JobStore],
+) -> None:
+    first = open_db()
+    second = open_db()  # as another process would
     ids = [f"batch_{i}" for i in range(12)]
     errors: list[BaseException] = []
     barrier = threading.Barrier(3)
@@ -440,7 +443,9 @@ def test_two_threads_and_two_connections_write_snapshots(tmp_path: Path) -> None
 # --- keys never stored ---------------------------------------------------------------------
 
 
-def test_keys_never_reach_the_data_dir(tmp_path: Path, clock: FixedClock) -> None:
+def test_keys_never_reach_the_data_dir(
+    tmp_path: Path, clock: FixedClock, store_url: str | None
+) -> None:
     fake = "sk-proj-NEVERSTOREDe3b0c44298fc1c149afbf4c8996fb924"
     home = tmp_path / "home"
     env = {"BATCHTUI_HOME": str(home), "OPENAI_API_KEY": fake}
@@ -449,7 +454,7 @@ def test_keys_never_reach_the_data_dir(tmp_path: Path, clock: FixedClock) -> Non
     assert key == fake
     src = tmp_path / "in.jsonl"
     src.write_text('{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{}}\n')
-    store = JobStore(home / "batchtui.db", clock=clock)
+    store = open_store(home, store_url, clock=clock)
     kept = store.keep_input(src)
     first = store.record_intent(
         profile="openai",
@@ -479,7 +484,12 @@ def test_keys_never_reach_the_data_dir(tmp_path: Path, clock: FixedClock) -> Non
     store.mark_failed(second, f"AuthError: invalid x-api-key: {key}")
     store.upsert_snapshot(ojob("batch_web", file_id="file-9"), "openai")
     files = [p for p in home.rglob("*") if p.is_file()]
-    assert any(p.name.endswith("-wal") for p in files)
+    if store_url is None:
+        assert any(p.name.endswith("-wal") for p in files)
+    else:  # the team store's rows, every column as text
+        for table in ("runs", "jobs", "intents", "events"):
+            for row in store._query(f"SELECT * FROM {table}"):
+                assert fake not in repr(dict(row)), table
     for p in files:
         assert fake.encode() not in p.read_bytes(), p
     assert "***" in store.require(first).notes

@@ -15,7 +15,7 @@ from batchtui.core.models import (
     RequestCounts,
     Timestamps,
 )
-from batchtui.core.store import JobStore
+from batchtui.core.store import open_store
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -62,8 +62,8 @@ def _jobs() -> list[BatchJob]:
     ]
 
 
-def test_brief_records_equal_full_records_but_raw(tmp_path: Path) -> None:
-    store = JobStore(tmp_path / "batchtui.db", clock=FixedClock(T0))
+def test_brief_records_equal_full_records_but_raw(tmp_path: Path, store_url: str | None) -> None:
+    store = open_store(tmp_path, store_url, clock=FixedClock(T0))
     try:
         for job in _jobs():
             store.upsert_snapshot(job, "p")

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -56,9 +56,9 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: FixedClock) -> Iterator[JobStore]:
-    with JobStore(tmp_path / "batchtui.db", clock=clock) as s:
-        yield s
+def store(open_db: Callable[..., JobStore], clock: FixedClock) -> JobStore:
+    """The store under test: on SQLite, then on PostgreSQL (`store_url`)."""
+    return open_db(clock=clock)
 
 
 def record(store: JobStore, provider: str = "openai", **kw) -> str:
@@ -334,9 +334,10 @@ def test_two_intents_cannot_claim_one_batch(store: JobStore) -> None:
 
 CRASHER = """
 import json, os, sys
-from batchtui.core.store import JobStore
+from pathlib import Path
+from batchtui.core.store import open_store
 
-s = JobStore(sys.argv[1])
+s = open_store(Path(sys.argv[1]), sys.argv[2] or None)
 def rec(n, provider="openai"):
     return s.record_intent(profile=provider, provider=provider, input_path=f"/k/{n}.jsonl",
                            sha256=str(n) * 64, request_count=3).local_id
@@ -354,14 +355,19 @@ os._exit(9)  # killed: no close, no checkpoint, nothing after the last commit
 """
 
 
-def test_a_killed_process_leaves_every_step_findable(tmp_path: Path) -> None:
-    db = tmp_path / "batchtui.db"
+def test_a_killed_process_leaves_every_step_findable(
+    open_db: Callable[..., JobStore], tmp_path: Path, store_url: str | None
+) -> None:
+    home = tmp_path / "home"
     proc = subprocess.run(
-        [sys.executable, "-c", CRASHER, str(db)], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", CRASHER, str(home), store_url or ""],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 9, proc.stderr
     ids: dict[str, str] = json.loads(proc.stdout)
-    with JobStore(db) as store:
+    with open_db(home) as store:
         unsettled = {i.local_id: i for i in store.unsettled_intents()}
         assert set(unsettled) == set(ids.values())
         states = {name: unsettled[local_id].state.value for name, local_id in ids.items()}

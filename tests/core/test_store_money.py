@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,12 +50,12 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: FixedClock) -> JobStore:
-    with JobStore(tmp_path / "batchtui.db", clock=clock) as s:
-        yield s
+def store(open_db: Callable[..., JobStore], clock: FixedClock) -> JobStore:
+    """The store under test: on SQLite, then on PostgreSQL (`store_url`)."""
+    return open_db(clock=clock)
 
 
-def test_a_version_1_store_gains_the_money_columns(tmp_path: Path) -> None:
+def test_a_version_1_sqlite_store_gains_the_money_columns(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
     migrate(conn, MIGRATIONS[:1])
@@ -132,15 +133,16 @@ def test_queued_intents_are_released_oldest_first_while_they_fit(store: JobStore
     assert store.release_next_queued("other-profile", two_at_a_time) is None
 
 
-def test_racing_releases_never_hand_out_one_submission_twice(tmp_path: Path) -> None:
-    path = tmp_path / "race.db"
-    with JobStore(path) as setup:
+def test_racing_releases_never_hand_out_one_submission_twice(
+    open_db: Callable[..., JobStore],
+) -> None:
+    with open_db() as setup:
         queued = [record(setup, f"{i:02d}", queued=True) for i in range(40)]
     released: list[str] = []
     lock = threading.Lock()
 
     def worker() -> None:
-        with JobStore(path) as mine:  # one connection each, as separate processes have
+        with open_db() as mine:  # one connection each, as separate processes have
             while True:
                 intent = mine.release_next_queued("openai", lambda job, live: True)
                 if intent is None:
@@ -154,6 +156,6 @@ def test_racing_releases_never_hand_out_one_submission_twice(tmp_path: Path) -> 
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(released) == sorted(queued) and len(released) == len(set(released))
-    with JobStore(path) as check:
+    with open_db() as check:
         states = {check.get_intent(i).state for i in queued}  # type: ignore[union-attr]
     assert states == {IntentState.RECORDED}

@@ -67,7 +67,9 @@ class JobsMixin(StoreBase):
             if found:
                 return found[0]
         if len(ident) >= _MIN_PREFIX and ident.isalnum():
-            found = self._jobs("j.local_id LIKE ?" + scope, [ident + "%", *params], "j.local_id")
+            # Local ids are lower-case hex; SQLite's LIKE ignores case, PostgreSQL's does not.
+            pattern = ident.lower() + "%"
+            found = self._jobs("j.local_id LIKE ?" + scope, [pattern, *params], "j.local_id")
             if len(found) > 1:
                 ids = ", ".join(j.local_id for j in found[:5])
                 raise StoreError(f"{ident!r} matches several local ids: {ids}")

@@ -11,6 +11,7 @@ reported as `StoreUnavailable` and reopened on the next call.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -98,8 +99,11 @@ class PostgresDatabase:
             )
         except psycopg.Error as exc:
             raise StoreUnavailable(
-                f"cannot reach the team store {self.display}: {_why(exc)}"
+                f"cannot reach the team store {self.display}: {_why(exc, self.url)}"
             ) from None
+        # Every transaction reads what committed before each of its statements, whatever the
+        # server's default: an exclusive write must see the writes it waited for.
+        conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
         version = conn.info.server_version
         if version < MIN_SERVER_VERSION:
             conn.close()
@@ -128,8 +132,10 @@ class PostgresDatabase:
         except psycopg.OperationalError as exc:
             conn = self._conn
             if conn is None or conn.closed or conn.broken:
-                raise StoreUnavailable(f"lost the team store {self.display}: {_why(exc)}") from None
-            raise StoreError(f"the team store refused: {_why(exc)}") from None
+                raise StoreUnavailable(
+                    f"lost the team store {self.display}: {_why(exc, self.url)}"
+                ) from None
+            raise StoreError(f"the team store refused: {_why(exc, self.url)}") from None
 
     # --- the Database protocol ---
 
@@ -181,7 +187,7 @@ class PostgresDatabase:
             )
         except psycopg.Error as exc:
             raise StoreUnavailable(
-                f"cannot reach the team store {self.display}: {_why(exc)}"
+                f"cannot reach the team store {self.display}: {_why(exc, self.url)}"
             ) from None
         try:
             conn.execute(f"LISTEN {CHANGES_CHANNEL}")
@@ -194,7 +200,7 @@ class PostgresDatabase:
                             yield note.payload  # changed by another process
                 except psycopg.OperationalError as exc:
                     raise StoreUnavailable(
-                        f"lost the team store {self.display}: {_why(exc)}"
+                        f"lost the team store {self.display}: {_why(exc, self.url)}"
                     ) from None
                 yield ""  # a heartbeat: lets the reader stop between notifications
         finally:
@@ -228,6 +234,15 @@ def _version_text(number: int) -> str:
     return f"{number // 10000}.{number % 10000}" if number >= 100000 else str(number)
 
 
-def _why(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+_URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s\"']*:)[^@\s\"']*@")
+_OPTION_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&\"']+)")
+
+
+def _why(exc: BaseException, url: str) -> str:
+    """The first line of a driver error, without the password: libpq quotes a URL it cannot
+    parse in full."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    text = text.replace(url, display_url(url))
+    text = _URL_PASSWORD.sub(r"\1***@", text)
+    return _OPTION_PASSWORD.sub(r"\1***", text)
