@@ -239,8 +239,10 @@ async def _upload(
             name=upload_name(local_id),
             on_attempt=lambda _n: _count_upload(store, local_id),
         )
-    except (ProviderError, OSError) as exc:
-        # No batch can exist without a create; files a send may have left are deleted.
+    except (BatchtuiError, OSError) as exc:
+        # No batch can exist without a create; files a send may have left are deleted. (A
+        # BatchtuiError here is the adapter's "cannot read" or "changed while sent", e.g. a
+        # kept input that is on another machine of a team store.)
         store.mark_failed(local_id, f"upload failed: {exc}")
         with contextlib.suppress(ProviderError):
             await drop_stray_uploads(store, provider, local_id, keep=None)

@@ -60,6 +60,14 @@ class Queue:
             sent += await self.dispatch_profile(name)
         return sent
 
+    def _input_here(self, job: JobRecord) -> bool:
+        """Whether this process can send ``job``: its kept input is a file of this home, or
+        one that can be read here. On a team store a submission queued on another machine
+        keeps its input there; it stays queued (at the head, so the profile's order holds)
+        until a dispatcher of that machine sends it."""
+        path = job.input_path
+        return path is None or path.parent == self.ctx.store.inputs_dir or path.is_file()
+
     def _dispatch_lock(self, profile: str) -> asyncio.Lock:
         if profile not in self._dispatch_locks:
             self._dispatch_locks[profile] = asyncio.Lock()
@@ -87,7 +95,7 @@ class Queue:
                 intent = await asyncio.to_thread(
                     self.ctx.store.release_next_queued,
                     prof.name,
-                    lambda job, in_flight: has_room(prof, job, in_flight),
+                    lambda job, in_flight: self._input_here(job) and has_room(prof, job, in_flight),
                 )
                 if intent is None:
                     break
