@@ -78,6 +78,12 @@ def never_sent(exc: BaseException) -> bool:
     return isinstance(exc, NetworkError) and exc.message.startswith("cannot reach ")
 
 
+FOREIGN_IDLE_S = 600.0
+"""How long a submission made on another machine (a team store) may sit before its create
+without moving before another machine abandons it: its process cannot be probed from here,
+and an upload of a large input over a slow link can take minutes."""
+
+
 def process_alive(pid: int | None) -> bool:
     """Whether a process with this id may still be running (True when it cannot be told)."""
     if not pid or pid <= 0:
@@ -386,7 +392,11 @@ async def settle_intent(
     if decision.kind is DecisionKind.NOT_SENT:
         age = clock.time() - intent.updated_at.timestamp()
         here = intent.host is None or intent.host == machine_name()
-        if age < min_idle_s and (not here or process_alive(intent.pid)):
+        if here:
+            wait = min_idle_s if process_alive(intent.pid) else 0.0
+        else:  # another machine's process cannot be probed: it may be mid-upload
+            wait = max(min_idle_s, FOREIGN_IDLE_S)
+        if age < wait:
             return None  # maybe still in flight in another process: leave it alone
         store.mark_abandoned(local_id, "interrupted before the create call; nothing was created")
         return store.get(local_id)

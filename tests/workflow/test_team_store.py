@@ -33,11 +33,13 @@ from workflow_helpers import JOB_SECONDS, Env, use_env, write_input
 
 from batchtui.core.clock import FixedClock, SystemClock
 from batchtui.core.config import load_config
-from batchtui.core.submit import reconcile_profile
+from batchtui.core.submit import FOREIGN_IDLE_S, reconcile_profile
 from batchtui.core.workspace import Workspace
 from batchtui.emulator import EmulatorServer
 
-MIN_IDLE_S = inspect.signature(reconcile_profile).parameters["min_idle_s"].default
+MIN_IDLE_S = max(
+    inspect.signature(reconcile_profile).parameters["min_idle_s"].default, FOREIGN_IDLE_S
+)
 
 
 class Team:
@@ -290,7 +292,8 @@ def test_a_submission_killed_before_its_create_is_left_alone_by_another_machine_
     make_team: Callable[..., Team], monkeypatch: pytest.MonkeyPatch, kind: str, step: str
 ) -> None:
     """Its process ran on machine-a, so machine-b cannot probe its pid: the submission may
-    still be on its way, and is only abandoned once idle for reconcile's min_idle_s. (On its
+    still be on its way (a large upload), and is only abandoned once idle for FOREIGN_IDLE_S
+    (longer than reconcile's min_idle_s for its own machine's live processes). (On its
     own machine a dead pid settles it at once: test_crash_safety.)"""
     team = make_team()
     source, crashed = killed_submit(team, kind, step)
@@ -304,11 +307,10 @@ def test_a_submission_killed_before_its_create_is_left_alone_by_another_machine_
     assert refused.rc == 1 and crashed["local_id"] in refused.err, refused
     assert team.batch_ids(kind) == []
 
-    # Past min_idle_s, machine-b settles it: nothing was created, so it is abandoned.
+    # Past FOREIGN_IDLE_S, machine-b settles it: nothing was created, so it is abandoned.
     monkeypatch.setenv("BATCHTUI_MACHINE", "machine-b")
-    later = FixedClock(time.time() + MIN_IDLE_S + 5)
 
-    async def reconcile() -> None:
+    async def reconcile(later: FixedClock) -> None:
         ws = Workspace.open(
             team.b.path, clock=later, config=load_config(team.b.path / "config.toml")
         )
@@ -318,7 +320,11 @@ def test_a_submission_killed_before_its_create_is_left_alone_by_another_machine_
             await ws.aclose()
             ws.store.close()
 
-    asyncio.run(reconcile())
+    # A minute on, still younger than FOREIGN_IDLE_S: a slow upload is not cut off.
+    asyncio.run(reconcile(FixedClock(time.time() + 60)))
+    assert team.intent(crashed["local_id"])["state"] == step
+
+    asyncio.run(reconcile(FixedClock(time.time() + MIN_IDLE_S + 5)))
     settled = team.intent(crashed["local_id"])
     assert settled["state"] == "abandoned" and settled["status"] == "failed"
 
