@@ -32,6 +32,9 @@ Public API::
 ``defaults`` fill request parameters a record lacks (``model``, ``max_tokens``, ...; the key
 ``endpoint`` sets the request endpoint), which is how the CLI's ``--model`` and CSV inputs get
 their model. ``progress(bytes_read, total_bytes)`` is called every few megabytes.
+``write_native`` copies a JSONL line already in the provider's format as it is (blanks and CR
+around it dropped) when neither a default nor the conversion would change it; every other
+request is encoded again. A part's sha256 is that of its bytes, i.e. of what is uploaded.
 Every issue prints as ``FILE:LINE: field: message``.
 """
 

@@ -20,7 +20,7 @@ from batchtui.core.inputs.records import (
 )
 from batchtui.core.models import BatchRequest
 
-_BUFFER = 1 << 20
+BUFFER = 1 << 20
 NEUTRAL_RESERVED = ("custom_id", "endpoint")
 
 
@@ -101,7 +101,7 @@ def open_records(
     path = Path(path)
     total = path.stat().st_size
     f: BinaryIO
-    with path.open("rb", buffering=_BUFFER) as f:
+    with path.open("rb", buffering=BUFFER) as f:
         if fmt is InputFormat.CSV:
             delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
             yield iter_csv(

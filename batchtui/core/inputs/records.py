@@ -25,6 +25,9 @@ Progress = Callable[[int, int], None]
 
 Record = tuple[int, int, "int | None", Any]
 
+LineRecord = tuple[int, int, bytes, Any]
+"""``(line, size, raw, value)`` of `iter_jsonl_lines`: ``raw`` is the line's own bytes."""
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -88,6 +91,45 @@ def iter_jsonl(f: BinaryIO, total: int, progress: Progress | None = None) -> Ite
                     yield line_no, size, None, _json_problem(exc)
                 continue
         yield line_no, size, None, value
+    if progress is not None:
+        progress(done, total)
+
+
+def iter_jsonl_lines(
+    f: BinaryIO, total: int, progress: Progress | None = None
+) -> Iterator[LineRecord]:
+    """`iter_jsonl` that also gives each record's bytes: ``(line, size, raw, value)``.
+
+    ``raw`` is the line as read (newline and any blanks around the value included, a leading
+    BOM removed); for a ``Problem`` it is empty. The writer copies the raw line of a request
+    that needs no rewriting instead of encoding it again (see ``write.py``). A loop of its own
+    so that validation alone (`iter_jsonl`) carries nothing for it.
+    """
+    line_no = 0
+    done = 0
+    next_report = PROGRESS_EVERY
+    decode = _decode
+    fast = fast_loads
+    refused = DECODE_ERRORS
+    for raw in f:
+        line_no += 1
+        size = len(raw)
+        done += size
+        if progress is not None and done >= next_report:
+            progress(done, total)
+            next_report = done + PROGRESS_EVERY
+        if line_no == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
+        try:
+            value = fast(raw)
+        except refused:
+            try:
+                value = decode(raw.decode("utf-8"))
+            except ValueError as exc:
+                if not raw.isspace():
+                    yield line_no, size, b"", _json_problem(exc)
+                continue
+        yield line_no, size, raw, value
     if progress is not None:
         progress(done, total)
 

@@ -23,6 +23,7 @@ from batchtui.core.inputs.issues import InputIssue, Severity
 from batchtui.core.inputs.limits import ProviderLimits, chat_endpoints, limits_for
 from batchtui.core.inputs.native import Shape, native_format, provider_title
 from batchtui.core.inputs.readers import (
+    BUFFER,
     apply_defaults,
     body_prefix,
     endpoint_field,
@@ -30,15 +31,23 @@ from batchtui.core.inputs.readers import (
     resolve_format,
     splitter_for,
 )
-from batchtui.core.inputs.records import Problem, Progress, Record
+from batchtui.core.inputs.records import (
+    LineRecord,
+    Problem,
+    Progress,
+    Record,
+    iter_jsonl_lines,
+)
 from batchtui.core.inputs.split import PartPlan, SplitPlanner
 from batchtui.core.models import BatchRequest
 
 MAX_TOKENS_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 _MISSING: Any = object()
 
-RequestSink = Callable[[int, BatchRequest], int]
-"""Called with (line, request) for each valid request; returns its native size in bytes."""
+RequestSink = Callable[[int, BatchRequest, Any, "bytes | None"], int]
+"""Called with (line, request, record, raw) for each valid request; returns its native size in
+bytes. ``record`` and ``raw`` are the parsed line and its bytes when the input is JSONL in the
+provider's own format (the writer may then copy the line as it is), else None."""
 
 NO_MODEL = "(none)"
 """How the summary counts the requests that name no model."""
@@ -271,6 +280,32 @@ class Scanner:
         self.finish(seen_any)
         return self.report()
 
+    def run_lines(self, lines: Iterable[LineRecord]) -> ValidationReport:
+        """`run` over JSONL lines in the provider's own format (``iter_jsonl_lines``): each
+        valid request reaches the sink with its parsed line and bytes, so a line that needs
+        no rewriting can be copied as it is."""
+        split = self.splitter
+        defaults = self.defaults
+        request = self.request
+        seen_any = False
+        for line, size, raw, value in lines:
+            seen_any = True
+            if value.__class__ is Problem:
+                self.add(line, value.field, value.message, value.code)
+                if value.fatal:
+                    break
+                continue
+            try:
+                custom_id, body, endpoint, method = split(value, True)
+            except Shape as exc:
+                self.add(line, exc.field, exc.message, exc.code)
+                continue
+            if defaults is not None:
+                body, endpoint = apply_defaults(body, endpoint, defaults)
+            request(line, "", size, custom_id, body, endpoint, method, value, raw)
+        self.finish(seen_any)
+        return self.report()
+
     def request(
         self,
         line: int,
@@ -280,8 +315,11 @@ class Scanner:
         body: dict[str, Any],
         endpoint: Any,
         method: Any,
+        record: Any = None,
+        raw: bytes | None = None,
     ) -> None:
-        """Check one request, add it to the summary and hand it to the sink."""
+        """Check one request, add it to the summary and hand it to the sink (with the
+        ``record`` it came from and its ``raw`` bytes, when `run_lines` has them)."""
         limits = self.limits
         pre = top + self.prefix if top else self.prefix
 
@@ -401,7 +439,7 @@ class Scanner:
             if self.errors:
                 self.sink = None  # nothing will be written; keep validating only
             elif cid_ok:
-                size = sink(line, BatchRequest(custom_id, body, endpoint))
+                size = sink(line, BatchRequest(custom_id, body, endpoint), record, raw)
         planner.add(line, size)
 
         # summary
@@ -755,7 +793,11 @@ def scan_file(
     sink: RequestSink | None = None,
 ) -> ValidationReport:
     """The one streaming pass behind `validate_file` and `write_native` (which passes the
-    ``sink`` that writes the native parts)."""
+    ``sink`` that writes the native parts).
+
+    With a sink, a JSONL input already in ``provider``'s format is read with each line's bytes
+    (`Scanner.run_lines`), so the writer can copy the lines that need no rewriting.
+    """
     resolved = resolve_format(path, fmt)
     scanner = Scanner(
         path,
@@ -768,7 +810,10 @@ def scan_file(
         max_issues=max_issues,
         sink=sink,
     )
-    scanner.summary.file_bytes = Path(path).stat().st_size
+    total = scanner.summary.file_bytes = Path(path).stat().st_size
+    if sink is not None and scanner.native_source and resolved.is_jsonl:
+        with Path(path).open("rb", buffering=BUFFER) as f:
+            return scanner.run_lines(iter_jsonl_lines(f, total, progress))
     with open_records(
         path,
         resolved,

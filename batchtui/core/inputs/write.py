@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -65,8 +68,34 @@ def encode_line(native: dict[str, Any]) -> bytes:
     return data + b"\n"
 
 
+_U2028, _U2029 = "\u2028".encode(), "\u2029".encode()
+
+
+def copied_line(raw: bytes) -> bytes:
+    """A validated JSONL line (one JSON object) as the writer copies it: without the blanks
+    around it (CR of a CRLF ending included), newline-terminated, U+2028/U+2029 escaped as
+    `encode_line` escapes them. The same JSON value as ``raw``."""
+    if raw[-2:] != b"}\n" or raw[:1] != b"{":
+        raw = raw.strip() + b"\n"
+    # Outside strings these characters are not JSON, so they can only be inside strings,
+    # where their escapes mean the same.
+    if b"\xe2" in raw and (_U2028 in raw or _U2029 in raw):
+        raw = raw.replace(_U2028, b"\\u2028").replace(_U2029, b"\\u2029")
+    return raw
+
+
+FLUSH_BYTES = 1 << 20
+"""Lines are written (and hashed) in runs of about this many bytes."""
+
+
 class _PartWriter:
-    """The sink of a writing pass: serialises requests and cuts files as the planner says."""
+    """The sink of a writing pass: serialises requests and cuts files as the planner says.
+
+    A request whose input line is already the provider's native line (``record`` equals what
+    ``to_native`` makes of the request: same format, no default filled in, nothing converted)
+    is written as its ``raw`` bytes (`copied_line`) instead of being encoded again; every
+    other request is encoded (`encode_line`). The sha256 of a part is that of its bytes.
+    """
 
     def __init__(self, provider: str, limits: ProviderLimits, out_dir: Path, stem: str) -> None:
         self.provider = provider
@@ -75,37 +104,74 @@ class _PartWriter:
         self.stem = stem
         self.planner = SplitPlanner(limits)
         self.files: list[Path] = []
-        self.f: BinaryIO | None = None
-        self.hash = hashlib.sha256()
-        self.hashes: list[str] = []
+        self.opened: list[_PartFile] = []  # hashes are read once the thread wrote everything
+        self.f: _PartFile | None = None
+        self.pending: list[bytes] = []
+        self.pending_bytes = 0
+        # Writing, hashing and fsync release the GIL: one thread does them, in order, while
+        # the caller validates the next lines. At most MAX_IN_FLIGHT runs wait for it.
+        self.io: ThreadPoolExecutor | None = None
+        self.in_flight: deque[Future[None]] = deque()
 
     def temp_path(self, index: int) -> Path:
         return self.out_dir / f".{self.stem}-{self.provider}-{index + 1:03d}.jsonl.tmp"
 
-    def __call__(self, line: int, request: BatchRequest) -> int:
-        data = encode_line(self.to_native(request))
-        if self.planner.add(line, len(data)):
+    def __call__(
+        self, line: int, request: BatchRequest, record: Any = None, raw: bytes | None = None
+    ) -> int:
+        native = self.to_native(request)
+        data = copied_line(raw) if raw is not None and native == record else encode_line(native)
+        size = len(data)
+        if self.planner.add(line, size):
             self._close()
             path = self.temp_path(len(self.files))
             self.files.append(path)
-            self.f = path.open("wb")
-            self.hash = hashlib.sha256()
+            self.f = _PartFile(path)
+            self.opened.append(self.f)
+        self.pending.append(data)
+        self.pending_bytes += size
+        if self.pending_bytes >= FLUSH_BYTES:
+            self._flush()
+        return size
+
+    def _later(self, fn: Callable[..., None], *args: Any) -> None:
+        """Run ``fn(*args)`` on the writing thread, after what was handed to it before."""
+        if self.io is None:
+            self.io = ThreadPoolExecutor(1, thread_name_prefix="batchtui-write")
+        in_flight = self.in_flight
+        while len(in_flight) >= MAX_IN_FLIGHT:
+            in_flight.popleft().result()  # raises what writing raised (a full disk, ...)
+        in_flight.append(self.io.submit(fn, *args))
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        data = b"".join(self.pending)
+        self.pending.clear()
+        self.pending_bytes = 0
         assert self.f is not None
-        self.f.write(data)
-        self.hash.update(data)
-        return len(data)
+        self._later(self.f.write, data)
 
     def _close(self) -> None:
         if self.f is not None:
-            self.f.flush()
-            os.fsync(self.f.fileno())
-            self.f.close()
+            self._flush()
+            self._later(self.f.close)
             self.f = None
-            self.hashes.append(self.hash.hexdigest())
+
+    def _drain(self) -> None:
+        """Wait for the writing thread to finish everything; raises what it raised."""
+        try:
+            while self.in_flight:
+                self.in_flight.popleft().result()
+        finally:
+            if self.io is not None:
+                self.io.shutdown(wait=True)
+                self.io = None
 
     def commit(self) -> list[NativePart]:
         """Close the last file and move every part to its final name."""
         self._close()
+        self._drain()
         many = len(self.files) > 1
         parts = []
         for i, (tmp, plan) in enumerate(zip(self.files, self.planner.parts, strict=True)):
@@ -116,7 +182,7 @@ class _PartWriter:
                 NativePart(
                     i,
                     final,
-                    self.hashes[i],
+                    self.opened[i].digest.hexdigest(),
                     plan.requests,
                     plan.bytes,
                     plan.first_line,
@@ -126,12 +192,51 @@ class _PartWriter:
         return parts
 
     def abort(self) -> None:
-        """Remove whatever was written."""
-        if self.f is not None:
-            self.f.close()
+        """Remove whatever was written (after the writing thread is done with it)."""
+        try:
+            with contextlib.suppress(Exception):  # what failed there is failing here too
+                self._drain()
+        finally:
+            for part in self.opened:
+                part.f.close()
             self.f = None
-        for path in self.files:
-            path.unlink(missing_ok=True)
+            for path in self.files:
+                path.unlink(missing_ok=True)
+
+
+MAX_IN_FLIGHT = 4
+"""Runs of lines (each about FLUSH_BYTES) handed to the writing thread and not yet written."""
+
+SYNC_BYTES = 32 << 20
+"""The writing thread syncs a part to disk every this many bytes, so that the disk writes
+while the caller validates, not all at the final fsync."""
+
+
+_datasync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows have no fdatasync
+
+
+class _PartFile:
+    """One part file as the writing thread sees it: its handle, its hash, unsynced bytes."""
+
+    def __init__(self, path: Path) -> None:
+        self.f: BinaryIO = path.open("wb")
+        self.digest = hashlib.sha256()
+        self.unsynced = 0
+
+    def write(self, data: bytes) -> None:
+        self.f.write(data)
+        self.digest.update(data)
+        self.unsynced += len(data)
+        if self.unsynced >= SYNC_BYTES:
+            self.f.flush()
+            _datasync(self.f.fileno())
+            self.unsynced = 0
+
+    def close(self) -> None:
+        """Flush, fsync and close (the part is on disk before it is renamed and kept)."""
+        self.f.flush()
+        os.fsync(self.f.fileno())
+        self.f.close()
 
 
 def write_native(
