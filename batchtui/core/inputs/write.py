@@ -207,7 +207,7 @@ class _PartWriter:
 MAX_IN_FLIGHT = 4
 """Runs of lines (each about FLUSH_BYTES) handed to the writing thread and not yet written."""
 
-SYNC_BYTES = 32 << 20
+SYNC_BYTES = 8 << 20
 """The writing thread syncs a part to disk every this many bytes, so that the disk writes
 while the caller validates, not all at the final fsync."""
 
