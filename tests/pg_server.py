@@ -12,12 +12,14 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import IO
 
 PG_USER = "batchtui"
 
@@ -86,7 +88,26 @@ class PgServer:
             capture_output=True,
         )
         log = self.root / "server.log"
-        self._process = subprocess.Popen(
+        with log.open("wb") as log_file:  # the server keeps its own copy of the descriptor
+            self._process = self._spawn(log_file)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"postgres exited: {log.read_text()[-2000:]}")
+            ready = subprocess.run(
+                [str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                capture_output=True,
+            )
+            if ready.returncode == 0:
+                break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("postgres did not become ready in 30 s")
+        self.started_in_s = time.monotonic() - began
+        return self
+
+    def _spawn(self, log_file: IO[bytes]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             self._command(
                 str(self.bindir / "postgres"),
                 "-D",
@@ -109,24 +130,9 @@ class PgServer:
                 "logging_collector=off",
             ),
             stdout=subprocess.DEVNULL,
-            stderr=log.open("wb"),
+            stderr=log_file,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"postgres exited: {log.read_text()[-2000:]}")
-            ready = subprocess.run(
-                [str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                capture_output=True,
-            )
-            if ready.returncode == 0:
-                break
-            time.sleep(0.05)
-        else:
-            raise RuntimeError("postgres did not become ready in 30 s")
-        self.started_in_s = time.monotonic() - began
-        return self
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{database}"
@@ -142,10 +148,15 @@ class PgServer:
 
     def close(self) -> None:
         if self._process is not None and self._process.poll() is None:
-            self._process.terminate()  # smart shutdown would wait for clients: use fast
+            # SIGINT is the server's fast shutdown (SIGTERM, the smart one, waits for clients).
+            # Sent to the session's group: under root the child is runuser, which passes no
+            # SIGINT on and answers SIGTERM by killing the server 2 s later.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._process.pid, signal.SIGINT)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._process.wait(timeout=10)
             if self._process.poll() is None:
-                self._process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self._process.pid, signal.SIGKILL)
                 self._process.wait()
         shutil.rmtree(self.root, ignore_errors=True)
