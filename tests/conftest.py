@@ -48,7 +48,7 @@ def pg_server() -> Iterator[Any]:
     """
     import os
 
-    from pg_server import PgServer, find_bindir
+    from batchtui.localpg import LocalServer, find_bindir
 
     bindir = find_bindir()
     if bindir is None:
@@ -56,7 +56,7 @@ def pg_server() -> Iterator[Any]:
         if os.environ.get("BATCHTUI_REQUIRE_PG") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    server = PgServer(bindir).start()
+    server = LocalServer(bindir).start()
     yield server
     server.close()
 

@@ -130,17 +130,24 @@ class TeamSync:
                 return
             try:
                 if attempt:
-                    post(self._catch_up())
+                    with contextlib.suppress(RuntimeError):
+                        post(self._catch_up())
                 attempt = 0
                 for local_id in changes:
                     if self._stop.is_set():
                         break
                     if local_id:
-                        post([local_id])
+                        try:
+                            post([local_id])
+                        except RuntimeError:  # the loop closed: the workspace stopped
+                            return
             except StoreError as exc:
+                if self._stop.is_set():
+                    return  # the workspace stopped (its loop may be closed): nothing to tell
                 if isinstance(exc, StoreUnavailable):
-                    post([])  # wakes the loop, which learns the state from `lost` below
                     self._feed_lost = exc
+                    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                        post([])  # wakes the loop, which reports the loss
                 self._stop.wait(_BACKOFF_S[min(attempt, len(_BACKOFF_S) - 1)])
                 attempt += 1
             finally:

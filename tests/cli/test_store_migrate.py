@@ -18,12 +18,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from pg_server import free_port
 
 from batchtui.cli import main
 from batchtui.core.clock import FixedClock
 from batchtui.core.models import BatchJob, BatchStatus, RequestCounts, Timestamps
 from batchtui.core.store import SCHEMA_VERSION, IntentState, JobStore, open_store
+from batchtui.localpg import free_port
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 MACHINE = "laptop-a"

@@ -15,7 +15,6 @@ from typing import Any
 
 import psycopg
 import pytest
-from pg_server import free_port
 
 from batchtui.core.clock import FixedClock
 from batchtui.core.models import BatchJob, BatchStatus, RequestCounts, Timestamps
@@ -31,6 +30,7 @@ from batchtui.core.store import (
     schema,
 )
 from batchtui.core.store.schema import postgres_statements
+from batchtui.localpg import free_port
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 OpenDb = Callable[..., JobStore]

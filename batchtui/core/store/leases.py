@@ -37,11 +37,15 @@ class LeasesMixin(StoreBase):
         return claimed
 
     def release_polls(self, owner: str) -> int:
-        """Give up every lease ``owner`` holds (a dashboard closing); returns how many."""
-        with self._tx(exclusive=False) as c:
+        """Give up every lease ``owner`` holds (a dashboard closing); returns how many. Like
+        claims, it never waits on a row another transaction holds, so it cannot deadlock with
+        a write."""
+        skip_locked = " FOR UPDATE SKIP LOCKED" if self.shared else ""
+        with self._tx(exclusive=False) as c:  # a row locked now keeps its lease till it ends
             rows = c.execute(
-                "UPDATE jobs SET lease_owner = NULL, lease_until = NULL "
-                "WHERE lease_owner = ? RETURNING local_id",
+                "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE local_id IN ("
+                f"SELECT local_id FROM jobs WHERE lease_owner = ?{skip_locked}) "
+                "RETURNING local_id",
                 (owner,),
             ).fetchall()
         return len(rows)
