@@ -40,6 +40,8 @@ from batchtui.ui.screens.jobs import JobsScreen
 from batchtui.ui.workers import error_text, error_title, report_worker_state
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from batchtui.core.store import JobRecord
     from batchtui.core.webhooks.service import WebhookService
     from batchtui.core.workspace import Workspace
@@ -136,9 +138,12 @@ class BatchTuiApp(App[None]):
         return self.usable_profiles is None or bool(self.usable_profiles)
 
     def view_of(self, record: JobRecord) -> JobView:
-        """The `JobView` of a store record, with its profile's stale threshold."""
+        """The `JobView` of a store record, with its profile's stale threshold (the moment
+        the job would turn stale is worked out once, for the view and for `is_watched`)."""
         after = self.stale_after.get(record.profile)
-        return job_view(record, after, watched=self.is_watched(record))
+        moment = record.stale_since(after) if after is not None else None
+        watched = self._watched_at(record, moment)
+        return job_view(record, after, watched=watched, stale_since=moment)
 
     def is_watched(self, record: JobRecord) -> bool:
         """Whether the running poller follows the job, asked through the core's own stale
@@ -148,7 +153,10 @@ class BatchTuiApp(App[None]):
         after = self.stale_after.get(record.profile)
         if after is None:
             return False
-        moment = record.stale_since(after)
+        return self._watched_at(record, record.stale_since(after))
+
+    def _watched_at(self, record: JobRecord, moment: datetime | None) -> bool:
+        """`is_watched` given the moment the job would turn stale (None: never)."""
         if moment is None or moment > self.clock.now():
             return False
         return self.workspace.stale_since(record, moment) is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import astuple, dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from batchtui.core.models import BatchStatus, ProviderErrorDetail, RequestCounts, Timestamps
 from batchtui.ui.models.money import (
@@ -85,28 +85,38 @@ class JobView:
         return self.local_id
 
 
+_UNKNOWN: Any = object()
+
+
 def _stale_times(
-    record: JobRecord, after_s: float | None
+    record: JobRecord, after_s: float | None, at: datetime | None = _UNKNOWN
 ) -> tuple[datetime | None, datetime | None]:
-    """(stale_at, still_since) of a record for a threshold, through the core's `stale_since`."""
+    """(stale_at, still_since) of a record for a threshold, through the core's `stale_since`
+    (`at`: its answer for this threshold, when the caller has it already)."""
     if after_s is None or after_s <= 0:
         return None, None
-    at = record.stale_since(after_s)
+    if at is _UNKNOWN:
+        at = record.stale_since(after_s)
     if at is None:
         return None, None
     return at, at - timedelta(seconds=after_s)
 
 
 def job_view(
-    record: JobRecord, stale_after_s: float | None = None, *, watched: bool = False
+    record: JobRecord,
+    stale_after_s: float | None = None,
+    *,
+    watched: bool = False,
+    stale_since: datetime | None = _UNKNOWN,
 ) -> JobView:
     """Flatten the store's `JobRecord` into a `JobView`.
 
     `stale_after_s` is the profile's threshold for the stale marker (None: no marker);
-    `watched` says the running poller follows the job.
+    `watched` says the running poller follows the job; `stale_since` is
+    ``record.stale_since(stale_after_s)`` when the caller has worked it out already.
     """
     snap = record.snapshot
-    stale_at, still_since = _stale_times(record, stale_after_s)
+    stale_at, still_since = _stale_times(record, stale_after_s, stale_since)
     return JobView(
         local_id=record.local_id,
         label=record.label or "",
@@ -276,11 +286,13 @@ status grow with their text (a stale marker widens the status)."""
 
 
 LABEL_MAX = 40
+SHORT_LABEL_WIDTH = 20
+"""Width of the shortened provider id that labels a job without a label of its own."""
 
 
 def display_label(view: JobView) -> str:
     """The job's label, else its (short) provider id, e.g. for a job adopted from elsewhere."""
-    return view.label or short_id(view.provider_id, view.local_id, width=20)
+    return view.label or short_id(view.provider_id, view.local_id, width=SHORT_LABEL_WIDTH)
 
 
 def label_text(view: JobView, depth: int = 0) -> str:

@@ -30,6 +30,8 @@ from batchtui.core.models import BatchStatus
 from batchtui.ui.models.job_list import SORT_KEYS, JobQuery, depths, order_jobs, visible_ids
 from batchtui.ui.models.jobs import (
     COLUMNS,
+    LABEL_MAX,
+    SHORT_LABEL_WIDTH,
     JobRow,
     JobView,
     cost_of,
@@ -56,6 +58,18 @@ def text_width(text: str) -> int:
     if text.isascii() or text.translate(_ONE_CELL).isascii():
         return len(text)
     return cell_len(text)
+
+
+def label_width(view: JobView, depth: int = 0) -> int:
+    """Cells the label column takes for a job: ``text_width(label_text(view, depth))``,
+    without building the text for the usual case (a root job with an ASCII label or id)."""
+    if not depth:
+        label = view.label or view.provider_id
+        if label and label.isascii():
+            if view.label:
+                return min(len(label), LABEL_MAX)
+            return min(len(label), SHORT_LABEL_WIDTH)
+    return text_width(label_text(view, depth))
 
 
 class Column(NamedTuple):
@@ -525,7 +539,7 @@ class JobTable(ScrollView, can_focus=True):
             depth = self._depth
             widths["label"] = max(
                 [header["label"]]
-                + [text_width(label_text(v, depth.get(v.local_id, 0))) for v in self.views.values()]
+                + [label_width(v, depth.get(v.local_id, 0)) for v in self.views.values()]
             )
         widths["status"] = max(
             [header["status"]] + [self._status_width(v) for v in self.views.values()]
@@ -536,7 +550,7 @@ class JobTable(ScrollView, can_focus=True):
 
     def _grow_auto_widths(self, view: JobView) -> None:
         depth = self._depth.get(view.local_id, 0)
-        label = text_width(label_text(view, depth))
+        label = label_width(view, depth)
         status = self._status_width(view)
         if label > self._auto["label"] or status > self._auto["status"]:
             self._auto["label"] = max(self._auto["label"], label)
