@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 from collections.abc import Mapping
@@ -203,6 +204,19 @@ async def _settle(ws: Workspace, profile: str | None) -> int:
 
 
 async def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
+    # Every job read becomes long-lived objects and the process ends right after printing:
+    # the cyclic garbage collector would only walk them over and over (a fifth of the time
+    # at 10,000 jobs), so it is off for the command.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return await _list(ws, args)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+async def _list(ws: Workspace, args: argparse.Namespace) -> int:
     failed = 0
     if not args.cached:
         failed += await _settle(ws, args.profile)
@@ -218,12 +232,33 @@ async def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
         await ws.dispatch_queued(args.profile)
     records = [r for r in ws.jobs(brief=True) if not args.profile or r.profile == args.profile]
     if args.json:
-        emit_json([record_json(ws, r) for r in records])
+        _emit_list_json([record_json(ws, r) for r in records])
     elif not records:
         print("no jobs yet: `batchtui submit FILE` sends one")
     else:
-        _print_records(ws, records, False)
+        now = ws.clock.now()
+        lines = [job_line(r, now, stale=ws.stale_since(r, now) is not None) for r in records]
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
     return 2 if failed else 0  # the list is printed from the store either way
+
+
+def _emit_list_json(data: list[dict[str, Any]]) -> None:
+    """`list --json`: the array as one compact JSON line (what `emit_json` prints, without
+    the spaces after separators), encoded by msgspec: several times faster than `json` for
+    10,000 jobs; anything it cannot encode is written as its ``str``, as `emit_json` does."""
+    import msgspec
+
+    encoded = msgspec.json.encode(data, enc_hook=str) + b"\n"
+    out = sys.stdout
+    out.flush()
+    binary = getattr(out, "buffer", None)
+    if binary is None:  # a text-only stream (a test's StringIO)
+        out.write(encoded.decode())
+        out.flush()
+        return
+    binary.write(encoded)
+    binary.flush()
 
 
 async def cmd_costs(ws: Workspace, args: argparse.Namespace) -> int:
