@@ -40,7 +40,7 @@ def test_quick_run_fills_every_row(tmp_path: Path) -> None:
     assert not published.exists()  # only a full run writes the published table
     data = json.loads(results.read_text())
     rows = data["rows"]
-    assert {row["bench"] for row in rows} == {"B1", "B2", "B3", "B4", "B5", "B6", "B7"}
+    assert {row["bench"] for row in rows} == {"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8"}
     # B5/B6 have rows at each of the two store sizes.
     assert sum(row["bench"] == "B6" for row in rows) == 2
     table = proc.stdout
