@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from batchtui.core.clock import Clock, SystemClock
-from batchtui.core.config import Config, ConfigError, Profile, provider_kwargs
+from batchtui.core.config import Config, ConfigError, Profile, provider_kwargs, submitter
 from batchtui.core.models import BatchJob
 from batchtui.core.paths import ensure_private_dir
 from batchtui.core.poller import Poller, PollSettings
@@ -124,6 +124,13 @@ class WorkspaceContext:
 
     def profiles(self) -> list[Profile]:
         return list(self.config.profiles.values())
+
+    def submitted_by(self) -> str | None:
+        """Who this process's submissions are recorded as: on a team store the config's
+        ``submitted_by`` or user@host; on this machine's own store only an explicit one."""
+        if self.store.shared or self.config.submitted_by:
+            return submitter(self.config)
+        return None
 
     def profile(self, name: str | None = None) -> Profile:
         return self.config.profile(name)

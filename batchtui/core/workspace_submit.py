@@ -11,7 +11,6 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from batchtui.core.config import submitter
 from batchtui.core.models import Capability, ResultFlag
 from batchtui.core.provider import BatchtuiError, ProgressCallback
 from batchtui.core.queue import check_fits_alone, is_limited
@@ -177,7 +176,7 @@ class Submissions:
                     },
                     queued=limited,
                     estimate=estimates[number].as_dict(),
-                    submitted_by=submitter(self.ctx.config),
+                    submitted_by=self.ctx.submitted_by(),
                     unique_input=not again,
                 )
                 run_id = record.run_id
@@ -315,7 +314,7 @@ class Submissions:
             options=options,
             queued=limited,
             estimate=guess.as_dict(),
-            submitted_by=submitter(self.ctx.config),
+            submitted_by=self.ctx.submitted_by(),
         )
         self.ctx.emit(record)
         if not limited:
