@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,17 +12,19 @@ from ui_fakes import START, FakeWorkspace, parse_line, result_lines
 
 from batchtui.core.models import BatchStatus, RequestCounts
 from batchtui.ui.models.inputs import ComposeDraft, PromptItem, move, next_custom_id, read_window
-from batchtui.ui.models.job_list import JobQuery, order_jobs
+from batchtui.ui.models.job_list import SORT_KEYS, JobQuery, order_jobs, sort_value
 from batchtui.ui.models.jobs import (
     JobRow,
     JobView,
     eta_text,
     job_row,
     job_view,
+    label_text,
     progress_text,
     short_id,
 )
 from batchtui.ui.models.results import ListSource, ResultQuery, filter_indices, group_problems
+from batchtui.ui.widgets.job_table import label_width, text_width
 
 
 def views() -> dict[str, JobView]:
@@ -82,6 +86,47 @@ def test_retries_sit_under_their_parent_whatever_the_sort() -> None:
             assert order.index("j2") == order.index("j1") + 1, (key, reverse)
             assert sorted(order) == sorted(all_views)
     assert job_row(all_views["j2"], START, depth=1).label.startswith("└ ")
+
+
+def test_roots_sort_by_value_then_local_id_in_either_direction() -> None:
+    """The sort (ids first, then values, stably) orders as a sort by ``(value, local_id)``
+    does, ties included, and keeps each retry under its parent (cycles still show once)."""
+    rng = random.Random(7)
+    base = START - timedelta(hours=1)
+    for _ in range(200):
+        ids = sorted({f"id{rng.randint(0, 40):02d}" for _ in range(rng.randint(0, 30))})
+        jobs = {
+            i: JobView(
+                i,
+                rng.choice(["", "alpha", "Beta", "alpha"]),
+                rng.choice(["openai", "anthropic"]),
+                rng.choice(["p1", "p2"]),
+                rng.choice(list(BatchStatus)),
+                provider_id=rng.choice([None, "batch_x", "batch_y"]),
+                counts=RequestCounts(total=rng.choice([0, 10]), succeeded=rng.choice([0, 5])),
+                created_at=rng.choice([None, base + timedelta(seconds=rng.randint(0, 3))]),
+                parent_id=rng.choice([None, None, "missing", *ids]),
+            )
+            for i in ids
+        }
+        for key in (*SORT_KEYS, "short_id", "counts", "cost"):
+            for reverse in (False, True):
+                order = order_jobs(jobs, key, reverse)
+                assert sorted(order) == sorted(jobs)
+                roots = [i for i in order if jobs[i].parent_id not in jobs]
+                expected = sorted(roots, key=lambda i: (sort_value(jobs[i], key), i))
+                assert roots == (expected[::-1] if reverse else expected), (key, reverse)
+
+
+def test_label_width_is_the_label_cell_width() -> None:
+    rng = random.Random(3)
+    for _ in range(2_000):
+        label = rng.choice(["", "a" * rng.randint(1, 60), "é" * rng.randint(1, 50), "日本" * 25])
+        provider_id = rng.choice([None, "", "b" * rng.randint(1, 40), "é" * rng.randint(1, 30)])
+        view = JobView("x" * rng.randint(0, 16), label, "p", "q", BatchStatus.COMPLETED)
+        view = replace(view, provider_id=provider_id)
+        depth = rng.choice([0, 0, 1, 2])
+        assert label_width(view, depth) == text_width(label_text(view, depth))
 
 
 def test_job_query() -> None:
