@@ -41,3 +41,21 @@ async def test_a_lost_team_store_is_said_once_and_its_return_clears_the_warning(
         fake_ws.poll_error("store", None, StoreReconnected("the team store answers again"))
         await settle(pilot)
         assert len(list(ui_app._notifications)) == 1  # back twice is said once
+
+
+def test_the_job_detail_names_who_submitted_a_job_when_the_store_records_it() -> None:
+    from datetime import UTC, datetime
+
+    from batchtui.core.models import BatchStatus
+    from batchtui.ui.models.jobs import JobView
+    from batchtui.ui.widgets.job_detail import job_detail_content
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    base = JobView(local_id="j1", label="nightly", provider="openai", profile="openai",
+                   status=BatchStatus.IN_PROGRESS)  # fmt: skip
+    *_, files = job_detail_content(base, now)
+    assert "submitted by" not in files.plain  # this machine's own store: nothing to say
+    shared = JobView(local_id="j1", label="nightly", provider="openai", profile="openai",
+                     status=BatchStatus.IN_PROGRESS, submitted_by="alice")  # fmt: skip
+    *_, files = job_detail_content(shared, now)
+    assert "submitted by" in files.plain and "alice" in files.plain

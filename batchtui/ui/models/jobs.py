@@ -61,6 +61,8 @@ class JobView:
     watched: bool = False
     """The running poller follows the job: its unchanged polls are not stored, but they
     happen, so no stored poll is needed to confirm it is stuck (as the core decides)."""
+    submitted_by: str | None = None
+    """Who submitted it, where the store records that (a team store)."""
 
     @property
     def is_terminal(self) -> bool:
@@ -146,6 +148,7 @@ def job_view(
         still_since=still_since,
         polled_at=record.last_polled_at,
         watched=watched,
+        submitted_by=record.submitted_by,
     )
 
 

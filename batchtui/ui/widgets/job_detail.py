@@ -85,6 +85,7 @@ def job_detail_content(
         _line("error id", view.error_file_id),
         _line("results", "available" if view.results_available else "not yet"),
         Content.assemble(("Run\n", HEAD)),
+        *([_line("submitted by", view.submitted_by)] if view.submitted_by else []),
         _line("parent", _name(parent) if parent else view.parent_id),
     ]
     if children:
