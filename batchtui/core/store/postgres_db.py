@@ -89,18 +89,7 @@ class PostgresDatabase:
         import psycopg
         from psycopg.rows import dict_row
 
-        try:
-            conn = psycopg.connect(
-                self.url,
-                autocommit=True,
-                row_factory=dict_row,
-                connect_timeout=_CONNECT_TIMEOUT_S,
-                application_name="batchtui",
-            )
-        except psycopg.Error as exc:
-            raise StoreUnavailable(
-                f"cannot reach the team store {self.display}: {_why(exc, self.url)}"
-            ) from None
+        conn = self._open("batchtui", row_factory=dict_row)
         # Every transaction reads what committed before each of its statements, whatever the
         # server's default: an exclusive write must see the writes it waited for.
         conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
@@ -113,6 +102,23 @@ class PostgresDatabase:
             )
         self._conn = conn
         return conn
+
+    def _open(self, name: str, **kwargs: Any) -> psycopg.Connection[Any]:
+        """A new autocommit connection; StoreUnavailable (no password) when it fails."""
+        import psycopg
+
+        try:
+            return psycopg.connect(
+                self.url,
+                autocommit=True,
+                connect_timeout=_CONNECT_TIMEOUT_S,
+                application_name=name,
+                **kwargs,
+            )
+        except psycopg.Error as exc:
+            raise StoreUnavailable(
+                f"cannot reach the team store {self.display}: {_why(exc, self.url)}"
+            ) from None
 
     def _live(self) -> psycopg.Connection[Any]:
         conn = self._conn
@@ -178,17 +184,7 @@ class PostgresDatabase:
     def _notifications(self) -> Iterator[str]:
         import psycopg
 
-        try:
-            conn = psycopg.connect(
-                self.url,
-                autocommit=True,
-                connect_timeout=_CONNECT_TIMEOUT_S,
-                application_name="batchtui-listen",
-            )
-        except psycopg.Error as exc:
-            raise StoreUnavailable(
-                f"cannot reach the team store {self.display}: {_why(exc, self.url)}"
-            ) from None
+        conn = self._open("batchtui-listen")
         try:
             conn.execute(f"LISTEN {CHANGES_CHANNEL}")
             while True:
