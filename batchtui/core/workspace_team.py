@@ -50,6 +50,8 @@ class TeamSync:
         """Whether the store is unreachable now (screens keep the last state)."""
         self._stop = threading.Event()
         self._since = ctx.clock.time()
+        self._feed_lost: StoreUnavailable | None = None
+        """Set by the feed's thread when its connection is lost; reported on the loop."""
 
     # --- leases ---------------------------------------------------------------------------
 
@@ -74,18 +76,22 @@ class TeamSync:
         poller = self.ctx.poller
         if poller is None:
             return
-        live = [r for r in self.ctx.store.live_jobs() if r.id and r.profile in poller.profiles]
+        # A brief read every round (ids and status are all a claim needs); the full record,
+        # whose snapshot the poller starts from, only for a job newly taken over.
+        store = self.ctx.store
+        live = [r for r in store.live_jobs(brief=True) if r.id and r.profile in poller.profiles]
         mine = self.claim(live)
         for record in live:
             assert record.id is not None
             held = record.local_id in mine
             tracked = poller.is_tracked(record.profile, record.id)
             if held and not tracked:
+                full = store.get(record.local_id) or record
                 poller.track(
                     record.profile,
                     record.id,
-                    submitted_at=record.times.created_at,
-                    last_snapshot=record.snapshot,
+                    submitted_at=full.times.created_at,
+                    last_snapshot=full.snapshot,
                 )
             elif tracked and not held:
                 poller.untrack(record.profile, record.id)
@@ -157,8 +163,6 @@ class TeamSync:
     def _catch_up(self) -> list[str]:
         """After a reconnect: every job changed since the last one seen."""
         return [r.local_id for r in self.ctx.store.changed_since(self._since - 1.0)]
-
-    _feed_lost: StoreUnavailable | None = None
 
     def _changed(self, local_ids: list[str]) -> None:
         """On the loop: re-read jobs another process changed and tell the listeners."""

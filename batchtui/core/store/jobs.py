@@ -153,15 +153,18 @@ class JobsMixin(StoreBase):
             params.extend(_DROPPED)
         return self._jobs(where, params, "j.created_at DESC, j.rowid DESC")
 
-    def live_jobs(self, profile: str | None = None) -> list[JobRecord]:
-        """Jobs at the provider that are not terminal (the poller's work list)."""
+    def live_jobs(self, profile: str | None = None, *, brief: bool = False) -> list[JobRecord]:
+        """Jobs at the provider that are not terminal (the poller's work list); ``brief`` as
+        for `list_jobs`."""
         terminal = [s.value for s in TERMINAL_STATUSES]
         where = f"j.batch_id IS NOT NULL AND j.status NOT IN ({', '.join('?' for _ in terminal)})"
         params: list[Any] = list(terminal)
         if profile is not None:
             where += " AND j.profile = ?"
             params.append(profile)
-        return self._jobs(where, params, "j.next_poll_at IS NOT NULL, j.next_poll_at")
+        return self._jobs(
+            where, params, "j.next_poll_at IS NOT NULL, j.next_poll_at", brief=brief
+        )
 
     def due_jobs(
         self, now: datetime | float | None = None, profile: str | None = None
