@@ -177,9 +177,12 @@ class Config:
             out["ui"]["desktop_notify"] = self.ui.desktop_notify
         if self.keymap:
             out["keymap"] = dict(self.keymap)
-        for key in ("store_url", "store_url_file", "submitted_by"):
-            if getattr(self, key) is not None:
-                out[key] = getattr(self, key)
+        store = {
+            "store_url": self.store_url,
+            "store_url_file": self.store_url_file,
+            "submitted_by": self.submitted_by,
+        }
+        out.update({key: value for key, value in store.items() if value is not None})
         out["profiles"] = {name: p.as_dict() for name, p in self.profiles.items()}
         return out
 
