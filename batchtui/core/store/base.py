@@ -10,6 +10,7 @@ from typing import Any
 
 from batchtui.core.clock import Clock, SystemClock
 from batchtui.core.paths import DB_NAME, data_dir, ensure_private_dir
+from batchtui.core.store.brief import brief_records
 from batchtui.core.store.database import Connection, Database
 from batchtui.core.store.kept import INPUTS_DIR, keep_input
 from batchtui.core.store.records import JobRecord
@@ -115,6 +116,6 @@ class StoreBase:
         sql = JOB_SELECT + (f" WHERE {where}" if where else "") + f" ORDER BY {order}"
         if not brief:
             return [JobRecord.from_row(row) for row in self._query(sql, params)]
-        with self._lock:  # plain tuples made into dicts: far cheaper than sqlite3.Row lookups
+        with self._lock:  # plain tuples: far cheaper than sqlite3.Row lookups
             names, rows = self._db.rows(sql, params)
-        return [JobRecord.from_brief_row(dict(zip(names, row, strict=True))) for row in rows]
+        return brief_records(names, rows)

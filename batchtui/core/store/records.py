@@ -18,11 +18,8 @@ from batchtui.core.registry import limit_error_codes, provider_specs
 from batchtui.core.store.serialize import (
     counts_from_json,
     epoch_time,
-    errors_from_list,
-    fraction,
     from_epoch,
     job_from_dict,
-    snapshot_brief,
     times_from_json,
 )
 
@@ -340,44 +337,10 @@ class JobRecord:
         return cls._from_columns(row, snapshot)
 
     @classmethod
-    def from_brief_row(cls, row: Mapping[str, Any]) -> JobRecord:
-        """Build from a `jobs` row (as a dict) for a list: the snapshot is made of the
-        record's own columns plus the few snapshot fields a list shows, picked out of its
-        JSON without building the provider's raw object (``snapshot.raw`` and ``metadata``
-        are empty)."""
-        text = row["snapshot"]
-        if not text:
-            return cls._from_columns(row, None)
-        brief = snapshot_brief(text)
-        counts = counts_from_json(row["counts"])
-        times = times_from_json(row["times"])
-        snapshot = BatchJob(
-            provider=row["provider"],
-            id=row["batch_id"] or "",
-            status=status_of(row["status"]),
-            raw_status=row["raw_status"] or "",
-            counts=counts,
-            times=times,
-            endpoint=row["endpoint"],
-            model=brief.model,
-            input_file_id=row["input_file_id"],
-            output_file_id=row["output_file_id"],
-            error_file_id=row["error_file_id"],
-            results_url=brief.results_url,
-            results_available=bool(brief.results_available),
-            errors=errors_from_list(brief.errors),
-            profile=row["profile"],
-            progress=fraction(brief.progress),
-        )
-        return cls._from_columns(row, snapshot, counts, times)
-
-    @classmethod
     def _from_columns(
         cls,
         row: Mapping[str, Any] | sqlite3.Row,
         snapshot: BatchJob | None,
-        counts: RequestCounts | None = None,
-        times: Timestamps | None = None,
     ) -> JobRecord:
         offsets = row["results_offsets"]
         holder = row["results_host"]
@@ -393,8 +356,8 @@ class JobRecord:
             profile=row["profile"],
             status=status_of(row["status"]),
             raw_status=row["raw_status"],
-            counts=counts or counts_from_json(row["counts"]),
-            times=times or times_from_json(row["times"]),
+            counts=counts_from_json(row["counts"]),
+            times=times_from_json(row["times"]),
             run_id=row["run_id"],
             label=row["label"],
             parent_local_id=row["parent_local_id"],

