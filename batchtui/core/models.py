@@ -122,9 +122,19 @@ class Timestamps:
     archived_at: datetime | None = None
 
     def as_dict(self) -> dict[str, str | None]:
+        # Spelled out field by field: lists of 10,000 jobs print it per job.
         return {
-            name: (getattr(self, name).isoformat() if getattr(self, name) else None)
-            for name in self.__slots__
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "in_progress_at": self.in_progress_at.isoformat() if self.in_progress_at else None,
+            "finalizing_at": self.finalizing_at.isoformat() if self.finalizing_at else None,
+            "completed_at": self.completed_at.isoformat() if self.completed_at else None,
+            "failed_at": self.failed_at.isoformat() if self.failed_at else None,
+            "expired_at": self.expired_at.isoformat() if self.expired_at else None,
+            "cancelling_at": self.cancelling_at.isoformat() if self.cancelling_at else None,
+            "cancelled_at": self.cancelled_at.isoformat() if self.cancelled_at else None,
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "archived_at": self.archived_at.isoformat() if self.archived_at else None,
         }
 
 

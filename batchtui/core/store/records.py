@@ -126,6 +126,16 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _iso_as(value: datetime | None, other: datetime | None, other_text: str | None) -> str | None:
+    """``_iso(value)``, reusing ``other_text`` (``_iso(other)``) when the two times are the
+    same instant in the same zone (so the same text)."""
+    if value is None:
+        return None
+    if other is not None and value == other and value.tzinfo is other.tzinfo:
+        return other_text
+    return value.isoformat()
+
+
 @dataclass(frozen=True, slots=True)
 class IntentRecord:
     """One submission's crash-safety record; shares its local_id with its job row."""
@@ -398,7 +408,11 @@ class JobRecord:
     def to_json(self) -> dict[str, Any]:
         """The stable `--json` object of the CLI (docs/ARCHITECTURE.md "Headless JSON
         contract": id is the provider's id or null)."""
-        provider_created = self.times.created_at
+        # Each time is written out once: the provider's creation time is also in
+        # ``timestamps``, and the local times are often equal to one another.
+        timestamps = self.times.as_dict()
+        recorded = _iso(self.created_at)
+        updated = _iso_as(self.updated_at, self.created_at, recorded)
         return {
             "id": self.id,
             "local_id": self.local_id,
@@ -409,10 +423,10 @@ class JobRecord:
             "label": self.label,
             "counts": self.counts.as_dict(),
             "request_count": self.request_count,
-            "created_at": _iso(provider_created or self.created_at),
-            "recorded_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
-            "timestamps": self.times.as_dict(),
+            "created_at": timestamps["created_at"] if self.times.created_at else recorded,
+            "recorded_at": recorded,
+            "updated_at": updated,
+            "timestamps": timestamps,
             "parent": self.parent_id or self.parent_local_id,
             "parent_local_id": self.parent_local_id,
             "run_id": self.run_id,
@@ -430,7 +444,7 @@ class JobRecord:
             "notes": self.notes,
             "estimate": self.estimate,
             "cost": self.cost,
-            "progress_at": _iso(self.progress_at),
+            "progress_at": _iso_as(self.progress_at, self.updated_at, updated),
             "limit_error": self.limit_error,
             "cleaned": self.cleaned,
             "stray_files": list(self.stray_files),
