@@ -247,6 +247,27 @@ def test_many_runs_through_the_writing_thread(
     assert seen and seen[-1] == (source.stat().st_size,) * 2
 
 
+def test_a_failed_data_sync_stops_the_pass_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(write_module, "FLUSH_BYTES", 300)
+    monkeypatch.setattr(write_module, "SYNC_BYTES", 1000)
+    synced: list[int] = []
+
+    def failing(fd: int) -> None:
+        synced.append(fd)
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(write_module, "_datasync", failing)
+    source = tmp_path / "in.jsonl"
+    _many(source, 60)
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="Input/output error"):
+        write_native(source, "openai", out)
+    assert synced  # the sync ran (on its own thread) and its error reached the caller
+    assert list(out.iterdir()) == []
+
+
 def test_a_validation_error_names_the_line_and_leaves_nothing(tmp_path: Path) -> None:
     good = [json.dumps(openai_line(f"r{i}")).encode() for i in range(4)]
     bad = openai_line("bad")

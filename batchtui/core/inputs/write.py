@@ -8,7 +8,7 @@ import json
 import os
 from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -112,6 +112,9 @@ class _PartWriter:
         # the caller validates the next lines. At most MAX_IN_FLIGHT runs wait for it.
         self.io: ThreadPoolExecutor | None = None
         self.in_flight: deque[Future[None]] = deque()
+        # Data syncs run on a thread of their own, so that the writing thread goes on writing
+        # and hashing while the disk takes what was written before.
+        self.syncer: ThreadPoolExecutor | None = None
 
     def temp_path(self, index: int) -> Path:
         return self.out_dir / f".{self.stem}-{self.provider}-{index + 1:03d}.jsonl.tmp"
@@ -126,7 +129,9 @@ class _PartWriter:
             self._close()
             path = self.temp_path(len(self.files))
             self.files.append(path)
-            self.f = _PartFile(path)
+            if self.syncer is None:
+                self.syncer = ThreadPoolExecutor(1, thread_name_prefix="batchtui-sync")
+            self.f = _PartFile(path, self.syncer)
             self.opened.append(self.f)
         self.pending.append(data)
         self.pending_bytes += size
@@ -167,6 +172,9 @@ class _PartWriter:
             if self.io is not None:
                 self.io.shutdown(wait=True)
                 self.io = None
+            if self.syncer is not None:
+                self.syncer.shutdown(wait=True)
+                self.syncer = None
 
     def commit(self) -> list[NativePart]:
         """Close the last file and move every part to its final name."""
@@ -208,35 +216,51 @@ MAX_IN_FLIGHT = 4
 """Runs of lines (each about FLUSH_BYTES) handed to the writing thread and not yet written."""
 
 SYNC_BYTES = 8 << 20
-"""The writing thread syncs a part to disk every this many bytes, so that the disk writes
-while the caller validates, not all at the final fsync."""
+"""A part's data sync starts every this many bytes written (when the one before is done), so
+that the disk writes while the caller validates, not all at the final fsync."""
 
 
 _datasync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows have no fdatasync
 
 
 class _PartFile:
-    """One part file as the writing thread sees it: its handle, its hash, unsynced bytes."""
+    """One part file as the writing thread sees it: its handle, its hash, unsynced bytes.
 
-    def __init__(self, path: Path) -> None:
+    The data syncs run on ``syncer`` while the writing thread goes on; ``close`` waits for
+    the last one and fsyncs what came after it.
+    """
+
+    def __init__(self, path: Path, syncer: ThreadPoolExecutor) -> None:
         self.f: BinaryIO = path.open("wb")
         self.digest = hashlib.sha256()
         self.unsynced = 0
+        self.syncer = syncer
+        self.syncing: Future[None] | None = None
 
     def write(self, data: bytes) -> None:
         self.f.write(data)
         self.digest.update(data)
         self.unsynced += len(data)
         if self.unsynced >= SYNC_BYTES:
-            self.f.flush()
-            _datasync(self.f.fileno())
-            self.unsynced = 0
+            syncing = self.syncing
+            if syncing is None or syncing.done():
+                if syncing is not None:
+                    syncing.result()  # raises what the last sync raised
+                self.f.flush()
+                self.syncing = self.syncer.submit(_datasync, self.f.fileno())
+                self.unsynced = 0
 
     def close(self) -> None:
         """Flush, fsync and close (the part is on disk before it is renamed and kept)."""
-        self.f.flush()
-        os.fsync(self.f.fileno())
-        self.f.close()
+        try:
+            self.f.flush()
+            if self.syncing is not None:
+                self.syncing.result()
+            os.fsync(self.f.fileno())
+        finally:
+            if self.syncing is not None:
+                wait([self.syncing])  # never close the handle under a sync still running
+            self.f.close()
 
 
 def write_native(
