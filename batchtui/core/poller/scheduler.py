@@ -19,6 +19,7 @@ from batchtui.core.clock import Clock
 from batchtui.core.models import BatchJob
 from batchtui.core.poller.feed import SnapshotFeed
 from batchtui.core.poller.settings import PollSettings, ProfileStats
+from batchtui.core.poller.sweeps import pages_worth_reading
 from batchtui.core.provider import NotFoundError, Provider, RateLimitedError, ServerError
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ class _Job:
     force_emit: bool = False
     unlisted: bool = False
     """A list sweep did not show the job: it is polled on its own."""
+    rank: int | None = None
+    """The job's position on the provider's list (0: newest) when a read last showed it."""
+    solo: bool = False
+    """Due too deep in the list for a sweep to pay: its next poll is a request of its own."""
 
 
 class _Profile:
@@ -476,7 +481,8 @@ class Poller:
                 if self._sweeps(p, p.jobs[p.heap[0][2]], now):
                     if p.sweeping:
                         break  # the running sweep takes the due jobs when it ends
-                    self._start_sweep(p, now)
+                    if not self._start_sweep(p, now):
+                        continue  # none worth a sweep: each is now polled on its own
                 else:
                     _, _, batch_id, _ = heapq.heappop(p.heap)
                     self._start_poll(p, p.jobs[batch_id], now)
@@ -528,30 +534,69 @@ class Poller:
             least is not None
             and len(p.jobs) >= least
             and not job.unlisted
+            and not job.solo
             and now >= p.sweep_blocked_until
         )
 
-    def _start_sweep(self, p: _Profile, now: float) -> None:
-        """Claim every job due now that a list may show, and read the list for them."""
-        due: dict[str, _Job] = {}
+    def _start_sweep(self, p: _Profile, now: float) -> bool:
+        """Claim the due jobs a list read pays for (with the jobs on those pages that are
+        nearly due), and read the list for them; a due job deeper down is marked to be polled
+        on its own. False when no job was worth a sweep."""
+        settings = p.settings
+        longest = max(settings.max_interval_s, p.covered_interval or 0.0)
+        horizon = now + _SLACK_S + longest * settings.sweep_early
+        due_now: list[_Job] = []
+        soon: list[_Job] = []
         later: list[_Job] = []
-        while p.heap and p.heap[0][0] <= now + _SLACK_S:
+        while p.heap and p.heap[0][0] <= horizon:
             _, _, batch_id, gen = heapq.heappop(p.heap)
             job = p.jobs.get(batch_id)
             if job is None or job.gen != gen or job.busy:
                 continue
-            if job.unlisted:
+            if job.unlisted or job.solo:
                 later.append(job)
+            elif job.due <= now + _SLACK_S:
+                due_now.append(job)
+            elif job.rank is not None and (
+                job.due - now <= self._interval(p, job, now) * settings.sweep_early
+            ):
+                soon.append(job)
             else:
-                self._claim(job)
-                due[batch_id] = job
+                later.append(job)
+        size = settings.list_page_size
+        depth = pages_worth_reading(
+            (job.rank // size for job in due_now if job.rank is not None),
+            (job.rank // size for job in soon if job.rank is not None),
+            settings.sweep_page_cost,
+        )
+        reach = depth * size
+        due: dict[str, _Job] = {}
+        for job in due_now:
+            if job.rank is None or job.rank < reach:  # never shown yet: read until it is
+                due[job.batch_id] = job
+            else:
+                job.solo = True
+                later.append(job)
+        if due:
+            for job in soon:
+                if job.rank is not None and job.rank < reach:
+                    due[job.batch_id] = job
+                else:
+                    later.append(job)
+        else:
+            later.extend(soon)
         for job in later:
             self._schedule(p, job, job.due)
+        if not due:
+            return False
+        for job in due.values():
+            self._claim(job)
         p.sweeping = True
         p.in_flight += 1
         p.sweeps_total += 1
         self._record_request(p, now)
         self._spawn(self._sweep(p, due))
+        return True
 
     async def _sweep(self, p: _Profile, due: dict[str, _Job]) -> None:
         """Read the list, newest first, until every claimed job was seen (or the list ends, or
@@ -583,8 +628,10 @@ class Poller:
             p.sweep_failures = 0
         try:
             now = self._clock.time()
-            for snap in seen:
+            for rank, snap in enumerate(seen):
                 job = p.jobs.get(snap.id)
+                if job is not None:
+                    job.rank = rank
                 if job is not None and due.get(snap.id) is job:
                     await self._after_snapshot(p, job, self._stamp(p, snap), now)
                 elif job is not None and not job.busy:  # not due yet: refreshed early, free
@@ -621,6 +668,7 @@ class Poller:
 
     def _start_poll(self, p: _Profile, job: _Job, now: float) -> None:
         p.urgent.pop(job.batch_id, None)
+        job.solo = False
         self._claim(job)
         p.in_flight += 1
         self._record_request(p, now)
@@ -653,6 +701,7 @@ class Poller:
     async def _after_snapshot(self, p: _Profile, job: _Job, snap: BatchJob, now: float) -> None:
         """Deliver a fresh snapshot of a claimed job and schedule (or stop) its next poll."""
         job.failures = 0
+        job.solo = False
         p.rate_failures = 0
         if job.started_at is None:
             job.started_at = _timestamp(snap.times.created_at)
@@ -777,8 +826,8 @@ class Poller:
             await self._report(p, None, exc)
         try:
             now = self._clock.time()
-            for snap in seen:
-                if not await self._listed(p, self._stamp(p, snap), now):
+            for rank, snap in enumerate(seen):
+                if not await self._listed(p, self._stamp(p, snap), now, rank):
                     ok = False
             if ok:
                 p.last_list_at = started
@@ -828,10 +877,12 @@ class Poller:
                 await aclose()
         return seen, True
 
-    async def _listed(self, p: _Profile, snap: BatchJob, now: float) -> bool:
-        """Handle one job from a list: refresh a tracked one, or report and adopt a new one."""
+    async def _listed(self, p: _Profile, snap: BatchJob, now: float, rank: int) -> bool:
+        """Handle one job from a list (at ``rank``, 0: newest): refresh a tracked one, or
+        report and adopt a new one."""
         job = p.jobs.get(snap.id)
         if job is not None:
+            job.rank = rank
             if not job.busy:
                 self._claim(job)
                 await self._after_snapshot(p, job, snap, now)
@@ -855,6 +906,7 @@ class Poller:
             started = _timestamp(snap.times.created_at)
             job = _Job(batch_id=snap.id, started_at=started, first_seen=now)
             p.jobs[snap.id] = job
+        job.rank = rank
         self._claim(job)
         await self._after_snapshot(p, job, snap, now)
         return True

@@ -29,6 +29,12 @@ class PollSettings:
     """From this many tracked jobs on, due jobs are refreshed by reading the provider's list
     (one request per page of ``list_page_size`` jobs) instead of one request each; None: never.
     A job the list does not show is polled on its own from then on."""
+    sweep_page_cost: float = 3.0
+    """What reading one list page costs, in single polls: a sweep reads only as deep as the
+    due jobs on its pages pay for, and a due job deeper down is polled on its own."""
+    sweep_early: float = 0.25
+    """A job within this last fraction of its interval joins a sweep that reads its page, so
+    jobs refreshed by one sweep stay together for the next."""
     max_requests_per_minute: int | None = None
     """Cap on provider requests per minute for the profile; polls wait when it is reached."""
     error_backoff_base_s: float = 2.0
@@ -45,6 +51,10 @@ class PollSettings:
             raise ValueError("age_factor must not be negative")
         if self.sweep_min_jobs is not None and self.sweep_min_jobs < 1:
             raise ValueError("sweep_min_jobs must be at least 1 (or None)")
+        if self.sweep_page_cost < 0:
+            raise ValueError("sweep_page_cost must not be negative")
+        if not 0 <= self.sweep_early < 1:
+            raise ValueError("sweep_early must be in [0, 1)")
         if self.max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         if self.list_interval_s is not None and self.list_interval_s <= 0:
