@@ -12,34 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.cli.output import emit_json, job_details, job_line, usd
-from batchtui.cli.validate import (
-    batch_count,
-    csv_options,
-    print_report_issues,
-    request_defaults,
-)
 from batchtui.core.budget import BudgetExceeded
 from batchtui.core.config import dumps_config, write_default_config
 from batchtui.core.models import BatchStatus
-from batchtui.core.notify import (
-    BEL,
-    EndNotifier,
-    claim_dir,
-    end_text,
-    notification_sequence,
-    pick_mode,
-    stale_text,
-)
 from batchtui.core.paths import config_path
 from batchtui.core.provider import ProviderError
-from batchtui.core.results import (
-    by_error_type,
-    by_flag,
-    by_outcome,
-    export_rows,
-)
 from batchtui.core.store import JobRecord
 from batchtui.core.workspace import Workspace
+
+# Input validation, notifications and results are imported by the commands that use them:
+# `list`, the command scripts run most, needs none of them.
 
 
 def _err(message: str) -> None:
@@ -52,6 +34,8 @@ def _estimate_json(guess: Any) -> dict[str, Any]:
 
 
 async def cmd_submit(ws: Workspace, args: argparse.Namespace) -> int:
+    from batchtui.cli.validate import csv_options
+
     _report_background_errors(ws)
     if args.dry_run:
         return await _dry_run(ws, args)
@@ -94,6 +78,13 @@ def _as_records(made: JobRecord | list[JobRecord]) -> list[JobRecord]:
 
 async def _dry_run(ws: Workspace, args: argparse.Namespace) -> int:
     """Validate and estimate (and check budgets) without recording or sending anything."""
+    from batchtui.cli.validate import (
+        batch_count,
+        csv_options,
+        print_report_issues,
+        request_defaults,
+    )
+
     report = ws.validate(
         args.file,
         args.profile,
@@ -346,6 +337,8 @@ class _WatchEnds:
     """
 
     def __init__(self, ws: Workspace, notify: bool, env: Mapping[str, str] | None = None) -> None:
+        from batchtui.core.notify import EndNotifier, claim_dir, pick_mode
+
         ui = ws.config.ui
         self.tty = notify and sys.stdout.isatty()
         self.mode = pick_mode(ui.desktop_notify, os.environ if env is None else env)
@@ -360,6 +353,8 @@ class _WatchEnds:
 
     def _terminal(self, title: str, body: str) -> None:
         if self.tty:
+            from batchtui.core.notify import BEL, notification_sequence
+
             text = notification_sequence(self.mode, title, body) + (BEL if self.bell else "")
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -369,6 +364,8 @@ class _WatchEnds:
         if key in self.ended:
             return
         self.ended.add(key)
+        from batchtui.core.notify import end_text
+
         self._terminal(*end_text(record))
         if self.hooks.wants(record):
             task = asyncio.create_task(self.hooks.job_ended(record))
@@ -378,6 +375,8 @@ class _WatchEnds:
     def job_stale(self, record: JobRecord) -> None:
         if record.local_id not in self.stale:
             self.stale.add(record.local_id)
+            from batchtui.core.notify import stale_text
+
             self._terminal(*stale_text(record))
 
     async def finish(self) -> None:
@@ -482,6 +481,8 @@ async def cmd_results(ws: Workspace, args: argparse.Namespace) -> int:
 async def _export_results(
     ws: Workspace, record: JobRecord, args: argparse.Namespace, out: Any, joined: dict[str, Any]
 ) -> int:
+    from batchtui.core.results import by_error_type, by_flag, by_outcome, export_rows
+
     parse = ws.parse_fn(record.local_id)
     if args.run:
         merged = await ws.run_view(record.local_id)
