@@ -12,6 +12,7 @@ over ``TIER_CHECK_TOKENS`` is priced on its own so tiered prices are honoured.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -176,6 +177,25 @@ def _genai_prices() -> Any:
         import genai_prices
 
         return genai_prices
+
+
+def warm_prices(provider: str, models: Iterable[str | None] = ()) -> threading.Thread:
+    """Load the price database and ``provider``'s batch prices (those of ``models`` too, where
+    known) on a thread of its own, and return the thread (a daemon).
+
+    For a caller that will need an estimate after some other work (an input's validation):
+    the import then runs while that work waits on its disk writes, instead of after it. The
+    warm-up only fills caches; a failure in it is left for the estimate itself to meet.
+    """
+
+    def warm() -> None:
+        with contextlib.suppress(Exception):
+            for model in sorted({m for m in models if m} or {""}):
+                unit_prices(provider, model)  # an unknown model still loads the database
+
+    thread = threading.Thread(target=warm, name="batchtui-prices", daemon=True)
+    thread.start()
+    return thread
 
 
 def _calc(key: str, model: str, batch: bool, **tokens: int) -> Any:

@@ -74,7 +74,7 @@ class Submissions:
         once, oldest queued first; the others are returned QUEUED and go out as earlier jobs
         end (`dispatch_queued`).
         """
-        from batchtui.core.costs import sum_estimates
+        from batchtui.core.costs import sum_estimates, warm_prices
         from batchtui.core.estimates import part_estimates, summary_estimate
         from batchtui.core.inputs import InputFormat, write_native
         from batchtui.core.inputs.limits import limits_for
@@ -89,6 +89,9 @@ class Submissions:
         defaults = self.ctx.defaults(prof, {"model": model, "max_tokens": max_tokens})
         if endpoint:
             defaults["endpoint"] = endpoint
+        # The price database loads while the input is validated and written (the estimate
+        # after needs it; its import would otherwise come on top).
+        warm_prices(prof.provider, [defaults.get("model")])
         # A folder of its own: part files are named after the input, so two submissions of
         # same-named files at once must not write over each other.
         workdir = Path(tempfile.mkdtemp(dir=self.ctx.staging_dir))

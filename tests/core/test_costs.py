@@ -216,3 +216,20 @@ def test_aggregate_usage_is_priced_like_the_lines_it_sums() -> None:
 
 def test_tiny_amounts_are_never_shown_as_zero() -> None:
     assert costs.format_usd(0.0000001) == "$1e-07"
+
+
+def test_warming_fills_the_price_cache_and_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    thread = costs.warm_prices("openai", ["gpt-4.1-nano", None])
+    assert thread.daemon
+    thread.join(30)
+    before = costs._unit_prices.cache_info().hits
+    assert costs.unit_prices("openai", "gpt-4.1-nano") is not None
+    assert costs._unit_prices.cache_info().hits == before + 1  # the warm-up computed it
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("price database unreadable")
+
+    monkeypatch.setattr(costs, "unit_prices", broken)
+    failing = costs.warm_prices("openai", ["gpt-4o"])
+    failing.join(30)
+    assert not failing.is_alive()  # the failure stayed in the thread, for the estimate to meet
