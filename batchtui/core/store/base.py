@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,11 @@ from batchtui.core.store.brief import brief_records
 from batchtui.core.store.database import Connection, Database
 from batchtui.core.store.kept import INPUTS_DIR, keep_input
 from batchtui.core.store.records import JobRecord
-from batchtui.core.store.rows import JOB_SELECT
+from batchtui.core.store.rows import JOB_SELECT, JOB_SELECT_KEYED
+
+NEWEST_FIRST = "j.created_at DESC, j.rowid DESC"
+"""The order of lists of jobs: newest first (recorded in the store), the later insert first
+among jobs recorded at the same moment."""
 
 
 class StoreBase:
@@ -109,13 +114,21 @@ class StoreBase:
         self,
         where: str = "",
         params: Sequence[Any] = (),
-        order: str = "j.created_at DESC, j.rowid DESC",
+        order: str = NEWEST_FIRST,
         *,
         brief: bool = False,
     ) -> list[JobRecord]:
-        sql = JOB_SELECT + (f" WHERE {where}" if where else "") + f" ORDER BY {order}"
+        clause = f" WHERE {where}" if where else ""
         if not brief:
+            sql = JOB_SELECT + clause + f" ORDER BY {order}"
             return [JobRecord.from_row(row) for row in self._query(sql, params)]
-        with self._lock:  # plain tuples: far cheaper than sqlite3.Row lookups
-            names, rows = self._db.rows(sql, params)
+        if order != NEWEST_FIRST:
+            with self._lock:  # plain tuples: far cheaper than sqlite3.Row lookups
+                names, rows = self._db.rows(JOB_SELECT + clause + f" ORDER BY {order}", params)
+            return brief_records(names, rows)
+        # Newest first, sorted here by the two keys: the database would sort whole rows,
+        # snapshots included (a seventh of the read at 10,000 jobs).
+        with self._lock:
+            names, rows = self._db.rows(JOB_SELECT_KEYED + clause, params)
+        rows.sort(key=itemgetter(names.index("created_at"), 0), reverse=True)
         return brief_records(names, rows)

@@ -11,7 +11,7 @@ from typing import Any
 from batchtui.core.config import redact
 from batchtui.core.models import TERMINAL_STATUSES, BatchJob, BatchStatus
 from batchtui.core.paths import machine_name
-from batchtui.core.store.base import StoreBase
+from batchtui.core.store.base import NEWEST_FIRST, StoreBase
 from batchtui.core.store.records import Event, IntentState, JobRecord, RunRecord, StoreError
 from batchtui.core.store.rows import (
     apply_snapshot,
@@ -125,7 +125,7 @@ class JobsMixin(StoreBase):
             clauses.append("j.adopted = ?")
             params.append(int(adopted))
         where = " AND ".join(clauses)
-        order = "j.created_at DESC, j.rowid DESC" + (f" LIMIT {int(limit)}" if limit else "")
+        order = NEWEST_FIRST + (f" LIMIT {int(limit)}" if limit else "")
         return self._jobs(where, params, order, brief=brief)
 
     def children(self, local_id: str) -> list[JobRecord]:
@@ -151,7 +151,7 @@ class JobsMixin(StoreBase):
         if not include_dropped:
             where += " AND (i.state IS NULL OR i.state NOT IN (?, ?))"
             params.extend(_DROPPED)
-        return self._jobs(where, params, "j.created_at DESC, j.rowid DESC")
+        return self._jobs(where, params, NEWEST_FIRST)
 
     def live_jobs(self, profile: str | None = None, *, brief: bool = False) -> list[JobRecord]:
         """Jobs at the provider that are not terminal (the poller's work list); ``brief`` as

@@ -22,12 +22,18 @@ from batchtui.core.store.records import (
 )
 from batchtui.core.store.serialize import dumps, job_from_dict, job_to_dict
 
-JOB_SELECT = """
-    SELECT j.*, p.batch_id AS parent_batch_id, i.state AS intent_state
+_JOB_FROM = """
     FROM jobs j
     LEFT JOIN jobs p ON p.local_id = j.parent_local_id
     LEFT JOIN intents i ON i.local_id = j.local_id
 """
+_JOB_COLUMNS = "j.*, p.batch_id AS parent_batch_id, i.state AS intent_state"
+
+JOB_SELECT = f"SELECT {_JOB_COLUMNS}{_JOB_FROM}"
+"""A job's row joined with its parent's batch id and its intent state (`JobRecord.from_row`)."""
+
+JOB_SELECT_KEYED = f"SELECT j.rowid AS row_order, {_JOB_COLUMNS}{_JOB_FROM}"
+"""`JOB_SELECT` with the row's insertion order first (``row_order``), for sorting by it."""
 
 LABEL_METADATA_KEY = "label"
 """The metadata key whose value becomes the label of an adopted job."""
