@@ -1,8 +1,11 @@
-"""Kept copies of exactly what was submitted, named by their sha256 under the data dir."""
+"""Kept copies of exactly what was submitted, named by their sha256 under the data dir.
+
+`hashlib` is imported when a file is hashed: loading it (OpenSSL) is a cost every command that
+opens the store would otherwise pay, `list` and the dashboard's start included.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -15,6 +18,8 @@ _CHUNK = 1 << 20
 
 def sha256_file(path: Path | str) -> str:
     """The hex sha256 of a file, read in chunks."""
+    import hashlib
+
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
@@ -28,6 +33,8 @@ def keep_input(src_path: Path | str, root: Path | str | None = None) -> Path:
     The copy is hashed while it is written to a temporary file, flushed to disk, then renamed
     into place, so a kept input is always whole. An existing copy with the same hash is reused.
     """
+    import hashlib
+
     inputs = ensure_private_dir(Path(root if root is not None else data_dir()) / INPUTS_DIR)
     src = Path(src_path)
     digest = hashlib.sha256()
