@@ -74,6 +74,10 @@ _COLUMNS = (
 _INTENT_STATES = {state.value: state for state in IntentState}
 
 
+def _time(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
 def _json_object(text: str | None) -> dict[str, Any] | None:
     if not text:
         return None
@@ -85,7 +89,6 @@ def brief_records(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[J
     """Records of `rows.JOB_SELECT` rows given as tuples whose columns are ``names``."""
     position = {name: index for index, name in enumerate(names)}
     pick = itemgetter(*(position[name] for name in _COLUMNS))
-    fromtimestamp = datetime.fromtimestamp
     here: str | None = None
     records = []
     for row in rows:
@@ -155,6 +158,9 @@ def brief_records(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[J
                 profile=profile,
                 progress=fraction(brief.progress),
             )
+        # A poll writes the same moment to several columns: equal seconds, one datetime.
+        created = _time(created_at)
+        updated = created if updated_at == created_at else _time(updated_at)
         cached_here = True
         if holder is not None:
             if here is None:
@@ -197,16 +203,16 @@ def brief_records(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[J
                     if intent_state
                     else None
                 ),
-                created_at=None if created_at is None else fromtimestamp(created_at, UTC),
-                updated_at=None if updated_at is None else fromtimestamp(updated_at, UTC),
+                created_at=created,
+                updated_at=updated,
                 last_polled_at=(
-                    None if last_polled_at is None else fromtimestamp(last_polled_at, UTC)
+                    updated if last_polled_at == updated_at else _time(last_polled_at)
                 ),
-                next_poll_at=None if next_poll_at is None else fromtimestamp(next_poll_at, UTC),
+                next_poll_at=_time(next_poll_at),
                 snapshot=snapshot,
                 estimate=_json_object(estimate),
                 cost=_json_object(cost),
-                progress_at=None if progress_at is None else fromtimestamp(progress_at, UTC),
+                progress_at=updated if progress_at == updated_at else _time(progress_at),
                 cleaned=_json_object(cleaned),
                 failure=_json_object(failure),
                 stray_files=tuple(json.loads(stray_files)) if stray_files else (),
