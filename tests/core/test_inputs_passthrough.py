@@ -297,3 +297,51 @@ def test_a_write_error_stops_the_pass_and_leaves_nothing(
     with pytest.raises(OSError, match="No space left"):
         write_native(source, "openai", out)
     assert list(out.iterdir()) == []
+
+
+def _variants(fmt: Any) -> list[dict[str, Any]]:
+    """Records of ``fmt``'s envelope: as written, and with one thing off each."""
+    body = {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 8}
+    base: dict[str, Any] = {"custom_id": "r1"}
+    if fmt.method is not None:
+        base["method"] = fmt.method
+    if fmt.endpoint_key is not None:
+        base[fmt.endpoint_key] = "/v1/chat/completions"
+    base[fmt.body_key] = body
+    out = [base, {**base, "extra": 1}, {k: v for k, v in base.items() if k != "custom_id"}]
+    out.append({**base, fmt.body_key: {**body, "system": "Be brief."}})
+    out.append({**base, fmt.body_key: {**body, "max_tokens": 8.0}})
+    if fmt.method is not None:
+        out += [{**base, "method": "GET"}, {k: v for k, v in base.items() if k != "method"}]
+    if fmt.endpoint_key is not None:
+        key = fmt.endpoint_key
+        out += [
+            {**base, key: None},
+            {**base, key: "/v1/responses"},
+            {**base, key: "/v1/responses", fmt.body_key: {"model": "m", "input": "Hi"}},
+            {**base, key: "/v1/embeddings", fmt.body_key: {"model": "m", "input": "Hi"}},
+            {**{k: v for k, v in base.items() if k != key}, "other": "/v1/chat/completions"},
+        ]
+    return out
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "mistral"])
+def test_the_quick_native_check_agrees_with_building_the_line(provider: str) -> None:
+    from dataclasses import replace
+
+    from batchtui.core.inputs.native import native_format
+    from batchtui.core.models import BatchRequest
+
+    fmt = native_format(provider)
+    formats = [fmt]
+    if fmt.endpoint_key is not None:  # an endpoint key with no default endpoint too
+        formats.append(replace(fmt, default_endpoint=None))
+    checked = 0
+    for each in formats:
+        for record in _variants(each):
+            for endpoint in (None, "", "/v1/chat/completions", "/v1/responses"):
+                for body in (record[each.body_key], {**record[each.body_key], "model": "n"}):
+                    built = each.to_native(BatchRequest("r1", body, endpoint)) == record
+                    assert each.is_native_line(record, "r1", body, endpoint) is built
+                    checked += built
+    assert checked  # some of them are native lines

@@ -204,6 +204,28 @@ class EnvelopeFormat:
         line[self.body_key] = self.native_body(request.body, endpoint)
         return line
 
+    def is_native_line(
+        self, record: Any, custom_id: str, body: dict[str, Any], endpoint: str | None
+    ) -> bool:
+        """Whether ``to_native(BatchRequest(custom_id, body, endpoint)) == record``, without
+        building the line: ``record`` holds just this format's keys, with these values."""
+        if self.endpoint_key is None:
+            return (
+                len(record) == 2
+                and record.get("custom_id") == custom_id
+                and record.get(self.body_key) == self.native_body(body, None)
+            )
+        endpoint = endpoint or self.default_endpoint
+        method = self.method
+        return (
+            len(record) == (3 if method is None else 4)
+            and record.get("custom_id") == custom_id
+            and self.endpoint_key in record
+            and record[self.endpoint_key] == endpoint
+            and (method is None or record.get("method") == method)
+            and record.get(self.body_key) == self.native_body(body, endpoint)
+        )
+
     def from_native(self, obj: Any) -> BatchRequest:
         if not isinstance(obj, dict):
             raise NativeFormatError("a native batch line must be a JSON object")

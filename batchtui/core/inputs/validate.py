@@ -39,15 +39,15 @@ from batchtui.core.inputs.records import (
     iter_jsonl_lines,
 )
 from batchtui.core.inputs.split import PartPlan, SplitPlanner
-from batchtui.core.models import BatchRequest
 
 MAX_TOKENS_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 _MISSING: Any = object()
 
-RequestSink = Callable[[int, BatchRequest, Any, "bytes | None"], int]
-"""Called with (line, request, record, raw) for each valid request; returns its native size in
-bytes. ``record`` and ``raw`` are the parsed line and its bytes when the input is JSONL in the
-provider's own format (the writer may then copy the line as it is), else None."""
+RequestSink = Callable[[int, str, dict[str, Any], Any, Any, "bytes | None"], int]
+"""Called with (line, custom_id, body, endpoint, record, raw) for each valid request (the
+`BatchRequest` of those three); returns its native size in bytes. ``record`` and ``raw`` are
+the parsed line and its bytes when the input is JSONL in the provider's own format (the writer
+may then copy the line as it is), else None."""
 
 NO_MODEL = "(none)"
 """How the summary counts the requests that name no model."""
@@ -439,7 +439,7 @@ class Scanner:
             if self.errors:
                 self.sink = None  # nothing will be written; keep validating only
             elif cid_ok:
-                size = sink(line, BatchRequest(custom_id, body, endpoint), record, raw)
+                size = sink(line, custom_id, body, endpoint, record, raw)
         planner.add(line, size)
 
         # summary

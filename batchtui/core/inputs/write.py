@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 from batchtui.core.inputs.estimate import TokenEstimator, estimate_input_tokens
 from batchtui.core.inputs.issues import InputValidationError
 from batchtui.core.inputs.limits import ProviderLimits, limits_for
-from batchtui.core.inputs.native import native_format
+from batchtui.core.inputs.native import NativeFormat, native_format
 from batchtui.core.inputs.records import Progress
 from batchtui.core.inputs.split import SplitPlanner
 from batchtui.core.inputs.validate import ValidationReport, scan_file
@@ -75,13 +75,28 @@ def copied_line(raw: bytes) -> bytes:
     """A validated JSONL line (one JSON object) as the writer copies it: without the blanks
     around it (CR of a CRLF ending included), newline-terminated, U+2028/U+2029 escaped as
     `encode_line` escapes them. The same JSON value as ``raw``."""
-    if raw[-2:] != b"}\n" or raw[:1] != b"{":
+    if not (raw.endswith(b"}\n") and raw.startswith(b"{")):
         raw = raw.strip() + b"\n"
     # Outside strings these characters are not JSON, so they can only be inside strings,
     # where their escapes mean the same.
     if b"\xe2" in raw and (_U2028 in raw or _U2029 in raw):
         raw = raw.replace(_U2028, b"\\u2028").replace(_U2029, b"\\u2029")
     return raw
+
+
+NativeCheck = Callable[[Any, str, dict[str, Any], Any], bool]
+"""``check(record, custom_id, body, endpoint)``: whether ``to_native`` of that request gives
+``record`` back (then the line it was read from can be copied as it is)."""
+
+
+def _native_check(fmt: NativeFormat) -> NativeCheck:
+    """The `NativeCheck` of a format with no quicker one of its own: build the line, compare."""
+    to_native = fmt.to_native
+
+    def check(record: Any, custom_id: str, body: dict[str, Any], endpoint: Any) -> bool:
+        return bool(to_native(BatchRequest(custom_id, body, endpoint)) == record)
+
+    return check
 
 
 FLUSH_BYTES = 1 << 20
@@ -99,7 +114,9 @@ class _PartWriter:
 
     def __init__(self, provider: str, limits: ProviderLimits, out_dir: Path, stem: str) -> None:
         self.provider = provider
-        self.to_native = native_format(provider).to_native  # looked up once, not per line
+        fmt = native_format(provider)
+        self.to_native = fmt.to_native  # looked up once, not per line
+        self.is_native: NativeCheck = getattr(fmt, "is_native_line", None) or _native_check(fmt)
         self.out_dir = out_dir
         self.stem = stem
         self.planner = SplitPlanner(limits)
@@ -120,10 +137,18 @@ class _PartWriter:
         return self.out_dir / f".{self.stem}-{self.provider}-{index + 1:03d}.jsonl.tmp"
 
     def __call__(
-        self, line: int, request: BatchRequest, record: Any = None, raw: bytes | None = None
+        self,
+        line: int,
+        custom_id: str,
+        body: dict[str, Any],
+        endpoint: Any,
+        record: Any = None,
+        raw: bytes | None = None,
     ) -> int:
-        native = self.to_native(request)
-        data = copied_line(raw) if raw is not None and native == record else encode_line(native)
+        if raw is not None and self.is_native(record, custom_id, body, endpoint):
+            data = copied_line(raw)
+        else:
+            data = encode_line(self.to_native(BatchRequest(custom_id, body, endpoint)))
         size = len(data)
         if self.planner.add(line, size):
             self._close()
