@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
@@ -70,6 +71,54 @@ _COLUMNS = (
 )
 """The columns of a `rows.JOB_SELECT` row that a record is made of, in the order
 `brief_records` unpacks them."""
+
+_RECORD_FIELDS = (
+    "local_id",
+    "id",
+    "provider",
+    "profile",
+    "status",
+    "raw_status",
+    "counts",
+    "times",
+    "run_id",
+    "label",
+    "parent_local_id",
+    "parent_id",
+    "part_index",
+    "model",
+    "endpoint",
+    "input_path",
+    "input_sha256",
+    "request_count",
+    "input_file_id",
+    "output_file_id",
+    "error_file_id",
+    "results_path",
+    "results_offsets",
+    "results_complete",
+    "adopted",
+    "notes",
+    "intent_state",
+    "created_at",
+    "updated_at",
+    "last_polled_at",
+    "next_poll_at",
+    "snapshot",
+    "estimate",
+    "cost",
+    "progress_at",
+    "cleaned",
+    "failure",
+    "stray_files",
+    "submitted_by",
+)
+"""`JobRecord`'s fields in declaration order: `brief_records` passes them by position."""
+
+if tuple(f.name for f in fields(JobRecord)) != _RECORD_FIELDS:
+    raise ImportError(
+        "JobRecord's fields changed: update brief_records, which passes them by position"
+    )
 
 _INTENT_STATES = {state.value: state for state in IntentState}
 
@@ -169,54 +218,54 @@ def brief_records(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[J
                 offsets = "{}"  # another machine's cache: here, the results are not downloaded
                 cached_here = False
         records.append(
-            JobRecord(
-                local_id=local_id,
-                id=batch_id,
-                provider=provider,
-                profile=profile,
-                status=status,
-                raw_status=raw_status,
-                counts=counts,
-                times=times,
-                run_id=run_id,
-                label=label,
-                parent_local_id=parent_local_id,
-                parent_id=parent_batch_id,
-                part_index=part_index,
-                model=model,
-                endpoint=endpoint,
-                input_path=Path(input_path) if input_path else None,
-                input_sha256=input_sha256,
-                request_count=request_count,
-                input_file_id=input_file_id,
-                output_file_id=output_file_id,
-                error_file_id=error_file_id,
-                results_path=Path(results_path) if results_path and cached_here else None,
-                results_offsets=(
+            JobRecord(  # by position, in _RECORD_FIELDS order (kwargs cost more)
+                local_id,
+                batch_id,  # id
+                provider,
+                profile,
+                status,
+                raw_status,
+                counts,
+                times,
+                run_id,
+                label,
+                parent_local_id,
+                parent_batch_id,  # parent_id
+                part_index,
+                model,
+                endpoint,
+                Path(input_path) if input_path else None,  # input_path
+                input_sha256,
+                request_count,
+                input_file_id,
+                output_file_id,
+                error_file_id,
+                Path(results_path) if results_path and cached_here else None,  # results_path
+                (
                     {k: int(v) for k, v in json.loads(offsets).items()} if offsets != "{}" else {}
-                ),
-                results_complete=bool(results_complete) and cached_here,
-                adopted=bool(adopted),
-                notes=notes,
-                intent_state=(
+                ),  # results_offsets
+                bool(results_complete) and cached_here,  # results_complete
+                bool(adopted),  # adopted
+                notes,
+                (
                     (_INTENT_STATES.get(intent_state) or IntentState(intent_state))
                     if intent_state
                     else None
-                ),
-                created_at=created,
-                updated_at=updated,
-                last_polled_at=(
+                ),  # intent_state
+                created,  # created_at
+                updated,  # updated_at
+                (
                     updated if last_polled_at == updated_at else _time(last_polled_at)
-                ),
-                next_poll_at=_time(next_poll_at),
-                snapshot=snapshot,
-                estimate=_json_object(estimate),
-                cost=_json_object(cost),
-                progress_at=updated if progress_at == updated_at else _time(progress_at),
-                cleaned=_json_object(cleaned),
-                failure=_json_object(failure),
-                stray_files=tuple(json.loads(stray_files)) if stray_files else (),
-                submitted_by=submitted_by,
+                ),  # last_polled_at
+                _time(next_poll_at),  # next_poll_at
+                snapshot,
+                _json_object(estimate),  # estimate
+                _json_object(cost),  # cost
+                updated if progress_at == updated_at else _time(progress_at),  # progress_at
+                _json_object(cleaned),  # cleaned
+                _json_object(failure),  # failure
+                tuple(json.loads(stray_files)) if stray_files else (),  # stray_files
+                submitted_by,
             )
         )
     return records
