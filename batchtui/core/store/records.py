@@ -315,6 +315,12 @@ class JobRecord:
             return {"code": self.failure.get("code"), "message": self.failure.get("message")}
         return None
 
+    @property
+    def may_be_stale(self) -> bool:
+        """Whether the job is in a status that can be stale (in progress, finalizing): in any
+        other, `stale_since` is None and the job is never stale."""
+        return self.status in STALE_STATUSES
+
     def stale_since(self, after_s: float) -> datetime | None:
         """When this job counts as stale if nothing moves: ``after_s`` past its last progress.
 
