@@ -82,3 +82,17 @@ def test_brief_records_equal_full_records_but_raw(tmp_path: Path, store_url: str
         assert record.snapshot.raw  # the full read keeps it
         expected = dataclasses.replace(record.snapshot, raw={}, metadata={})
         assert short.snapshot == expected
+
+
+def test_a_job_may_be_stale_exactly_in_the_statuses_the_stale_rule_marks(
+    tmp_path: Path, store_url: str | None
+) -> None:
+    store = open_store(tmp_path, store_url, clock=FixedClock(T0))
+    try:
+        store.upsert_snapshot(_jobs()[0], "p")
+        record = store.list_jobs(brief=True)[0]
+    finally:
+        store.close()
+    for status in BatchStatus:
+        job = dataclasses.replace(record, status=status)
+        assert job.may_be_stale == (job.stale_since(60.0) is not None), status
