@@ -80,7 +80,6 @@ class Submissions:
         from batchtui.core.inputs.limits import limits_for
         from batchtui.core.inputs.native import provider_title
         from batchtui.core.inputs.validate import NO_MODEL
-        from batchtui.core.joins import CSV_OPTION, write_csv_columns
         from batchtui.core.submit import DuplicateInput, keep_part
 
         prof = self.ctx.profile(profile)
@@ -145,6 +144,8 @@ class Submissions:
         if label:
             options["metadata"] = {LABEL_METADATA_KEY: label[:512]}
         if summary.format is InputFormat.CSV:
+            from batchtui.core.joins import CSV_OPTION, write_csv_columns  # CSV inputs only
+
             sidecar, header = await asyncio.to_thread(
                 write_csv_columns, Path(path), self.ctx.store.inputs_dir, id_column=csv_id_column
             )
