@@ -248,3 +248,39 @@ def test_list_without_open_submissions_needs_no_provider(
     assert [j["id"] for j in one_array(env("list", "--cached", "--json"))] == [job["id"]]
     refused = env("list", "--cached", "--refresh")
     assert refused.rc == 1 and "not allowed" in refused.err
+
+
+def test_list_json_of_many_jobs_is_one_array_written_a_slice_at_a_time(env: Env) -> None:
+    """`list --json` encodes the array in slices (commands._LIST_JSON_CHUNK jobs each): the
+    line is still one compact array, every job once, in the order `list` shows them."""
+    from datetime import UTC, datetime, timedelta
+
+    from batchtui.cli.commands import _LIST_JSON_CHUNK
+    from batchtui.core.models import BatchJob, BatchStatus, RequestCounts, Timestamps
+    from batchtui.core.store import JobStore
+
+    count = 2 * _LIST_JSON_CHUNK + 3
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    store = JobStore(env.home / "batchtui.db")
+    try:
+        for i in range(count):
+            store.upsert_snapshot(
+                BatchJob(
+                    provider="openai",
+                    id=f"batch_{i:05d}",
+                    status=BatchStatus.IN_PROGRESS if i % 3 else BatchStatus.COMPLETED,
+                    raw_status="in_progress" if i % 3 else "completed",
+                    counts=RequestCounts(total=10, processing=5, succeeded=5),
+                    times=Timestamps(created_at=start + timedelta(seconds=i)),
+                ),
+                "openai",
+            )
+    finally:
+        store.close()
+    jobs = one_array(env("list", "--cached", "--json"))
+    assert len(jobs) == count
+    keys = set(jobs[0])
+    assert all(set(job) == keys for job in jobs)
+    shown = [line.split()[0] for line in env("list", "--cached").out.splitlines()]
+    assert [job["id"] for job in jobs] == shown  # newest first, as the text list
+    assert len({job["local_id"] for job in jobs}) == count
