@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bench import datagen
-from bench.measure import ROOT
+from bench.measure import ROOT, compile_bytecode
 from bench.report import git_commit, table, write_json, write_markdown
 from bench.run import Context, machine_load, run_all
 from bench.sizes import FULL, QUICK
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     only = [name.strip().upper() for name in args.only.split(",") if name.strip()] or None
     commit = git_commit(ROOT)
+    bytecode = compile_bytecode()
     load_before = machine_load()
     ctx = Context(sizes=sizes, seed=args.seed, data_dir=args.data, log=log)
     start = time.perf_counter()
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             "load_before": load_before,
             "load_after": load_after,
             "commit": commit,
+            "bytecode": bytecode,
             "sizes": dataclasses.asdict(sizes),
             "pieces": ctx.raw,
         },
@@ -75,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwrote {args.results}")
     if not args.quick and only is None:
         meta = {"commit": commit, "load_before": load_before, "load_after": load_after,
-                "seconds": elapsed, "seed": args.seed, "jobs": jobs}  # fmt: skip
+                "seconds": elapsed, "seed": args.seed, "jobs": jobs,
+                "bytecode": bytecode}  # fmt: skip
         write_markdown(args.markdown, rows, meta)
         print(f"wrote {args.markdown} (commit it: it is the published table)")
     return 0

@@ -141,6 +141,7 @@ def markdown(rows: list[Row], meta: dict[str, Any]) -> str:
         f"- date: {meta['date']}",
         f"- commit measured: `{meta['commit']}`",
         f"- machine: {meta['cpus']} cores ({meta['machine']}), Python {meta['python']}",
+        f"- batchtui's bytecode: {meta.get('bytecode', 'as found')}",
         f"- load before: {meta['load_before']}",
         f"- load after: {meta['load_after']}",
         f"- run time: {meta['seconds']:.0f} s, seed {meta['seed']}, "
