@@ -162,9 +162,7 @@ class JobsMixin(StoreBase):
         if profile is not None:
             where += " AND j.profile = ?"
             params.append(profile)
-        return self._jobs(
-            where, params, "j.next_poll_at IS NOT NULL, j.next_poll_at", brief=brief
-        )
+        return self._jobs(where, params, "j.next_poll_at IS NOT NULL, j.next_poll_at", brief=brief)
 
     def due_jobs(
         self, now: datetime | float | None = None, profile: str | None = None

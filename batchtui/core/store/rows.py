@@ -195,9 +195,7 @@ def insert_adopted(
     return local_id
 
 
-def claim_batch(
-    c: Connection, local_id: str, job: BatchJob, profile: str, now: float
-) -> None:
+def claim_batch(c: Connection, local_id: str, job: BatchJob, profile: str, now: float) -> None:
     """Give batch `job.id` to the row `local_id`, merging or moving any other holder of it.
 
     Another row holding the id (adopted from a list before this intent was settled) is merged
