@@ -144,6 +144,31 @@ async def test_filter_by_status_provider_and_text(ui_app: BatchTuiApp) -> None:
         assert table.row_count == 7
 
 
+async def test_letters_queued_behind_slash_go_to_the_filter(ui_app: BatchTuiApp) -> None:
+    """Keys that reach the app in one burst (fast typing while it is busy, e.g. polling 10,000
+    jobs at start-up) are all queued before `/` is handled: the filter opens as the app reads
+    `/`, so the letters after it land in the box, not on the table's bindings (c, r, n, i...).
+    Inside the box, `/` is text."""
+    from textual import events
+    from textual.widgets import Input
+
+    async with ui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = ui_app.jobs_screen.table
+        for key, char in [("slash", "/"), *((c, c) for c in "status:failed")]:
+            ui_app.post_message(events.Key(key, char))  # as the terminal driver does
+        await settle(pilot)
+        box = ui_app.jobs_screen.query_one("#jobs-filter", Input)
+        assert box.value == "status:failed"
+        assert table.shown_ids == ["j6"]
+        assert isinstance(ui_app.screen, JobsScreen)  # no binding fired on the way
+        await pilot.press("ctrl+a", "ctrl+k", *"a/b")
+        assert box.value == "a/b"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert table.row_count == 7
+
+
 async def test_sort_cycles_and_header_click(ui_app: BatchTuiApp) -> None:
     async with ui_app.run_test(size=SIZE) as pilot:
         await settle(pilot)

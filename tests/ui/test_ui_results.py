@@ -48,6 +48,25 @@ async def test_lines_appear_while_the_download_runs(
     assert partial, seen  # rows were shown before the download finished
 
 
+async def test_letters_queued_behind_slash_go_to_the_results_filter(ui_app: BatchTuiApp) -> None:
+    """As on the job table: keys queued behind `/` in one burst land in the filter box (not on
+    the screen's one-letter bindings: e, o, f...), and `/` typed in the box is text."""
+    from textual import events
+    from textual.widgets import Input
+
+    async with ui_app.run_test(size=SIZE) as pilot:
+        screen = await open_results(pilot, ui_app)
+        view = screen.query_one(ResultsView)
+        for key, char in [("slash", "/"), *((c, c) for c in "outcome:errored")]:
+            ui_app.post_message(events.Key(key, char))  # as the terminal driver does
+        await settle(pilot)
+        box = screen.query_one("#results-filter", Input)
+        assert box.value == "outcome:errored"
+        assert view.row_count == 6
+        await pilot.press("ctrl+a", "ctrl+k", *"fr/00")
+        assert box.value == "fr/00"
+
+
 async def test_browse_filter_and_detail(ui_app: BatchTuiApp) -> None:
     async with ui_app.run_test(size=SIZE) as pilot:
         screen = await open_results(pilot, ui_app)

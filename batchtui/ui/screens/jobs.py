@@ -23,6 +23,7 @@ from batchtui.ui.models.jobs import JobView, display_label
 from batchtui.ui.models.money import CostTotals, totals_from_core, totals_from_jobs
 from batchtui.ui.screens.base import BaseScreen
 from batchtui.ui.screens.confirm import ConfirmModal
+from batchtui.ui.widgets.filter_box import open_filter
 from batchtui.ui.widgets.job_detail import JobDetail
 from batchtui.ui.widgets.job_table import JobTable
 
@@ -55,7 +56,7 @@ class JobsScreen(BaseScreen):
 
     BINDINGS = [
         Binding("enter", "open_results", "Results", id="jobs.open"),
-        Binding("slash", "filter", "Filter", id="jobs.filter"),
+        Binding("slash", "filter", "Filter", id="jobs.filter", priority=True),  # filter_box.py
         Binding("escape", "clear_filter", "Clear filter", show=False, id="jobs.clear_filter"),
         Binding("s", "cycle_sort", "Sort", id="jobs.sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False, id="jobs.sort_reverse"),
@@ -283,11 +284,7 @@ class JobsScreen(BaseScreen):
     # ------------------------------------------------------------------ filter & sort
 
     def action_filter(self) -> None:
-        box = self.query_one("#jobs-filter", Input)
-        box.remove_class("-hidden")
-        # Focus now, not after the queued events (`focus()` defers): keys typed right after
-        # `/` (fast typing, a paste) go to the filter, not to the table's bindings.
-        self.app.set_focus(box)
+        open_filter(self.query_one("#jobs-filter", Input))
 
     @on(Input.Changed, "#jobs-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

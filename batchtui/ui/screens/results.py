@@ -38,6 +38,7 @@ from batchtui.ui.sources import (
     is_view_of,
     line_source,
 )
+from batchtui.ui.widgets.filter_box import open_filter
 from batchtui.ui.widgets.line_view import LineView
 from batchtui.ui.widgets.result_detail import ResultDetail
 from batchtui.ui.widgets.results_view import ResultsView, header_text
@@ -50,7 +51,7 @@ class ResultsScreen(BaseScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="results.back"),
-        Binding("slash", "filter", "Filter", id="results.filter"),
+        Binding("slash", "filter", "Filter", id="results.filter", priority=True),  # filter_box.py
         Binding("e", "problems", "Errors", id="results.errors"),
         Binding("o", "cycle_outcome", "Cycle outcome", show=False, id="results.outcome"),
         Binding("f", "cycle_flag", "Cycle flag", show=False, id="results.flag"),
@@ -283,9 +284,7 @@ class ResultsScreen(BaseScreen):
     # ------------------------------------------------------------------ filter
 
     def action_filter(self) -> None:
-        box = self.query_one("#results-filter", Input)
-        box.remove_class("-hidden")
-        box.focus()
+        open_filter(self.query_one("#results-filter", Input))
 
     @on(Input.Changed, "#results-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
