@@ -79,6 +79,13 @@ class NativeFormat(Protocol):
         """The native batch line of a neutral request (a new dict)."""
         ...
 
+    def is_native_line(
+        self, record: Any, custom_id: str, body: dict[str, Any], endpoint: str | None
+    ) -> bool:
+        """Whether ``to_native(BatchRequest(custom_id, body, endpoint)) == record`` (the line
+        ``record`` was read from can then be copied as it is); may skip building the line."""
+        ...
+
     def from_native(self, obj: Any) -> BatchRequest:
         """The neutral request of one native line; `NativeFormatError` when it has not the
         shape of one."""

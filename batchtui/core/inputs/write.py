@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 from batchtui.core.inputs.estimate import TokenEstimator, estimate_input_tokens
 from batchtui.core.inputs.issues import InputValidationError
 from batchtui.core.inputs.limits import ProviderLimits, limits_for
-from batchtui.core.inputs.native import NativeFormat, native_format
+from batchtui.core.inputs.native import native_format
 from batchtui.core.inputs.records import Progress
 from batchtui.core.inputs.split import SplitPlanner
 from batchtui.core.inputs.validate import ValidationReport, scan_file
@@ -84,21 +84,6 @@ def copied_line(raw: bytes) -> bytes:
     return raw
 
 
-NativeCheck = Callable[[Any, str, dict[str, Any], Any], bool]
-"""``check(record, custom_id, body, endpoint)``: whether ``to_native`` of that request gives
-``record`` back (then the line it was read from can be copied as it is)."""
-
-
-def _native_check(fmt: NativeFormat) -> NativeCheck:
-    """The `NativeCheck` of a format with no quicker one of its own: build the line, compare."""
-    to_native = fmt.to_native
-
-    def check(record: Any, custom_id: str, body: dict[str, Any], endpoint: Any) -> bool:
-        return bool(to_native(BatchRequest(custom_id, body, endpoint)) == record)
-
-    return check
-
-
 FLUSH_BYTES = 1 << 20
 """Lines are written (and hashed) in runs of about this many bytes."""
 
@@ -115,8 +100,8 @@ class _PartWriter:
     def __init__(self, provider: str, limits: ProviderLimits, out_dir: Path, stem: str) -> None:
         self.provider = provider
         fmt = native_format(provider)
-        self.to_native = fmt.to_native  # looked up once, not per line
-        self.is_native: NativeCheck = getattr(fmt, "is_native_line", None) or _native_check(fmt)
+        self.to_native = fmt.to_native  # both looked up once, not per line
+        self.is_native = fmt.is_native_line
         self.out_dir = out_dir
         self.stem = stem
         self.planner = SplitPlanner(limits)

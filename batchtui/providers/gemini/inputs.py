@@ -167,6 +167,12 @@ class GeminiFormat:
         """The Gemini line of a neutral request (the model stays off the line)."""
         return {"key": request.custom_id, "request": native_request(request.body)}
 
+    def is_native_line(
+        self, record: Any, custom_id: str, body: dict[str, Any], endpoint: str | None
+    ) -> bool:
+        """Whether `to_native` of that request gives ``record`` back: built and compared."""
+        return bool(self.to_native(BatchRequest(custom_id, body, endpoint)) == record)
+
     def from_native(self, obj: Any) -> BatchRequest:
         """The neutral request of a Gemini line (see the module's round-trip rule)."""
         if not isinstance(obj, dict):
