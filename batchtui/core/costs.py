@@ -27,7 +27,7 @@ from batchtui.core.models import (
     ResultLine,
     Usage,
 )
-from batchtui.core.registry import price_key, provider_specs
+from batchtui.core.registry import find_spec, price_key
 
 TIER_CHECK_TOKENS = 100_000
 _PROBE = 1_000_000  # tokens per unit-price probe (prices are quoted per million tokens)
@@ -385,7 +385,7 @@ _UNREADABLE = BatchResult(
 def job_usage(provider: str, raw: Mapping[str, Any]) -> Usage | None:
     """A job's aggregate token usage from its raw provider object, through the provider's
     ``job_usage`` (None when the provider reports none, or this job has none yet)."""
-    spec = provider_specs().get(provider)
+    spec = find_spec(provider)
     if spec is None or spec.job_usage is None:
         return None
     usage: Usage | None = spec.load(spec.job_usage)(raw)

@@ -151,16 +151,27 @@ def _from_entry_points() -> tuple[ProviderSpec, ...]:
 _listed: tuple[int, dict[str, ProviderSpec]] | None = None
 
 
-def provider_specs() -> dict[str, ProviderSpec]:
-    """Every known provider by name, in listing order (a fresh dict; the listing is computed
-    once per registry `generation`, since hot paths such as the stale rule ask per job)."""
+def _listing() -> dict[str, ProviderSpec]:
+    """Every known provider by name, in listing order: computed once per registry
+    `generation` (hot paths such as the stale rule ask per job); never handed out as is."""
     global _listed
     if _listed is None or _listed[0] != _generation:
         specs = {spec.name: spec for spec in _from_entry_points()}
         specs.update(_registered)
         ordered = dict(sorted(specs.items(), key=lambda item: (item[1].order, item[0])))
         _listed = (_generation, ordered)
-    return dict(_listed[1])
+    return _listed[1]
+
+
+def provider_specs() -> dict[str, ProviderSpec]:
+    """Every known provider by name, in listing order (a fresh dict)."""
+    return dict(_listing())
+
+
+def find_spec(name: str) -> ProviderSpec | None:
+    """The spec of provider ``name``, None when no such provider is known (no copy of the
+    listing: for lookups per job)."""
+    return _listing().get(name)
 
 
 def provider_names() -> tuple[str, ...]:
@@ -170,10 +181,10 @@ def provider_names() -> tuple[str, ...]:
 
 def provider_spec(name: str) -> ProviderSpec:
     """The spec of one provider; KeyError naming the known ones when there is none."""
-    specs = provider_specs()
-    if name not in specs:
-        raise KeyError(f"unknown provider {name!r}; expected one of {', '.join(specs)}")
-    return specs[name]
+    spec = find_spec(name)
+    if spec is None:
+        raise KeyError(f"unknown provider {name!r}; expected one of {', '.join(_listing())}")
+    return spec
 
 
 _generation = 0
@@ -187,13 +198,13 @@ def generation() -> int:
 
 def limit_error_codes(name: str) -> frozenset[str]:
     """The codes of provider ``name`` that mean a full queue, quota or spend limit."""
-    spec = provider_specs().get(name)
+    spec = find_spec(name)
     return spec.limit_error_codes if spec is not None else frozenset()
 
 
 def price_key(name: str) -> str:
     """The id under which ``genai-prices`` knows provider ``name`` (the name when unknown)."""
-    spec = provider_specs().get(name)
+    spec = find_spec(name)
     return spec.price_key or name if spec is not None else name
 
 

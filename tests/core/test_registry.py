@@ -28,6 +28,7 @@ from batchtui.core.models import Usage
 from batchtui.core.registry import (
     ENTRY_POINT_GROUP,
     ProviderSpec,
+    find_spec,
     limit_error_codes,
     provider_names,
     provider_spec,
@@ -145,6 +146,18 @@ def test_an_unknown_provider_names_the_registered_ones(fake_registered: Provider
         Profile(name="x", provider="nosuch")
     with pytest.raises(ValueError, match="unknown provider 'nosuch'"):
         make_provider("nosuch")
+
+
+def test_find_spec_follows_the_registry_without_handing_out_its_listing() -> None:
+    assert find_spec("openai") is provider_specs()["openai"]
+    assert find_spec("nosuch") is None
+    spec = spec_for_tests("findme")
+    with registered(spec):
+        assert find_spec("findme") is spec
+        assert limit_error_codes("findme") == spec.limit_error_codes
+        provider_specs().pop("findme")  # a caller's copy: the registry keeps its own
+        assert find_spec("findme") is spec
+    assert find_spec("findme") is None
 
 
 def test_provider_only_options_are_refused_elsewhere(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from batchtui.core.registry import provider_specs
+from batchtui.core.registry import find_spec, provider_specs
 
 MB = 1_000_000
 
@@ -86,7 +86,7 @@ class LimitsTable(MutableMapping[str, ProviderLimits]):
         self._set: dict[str, ProviderLimits] = {}
 
     def _own(self, name: str) -> ProviderLimits | None:
-        spec = provider_specs().get(name)
+        spec = find_spec(name)
         if spec is None or spec.limits is None:
             return None
         own: ProviderLimits = spec.load(spec.limits)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from batchtui.core.models import BatchRequest
-from batchtui.core.registry import ProviderSpec, provider_specs
+from batchtui.core.registry import ProviderSpec, find_spec, provider_specs
 
 Split = tuple[Any, dict[str, Any], Any, Any]
 """``(custom_id, body, endpoint, method)`` of one record, as found (checked by the validator)."""
@@ -295,7 +295,7 @@ def native_formats() -> list[NativeFormat]:
 
 def native_format(provider: str) -> NativeFormat:
     """The input format of ``provider``; ValueError naming the known ones when it has none."""
-    spec = provider_specs().get(provider)
+    spec = find_spec(provider)
     fmt: NativeFormat | None = None
     if spec is not None and spec.inputs is not None:
         fmt = _load(spec, spec.inputs)
@@ -307,5 +307,5 @@ def native_format(provider: str) -> NativeFormat:
 
 def provider_title(provider: str) -> str:
     """How ``provider`` is named to a person (its spec's title; the name when unknown)."""
-    spec = provider_specs().get(provider)
+    spec = find_spec(provider)
     return spec.title if spec is not None else provider

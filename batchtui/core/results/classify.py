@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from batchtui.core.models import UNPARSEABLE_LINE, Outcome, ResultFlag
-from batchtui.core.registry import ProviderSpec, provider_specs
+from batchtui.core.registry import ProviderSpec, find_spec, provider_specs
 
 Classification = tuple[str, Outcome, ResultFlag | None, str | None]
 Classifier = Callable[[str, dict[str, Any]], Classification]
@@ -75,7 +75,7 @@ def classify_any(source: str, obj: dict[str, Any]) -> Classification:
 
 
 def _by_name(provider: str) -> Classifier | None:
-    spec = provider_specs().get(provider)
+    spec = find_spec(provider)
     return _of(spec) if spec is not None else None
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from batchtui.core.models import BatchJob, BatchStatus, Capability, RequestCounts, Timestamps
 from batchtui.core.paths import machine_name
 from batchtui.core.provider import BatchtuiError
-from batchtui.core.registry import ProviderSpec, generation, provider_specs
+from batchtui.core.registry import find_spec, limit_error_codes
 from batchtui.core.store.serialize import (
     counts_from_json,
     epoch_time,
@@ -43,21 +43,9 @@ def _json_or_none(text: str | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-_specs: tuple[int, dict[str, ProviderSpec]] | None = None
-
-
-def _spec(provider: str) -> ProviderSpec | None:
-    """A provider's spec, from the registry's listing taken once per registry `generation`
-    (`provider_specs` copies it per call, and lists of 10,000 jobs ask per job)."""
-    global _specs
-    if _specs is None or _specs[0] != generation():
-        _specs = (generation(), provider_specs())
-    return _specs[1].get(provider)
-
-
 def _live_counts(provider: str) -> bool:
     """Whether a provider's counts move while a job runs (True for one no longer registered)."""
-    spec = _spec(provider)
+    spec = find_spec(provider)
     return spec is None or bool(spec.capabilities & Capability.LIVE_COUNTS)
 
 
@@ -303,8 +291,7 @@ class JobRecord:
         From the batch's own errors or from the create's refusal, when the code is one of the
         provider's ``limit_error_codes`` (e.g. OpenAI's ``token_limit_exceeded``).
         """
-        spec = _spec(self.provider)
-        codes = spec.limit_error_codes if spec is not None else frozenset()
+        codes = limit_error_codes(self.provider)
         if not codes:
             return None
         if self.snapshot is not None:
