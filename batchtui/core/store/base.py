@@ -11,10 +11,10 @@ from typing import Any
 
 from batchtui.core.clock import Clock, SystemClock
 from batchtui.core.paths import DB_NAME, data_dir, ensure_private_dir
-from batchtui.core.store.brief import brief_records
 from batchtui.core.store.database import Connection, Database
 from batchtui.core.store.kept import INPUTS_DIR, keep_input
 from batchtui.core.store.records import JobRecord
+from batchtui.core.store.row_records import job_records
 from batchtui.core.store.rows import JOB_SELECT, JOB_SELECT_KEYED
 
 NEWEST_FIRST = "j.created_at DESC, j.rowid DESC"
@@ -119,16 +119,13 @@ class StoreBase:
         brief: bool = False,
     ) -> list[JobRecord]:
         clause = f" WHERE {where}" if where else ""
-        if not brief:
-            sql = JOB_SELECT + clause + f" ORDER BY {order}"
-            return [JobRecord.from_row(row) for row in self._query(sql, params)]
         if order != NEWEST_FIRST:
             with self._lock:  # plain tuples: far cheaper than sqlite3.Row lookups
                 names, rows = self._db.rows(JOB_SELECT + clause + f" ORDER BY {order}", params)
-            return brief_records(names, rows)
+            return job_records(names, rows, brief=brief)
         # Newest first, sorted here by the two keys: the database would sort whole rows,
         # snapshots included (a seventh of the read at 10,000 jobs).
         with self._lock:
             names, rows = self._db.rows(JOB_SELECT_KEYED + clause, params)
         rows.sort(key=itemgetter(names.index("created_at"), 0), reverse=True)
-        return brief_records(names, rows)
+        return job_records(names, rows, brief=brief)

@@ -12,15 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.core.models import BatchJob, BatchStatus, Capability, RequestCounts, Timestamps
-from batchtui.core.paths import machine_name
 from batchtui.core.provider import BatchtuiError
 from batchtui.core.registry import find_spec, limit_error_codes
 from batchtui.core.store.serialize import (
-    counts_from_json,
     epoch_time,
     from_epoch,
-    job_from_dict,
-    times_from_json,
 )
 
 STALE_STATUSES = (BatchStatus.IN_PROGRESS, BatchStatus.FINALIZING)
@@ -34,13 +30,6 @@ def status_of(value: str) -> BatchStatus:
     """A stored status (a dict lookup: lists of 10,000 jobs convert it per row)."""
     status = _STATUSES.get(value)
     return status if status is not None else BatchStatus(value)
-
-
-def _json_or_none(text: str | None) -> dict[str, Any] | None:
-    if not text:
-        return None
-    value = json.loads(text)
-    return value if isinstance(value, dict) else None
 
 
 def _live_counts(provider: str) -> bool:
@@ -347,69 +336,13 @@ class JobRecord:
         return self.id or self.local_id
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> JobRecord:
-        """Build from a `jobs` row joined with its parent's batch id and its intent state."""
-        snapshot = job_from_dict(json.loads(row["snapshot"])) if row["snapshot"] else None
-        return cls._from_columns(row, snapshot)
+    def from_row(cls, row: Mapping[str, Any] | sqlite3.Row) -> JobRecord:
+        """Build from a `jobs` row joined with its parent's batch id and its intent state
+        (`rows.JOB_SELECT`; many rows at once: `row_records.job_records`)."""
+        from batchtui.core.store.row_records import job_records  # it builds on this module
 
-    @classmethod
-    def _from_columns(
-        cls,
-        row: Mapping[str, Any] | sqlite3.Row,
-        snapshot: BatchJob | None,
-    ) -> JobRecord:
-        offsets = row["results_offsets"]
-        holder = row["results_host"]
-        if holder is not None and holder != machine_name():
-            offsets = "{}"  # another machine's cache: here, the results are not downloaded
-            cached_here = False
-        else:
-            cached_here = True
-        return cls(
-            local_id=row["local_id"],
-            id=row["batch_id"],
-            provider=row["provider"],
-            profile=row["profile"],
-            status=status_of(row["status"]),
-            raw_status=row["raw_status"],
-            counts=counts_from_json(row["counts"]),
-            times=times_from_json(row["times"]),
-            run_id=row["run_id"],
-            label=row["label"],
-            parent_local_id=row["parent_local_id"],
-            parent_id=row["parent_batch_id"],
-            part_index=row["part_index"],
-            model=row["model"],
-            endpoint=row["endpoint"],
-            input_path=Path(row["input_path"]) if row["input_path"] else None,
-            input_sha256=row["input_sha256"],
-            request_count=row["request_count"],
-            input_file_id=row["input_file_id"],
-            output_file_id=row["output_file_id"],
-            error_file_id=row["error_file_id"],
-            results_path=(
-                Path(row["results_path"]) if row["results_path"] and cached_here else None
-            ),
-            results_offsets=(
-                {k: int(v) for k, v in json.loads(offsets).items()} if offsets != "{}" else {}
-            ),
-            results_complete=bool(row["results_complete"]) and cached_here,
-            adopted=bool(row["adopted"]),
-            notes=row["notes"],
-            intent_state=IntentState(row["intent_state"]) if row["intent_state"] else None,
-            created_at=from_epoch(row["created_at"]),
-            updated_at=from_epoch(row["updated_at"]),
-            last_polled_at=from_epoch(row["last_polled_at"]),
-            next_poll_at=from_epoch(row["next_poll_at"]),
-            snapshot=snapshot,
-            estimate=_json_or_none(row["estimate"]),
-            cost=_json_or_none(row["cost"]),
-            progress_at=from_epoch(row["progress_at"]),
-            cleaned=_json_or_none(row["cleaned"]),
-            failure=_json_or_none(row["failure"]),
-            stray_files=tuple(json.loads(row["stray_files"])) if row["stray_files"] else (),
-            submitted_by=row["submitted_by"],
-        )
+        names = list(row.keys())
+        return job_records(names, [[row[name] for name in names]], brief=False)[0]
 
     def to_json(self) -> dict[str, Any]:
         """The stable `--json` object of the CLI (docs/ARCHITECTURE.md "Headless JSON

@@ -1,9 +1,10 @@
-"""Brief job records for lists: many rows made into `JobRecord`s at once.
+"""`JobRecord`s made of `rows.JOB_SELECT` rows, many at once (one row: `JobRecord.from_row`).
 
-What `JobRecord.from_row` builds, except the snapshot, which is made of the row's own columns
-plus the few snapshot fields a list shows (``snapshot.raw`` and ``metadata`` are empty). The
-columns are looked up by position, once per read, and each row's values are picked out in one
-call: at 10,000 jobs, a dict per row and a lookup per value were a good part of the read.
+The columns are looked up by position, once per read, and each row's values are picked out in
+one call: at 10,000 jobs, a dict per row and a lookup per value were a good part of the read.
+A brief record, for lists, has a snapshot made of the row's own columns plus the few snapshot
+fields a list shows (``snapshot.raw`` and ``metadata`` are empty); a full one decodes the
+stored snapshot whole.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import fields
-from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from batchtui.core.store.serialize import (
     counts_from_json,
     errors_from_list,
     fraction,
+    from_epoch,
+    job_from_dict,
     snapshot_brief,
     times_from_json,
 )
@@ -70,7 +72,7 @@ _COLUMNS = (
     "snapshot",
 )
 """The columns of a `rows.JOB_SELECT` row that a record is made of, in the order
-`brief_records` unpacks them."""
+`job_records` unpacks them."""
 
 _RECORD_FIELDS = (
     "local_id",
@@ -113,18 +115,14 @@ _RECORD_FIELDS = (
     "stray_files",
     "submitted_by",
 )
-"""`JobRecord`'s fields in declaration order: `brief_records` passes them by position."""
+"""`JobRecord`'s fields in declaration order: `job_records` passes them by position."""
 
 if tuple(f.name for f in fields(JobRecord)) != _RECORD_FIELDS:
     raise ImportError(
-        "JobRecord's fields changed: update brief_records, which passes them by position"
+        "JobRecord's fields changed: update job_records, which passes them by position"
     )
 
 _INTENT_STATES = {state.value: state for state in IntentState}
-
-
-def _time(seconds: float | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
 def _json_object(text: str | None) -> dict[str, Any] | None:
@@ -134,8 +132,11 @@ def _json_object(text: str | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def brief_records(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[JobRecord]:
-    """Records of `rows.JOB_SELECT` rows given as tuples whose columns are ``names``."""
+def job_records(
+    names: Sequence[str], rows: Sequence[Sequence[Any]], *, brief: bool
+) -> list[JobRecord]:
+    """Records of `rows.JOB_SELECT` rows given as tuples whose columns are ``names``; ``brief``
+    (for lists): snapshots without the provider's raw object and metadata."""
     position = {name: index for index, name in enumerate(names)}
     pick = itemgetter(*(position[name] for name in _COLUMNS))
     here: str | None = None
@@ -187,8 +188,10 @@ def brief_records(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[J
         counts = counts_from_json(counts_text)
         times = times_from_json(times_text)
         snapshot = None
-        if snapshot_text:
-            brief = snapshot_brief(snapshot_text)
+        if snapshot_text and not brief:
+            snapshot = job_from_dict(json.loads(snapshot_text))
+        elif snapshot_text:
+            listed = snapshot_brief(snapshot_text)
             snapshot = BatchJob(
                 provider=provider,
                 id=batch_id or "",
@@ -197,19 +200,19 @@ def brief_records(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[J
                 counts=counts,
                 times=times,
                 endpoint=endpoint,
-                model=brief.model,
+                model=listed.model,
                 input_file_id=input_file_id,
                 output_file_id=output_file_id,
                 error_file_id=error_file_id,
-                results_url=brief.results_url,
-                results_available=bool(brief.results_available),
-                errors=errors_from_list(brief.errors),
+                results_url=listed.results_url,
+                results_available=bool(listed.results_available),
+                errors=errors_from_list(listed.errors),
                 profile=profile,
-                progress=fraction(brief.progress),
+                progress=fraction(listed.progress),
             )
         # A poll writes the same moment to several columns: equal seconds, one datetime.
-        created = _time(created_at)
-        updated = created if updated_at == created_at else _time(updated_at)
+        created = from_epoch(created_at)
+        updated = created if updated_at == created_at else from_epoch(updated_at)
         cached_here = True
         if holder is not None:
             if here is None:
@@ -255,13 +258,13 @@ def brief_records(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[J
                 created,  # created_at
                 updated,  # updated_at
                 (
-                    updated if last_polled_at == updated_at else _time(last_polled_at)
+                    updated if last_polled_at == updated_at else from_epoch(last_polled_at)
                 ),  # last_polled_at
-                _time(next_poll_at),  # next_poll_at
+                from_epoch(next_poll_at),  # next_poll_at
                 snapshot,
                 _json_object(estimate),  # estimate
                 _json_object(cost),  # cost
-                updated if progress_at == updated_at else _time(progress_at),  # progress_at
+                updated if progress_at == updated_at else from_epoch(progress_at),  # progress_at
                 _json_object(cleaned),  # cleaned
                 _json_object(failure),  # failure
                 tuple(json.loads(stray_files)) if stray_files else (),  # stray_files
