@@ -8,7 +8,6 @@ import gc
 import os
 import sys
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -162,15 +161,9 @@ def _report_background_errors(ws: Workspace) -> None:
 def record_json(ws: Workspace, record: JobRecord) -> dict[str, Any]:
     """A job's `--json` object: the store's, plus ``stale_since`` (null unless stale)."""
     data = record.to_json()
-    since = _stale_since(ws, record)
+    since = ws.stale_since(record)
     data["stale_since"] = since.isoformat() if since else None
     return data
-
-
-def _stale_since(ws: Workspace, record: JobRecord, now: datetime | None = None) -> datetime | None:
-    """`Workspace.stale_since`, not asked of a job whose status cannot be stale (most jobs of
-    a long list have ended)."""
-    return ws.stale_since(record, now) if record.may_be_stale else None
 
 
 def _print_records(ws: Workspace, records: list[JobRecord], as_json: bool) -> None:
@@ -181,7 +174,7 @@ def _print_records(ws: Workspace, records: list[JobRecord], as_json: bool) -> No
     else:
         now = ws.clock.now()
         for record in records:
-            print(job_line(record, now, stale=_stale_since(ws, record, now) is not None))
+            print(job_line(record, now, stale=ws.stale_since(record, now) is not None))
 
 
 async def _settle(ws: Workspace, profile: str | None) -> int:
@@ -235,7 +228,7 @@ async def _list(ws: Workspace, args: argparse.Namespace) -> int:
         print("no jobs yet: `batchtui submit FILE` sends one")
     else:
         now = ws.clock.now()
-        lines = [job_line(r, now, stale=_stale_since(ws, r, now) is not None) for r in records]
+        lines = [job_line(r, now, stale=ws.stale_since(r, now) is not None) for r in records]
         sys.stdout.write("\n".join(lines) + "\n")
         sys.stdout.flush()
     return 2 if failed else 0  # the list is printed from the store either way

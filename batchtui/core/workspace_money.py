@@ -267,8 +267,11 @@ class Money:
         """When the job went stale, or None when it is not stale now (see `JobRecord.is_stale`).
 
         A job the running poller follows counts as watched: its unchanged polls are not
-        written to the store, but they happen.
+        written to the store, but they happen. A job in a status that cannot be stale costs
+        no config or poller lookup (most jobs of a long list have ended).
         """
+        if not record.may_be_stale:
+            return None
         after = self.stale_after(record.profile)
         watched = self.ctx.follows(record.profile, record.id)
         if not record.is_stale(now or self.ctx.clock.now(), after, watched=watched):

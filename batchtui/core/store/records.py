@@ -304,7 +304,7 @@ class JobRecord:
         job runs (no ``LIVE_COUNTS``, e.g. Anthropic) are measured from the job's expiry time
         instead: an unended batch past its window is stuck.
         """
-        if self.status not in STALE_STATUSES:
+        if not self.may_be_stale:
             return None
         if not _live_counts(self.provider):
             start = self.times.expires_at
